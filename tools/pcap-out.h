@@ -1,0 +1,29 @@
+/* Writing a capture with libpcap, atomically: a temporary file, renamed. */
+#ifndef TAPSHIM_PCAP_OUT_H
+#define TAPSHIM_PCAP_OUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <pcap/pcap.h>
+
+#define PCAP_OUT_SNAPLEN	262144	/* Wireshark's largest record */
+
+struct pcap_out {
+	char		*path;		/* final name; NULL for stdout */
+	char		*tmp;		/* temporary file, renamed at the end */
+	FILE		*f;
+	pcap_t		*p;
+	pcap_dumper_t	*d;
+	uint64_t	 packets;
+};
+
+int	pcap_out_open(struct pcap_out *, const char *, int, char *);
+int	pcap_out_write(struct pcap_out *, int64_t, uint32_t, const uint8_t *,
+	    size_t, size_t);
+int	pcap_out_finish(struct pcap_out *, char *);
+void	pcap_out_abort(struct pcap_out *);
+const char *pcap_out_tmpname(void);
+
+#endif

@@ -1,0 +1,307 @@
+/* Synthesizing TCP and UDP packets from a trace's events. */
+
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "synth.h"
+
+#define SYNTH_WSCALE		7	/* window 65535 << 7, about 8 MiB */
+#define SYNTH_WINDOW		65535
+#define SYNTH_EPHEMERAL_LO	32768	/* Linux ip_local_port_range */
+#define SYNTH_EPHEMERAL_N	28232
+#define SYNTH_UDP_MAX		65507	/* 65535 - IPv4 20 - UDP 8 */
+
+/* Locally administered MACs (IEEE 802: bit 1 of the first octet). */
+static const uint8_t synth_mac[2][6] = {
+	{ 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 },
+	{ 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 }
+};
+
+/* Set up a synthesizer writing frames through emit. */
+int
+synth_init(struct synth *sy, int link, size_t mss, synth_emit_fn emit,
+    void *arg)
+{
+	memset(sy, 0, sizeof *sy);
+	sy->link = link;
+	sy->mss = mss;
+	sy->emit = emit;
+	sy->arg = arg;
+	sy->buf = malloc(FRAME_HEADROOM + (mss > SYNTH_UDP_MAX ? mss :
+	    SYNTH_UDP_MAX));
+	return (sy->buf == NULL ? -1 : 0);
+}
+
+void
+synth_free(struct synth *sy)
+{
+	free(sy->buf);
+	sy->buf = NULL;
+}
+
+/* FNV-1a over p, then a splitmix64 finish: a stable, well-mixed seed. */
+uint64_t
+synth_hash(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t	*b = p;
+
+	if (h == 0)
+		h = 0xcbf29ce484222325ULL;
+	while (n-- > 0)
+		h = (h ^ *b++) * 0x100000001b3ULL;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	return (h ^ (h >> 31));
+}
+
+/* Copy a trace address into a frame endpoint; 0 if it is not IP. */
+static int
+synth_ip(struct frame_ep *ep, const struct trace_addr *a)
+{
+	ep->family = a->family;
+	ep->port = a->port;
+	memcpy(ep->ip, a->ip, 16);
+	return (a->family == AF_INET || a->family == AF_INET6);
+}
+
+/* Show an IPv4 endpoint as IPv4-mapped IPv6, to pair it with an IPv6 one. */
+static void
+synth_map6(struct frame_ep *ep)
+{
+	uint8_t	v4[4];
+
+	if (ep->family != AF_INET)
+		return;
+	memcpy(v4, ep->ip, 4);
+	memset(ep->ip, 0, 10);
+	ep->ip[10] = ep->ip[11] = 0xff;
+	memcpy(ep->ip + 12, v4, 4);
+	ep->family = AF_INET6;
+}
+
+/*
+ * Which side started the connection: the role the shim recorded; else
+ * the named side of an AF_UNIX pair is the listener; else the side with
+ * the lower port is taken for the server.
+ */
+static int
+synth_local_is_client(const struct trace_info *t)
+{
+	const struct trace_conn	*c = &t->conn;
+
+	if (c->role != TRACE_ROLE_UNKNOWN)
+		return (c->role == TRACE_ROLE_CLIENT);
+	if (c->local.family == AF_UNIX || c->remote.family == AF_UNIX)
+		return (c->local.path[0] == '\0');
+	return (c->remote.port <= c->local.port ? 1 : c->local.port == 0);
+}
+
+/*
+ * Give an AF_UNIX (or address-less) connection loopback addresses: the
+ * listener 127.0.0.2 on a port derived from its path, the client
+ * 127.0.0.1 on an ephemeral port taken from the ordinal, so two such
+ * traces never share a 4-tuple.
+ */
+static void
+synth_map_unix(struct synth_stream *s, const struct trace_info *t,
+    unsigned int ordinal)
+{
+	const char	*path = t->conn.local.path[0] != '\0' ?
+			    t->conn.local.path : t->conn.remote.path;
+	int		 i;
+
+	for (i = 0; i < 2; i++) {
+		memset(&s->side[i].ep, 0, sizeof s->side[i].ep);
+		s->side[i].ep.family = AF_INET;
+		s->side[i].ep.ip[0] = 127;
+		s->side[i].ep.ip[3] = (uint8_t)(i + 1);
+	}
+	s->side[0].ep.port = (uint16_t)(SYNTH_EPHEMERAL_LO +
+	    ordinal % SYNTH_EPHEMERAL_N);
+	s->side[1].ep.port = (uint16_t)(1024 +
+	    synth_hash(0, path, strlen(path)) % (SYNTH_EPHEMERAL_LO - 1024));
+	s->mapped = 1;
+}
+
+/*
+ * Prepare the stream for trace t. The seed (derived from the trace by the
+ * caller) fixes both initial sequence numbers, so the same input always
+ * gives the same capture; ordinal numbers the synthetic addresses.
+ */
+void
+synth_stream_init(struct synth_stream *s, const struct trace_info *t,
+    uint64_t seed, unsigned int ordinal)
+{
+	struct frame_ep	local, remote;
+	uint64_t	h = synth_hash(seed, "isn", 3);
+	int		i;
+
+	memset(s, 0, sizeof *s);
+	s->local = synth_local_is_client(t) ? 0 : 1;
+	s->udp = t->conn.local.udp || t->conn.remote.udp;
+	memset(&local, 0, sizeof local);
+	memset(&remote, 0, sizeof remote);
+	if (!synth_ip(&local, &t->conn.local) ||
+	    !synth_ip(&remote, &t->conn.remote))
+		synth_map_unix(s, t, ordinal);
+	else {
+		if (local.family != remote.family) {
+			synth_map6(&local);
+			synth_map6(&remote);
+		}
+		s->side[s->local].ep = local;
+		s->side[!s->local].ep = remote;
+	}
+	for (i = 0; i < 2; i++) {
+		memcpy(s->side[i].ep.mac, synth_mac[i == s->local ? 0 : 1], 6);
+		s->side[i].next = (uint32_t)(h >> (32 * i));
+		s->side[i].ipid = (uint16_t)(h >> (16 * i + 8));
+	}
+	s->state = SYNTH_NEW;
+}
+
+/* Write one TCP segment from side `from` of the stream. */
+static int
+synth_tcp(struct synth *sy, struct synth_stream *s, int from, uint8_t flags,
+    const struct trace_event *ev, const uint8_t *data, size_t caplen,
+    size_t len)
+{
+	static const uint8_t	 syn_opt[8] = { 2, 4, 0, 0, 1, 3, 3,
+				    SYNTH_WSCALE };
+	struct synth_side	*src = &s->side[from], *dst = &s->side[!from];
+	struct frame_tcp	 t;
+	uint8_t			 opt[8];
+	size_t			 h;
+
+	memset(&t, 0, sizeof t);
+	t.seq = src->next;
+	t.ack = (flags & TCP_ACK) ? dst->next : 0;
+	t.flags = flags;
+	t.window = SYNTH_WINDOW;
+	if (flags & TCP_SYN) {
+		/* MSS, NOP, window scale (RFC 879, RFC 7323). */
+		memcpy(opt, syn_opt, sizeof opt);
+		opt[2] = (uint8_t)(sy->mss >> 8);
+		opt[3] = (uint8_t)sy->mss;
+		t.opt = opt;
+		t.optlen = sizeof opt;
+	}
+	h = frame_tcp(sy->buf, sy->link, &src->ep, &dst->ep, src->ipid++, &t,
+	    data, caplen, len);
+	src->next += (uint32_t)len + ((flags & (TCP_SYN | TCP_FIN)) ? 1 : 0);
+	sy->frames++;
+	return (sy->emit(sy->arg, ev->sec, ev->nsec, sy->buf, h + caplen,
+	    h + len));
+}
+
+/* SYN, SYN-ACK, ACK: the client starts (RFC 793, figure 7). */
+static int
+synth_handshake(struct synth *sy, struct synth_stream *s,
+    const struct trace_event *ev)
+{
+	s->state = SYNTH_OPEN;
+	if (synth_tcp(sy, s, 0, TCP_SYN, ev, NULL, 0, 0) == -1 ||
+	    synth_tcp(sy, s, 1, TCP_SYN | TCP_ACK, ev, NULL, 0, 0) == -1)
+		return (-1);
+	return (synth_tcp(sy, s, 0, TCP_ACK, ev, NULL, 0, 0));
+}
+
+/* The event's payload from side `from`, in segments, ACKed by the peer. */
+static int
+synth_data(struct synth *sy, struct synth_stream *s, int from,
+    const struct trace_event *ev)
+{
+	uint64_t	off = 0;
+	size_t		seg, cap;
+	unsigned int	n = 0;
+
+	while (off < ev->len) {
+		seg = ev->len - off < sy->mss ? (size_t)(ev->len - off) :
+		    sy->mss;
+		cap = off >= ev->caplen ? 0 : ev->caplen - off < seg ?
+		    (size_t)(ev->caplen - off) : seg;
+		if (synth_tcp(sy, s, from, TCP_PSH | TCP_ACK, ev,
+		    cap ? ev->data + off : NULL, cap, seg) == -1)
+			return (-1);
+		off += seg;
+		if (++n % SYNTH_ACK_EVERY == 0 && off < ev->len &&
+		    synth_tcp(sy, s, !from, TCP_ACK, ev, NULL, 0, 0) == -1)
+			return (-1);
+	}
+	return (n ? synth_tcp(sy, s, !from, TCP_ACK, ev, NULL, 0, 0) : 0);
+}
+
+/* Side `from` closes its direction: FIN, and the peer's ACK. */
+static int
+synth_fin(struct synth *sy, struct synth_stream *s, int from,
+    const struct trace_event *ev)
+{
+	if (s->side[from].fin)
+		return (0);
+	s->side[from].fin = 1;
+	if (synth_tcp(sy, s, from, TCP_FIN | TCP_ACK, ev, NULL, 0, 0) == -1)
+		return (-1);
+	return (synth_tcp(sy, s, !from, TCP_ACK, ev, NULL, 0, 0));
+}
+
+/* One UDP datagram per read or write. */
+static int
+synth_udp(struct synth *sy, struct synth_stream *s, int from,
+    const struct trace_event *ev)
+{
+	struct synth_side	*src = &s->side[from], *dst = &s->side[!from];
+	size_t			 len, cap, h;
+
+	len = ev->len > SYNTH_UDP_MAX ? SYNTH_UDP_MAX : (size_t)ev->len;
+	cap = ev->caplen < len ? ev->caplen : len;
+	h = frame_udp(sy->buf, sy->link, &src->ep, &dst->ep, src->ipid++,
+	    ev->data, cap, len);
+	sy->frames++;
+	return (sy->emit(sy->arg, ev->sec, ev->nsec, sy->buf, h + cap,
+	    h + len));
+}
+
+/*
+ * Turn one event into packets. Reads travel remote to local, writes local
+ * to remote; a closed event ends both directions (FIN each way, or the
+ * RST the trace recorded). Events after the close are ignored.
+ */
+int
+synth_event(struct synth *sy, struct synth_stream *s,
+    const struct trace_event *ev)
+{
+	int	from;
+
+	if (s->state == SYNTH_CLOSED || ev->kind == TRACE_EV_OTHER)
+		return (0);
+	from = ev->kind == TRACE_EV_WRITE ? s->local : !s->local;
+	if (s->udp) {
+		if (ev->kind == TRACE_EV_CLOSED)
+			s->state = SYNTH_CLOSED;
+		else if (ev->len > 0)
+			return (synth_udp(sy, s, from, ev));
+		return (0);
+	}
+	if (s->state == SYNTH_NEW && synth_handshake(sy, s, ev) == -1)
+		return (-1);
+	if (ev->kind != TRACE_EV_CLOSED) {
+		if (synth_data(sy, s, from, ev) == -1)
+			return (-1);
+		return (ev->end_stream ? synth_fin(sy, s, from, ev) : 0);
+	}
+	s->state = SYNTH_CLOSED;
+	if (ev->reset != TRACE_RESET_NONE) {
+		from = ev->reset == TRACE_RESET_BY_LOCAL ? s->local : !s->local;
+		return (synth_tcp(sy, s, from, TCP_RST | TCP_ACK, ev, NULL, 0,
+		    0));
+	}
+	if (synth_fin(sy, s, s->local, ev) == -1)
+		return (-1);
+	return (synth_fin(sy, s, !s->local, ev));
+}

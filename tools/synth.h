@@ -1,0 +1,58 @@
+/* Synthesizing TCP and UDP packets from a trace's events. */
+#ifndef TAPSHIM_SYNTH_H
+#define TAPSHIM_SYNTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frame.h"
+#include "trace-read.h"
+
+#define SYNTH_MSS_DEFAULT	1460
+#define SYNTH_MSS_MAX		65495	/* 65535 - IPv4 20 - TCP 20 */
+#define SYNTH_ACK_EVERY		32	/* segments between a peer's ACKs */
+
+/* Where frames go: one call per frame, caplen <= len. */
+typedef int (*synth_emit_fn)(void *, int64_t, uint32_t, const uint8_t *,
+    size_t, size_t);
+
+struct synth {
+	int		 link;		/* FRAME_LINK_* */
+	size_t		 mss;
+	synth_emit_fn	 emit;
+	void		*arg;
+	uint8_t		*buf;
+	uint64_t	 frames;
+};
+
+struct synth_side {
+	struct frame_ep	ep;
+	uint32_t	next;		/* next sequence number it sends */
+	uint16_t	ipid;
+	int		fin;
+};
+
+enum synth_state {
+	SYNTH_NEW,
+	SYNTH_OPEN,
+	SYNTH_CLOSED
+};
+
+/* One TCP connection (or UDP flow): side[0] started it. */
+struct synth_stream {
+	struct synth_side	side[2];
+	int			local;		/* the traced process's side */
+	int			udp;
+	int			mapped;		/* synthetic addresses */
+	enum synth_state	state;
+};
+
+int		synth_init(struct synth *, int, size_t, synth_emit_fn, void *);
+void		synth_free(struct synth *);
+uint64_t	synth_hash(uint64_t, const void *, size_t);
+void		synth_stream_init(struct synth_stream *,
+		    const struct trace_info *, uint64_t, unsigned int);
+int		synth_event(struct synth *, struct synth_stream *,
+		    const struct trace_event *);
+
+#endif

@@ -1,0 +1,633 @@
+/* Reading socket tap traces (.pb and .pb_length_delimited) event by event. */
+
+#include "config.h"
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "trace-int.h"
+#include "trace-read.h"
+#include "wire.h"
+
+/*
+ * A file is walked as nested containers: length-delimited records, a
+ * TraceWrapper's fields, a buffered trace or streamed segment, and a
+ * segment's SocketEvents. Only the containers are walked here; payload
+ * is never touched until an event is handed out.
+ */
+enum walk_kind {
+	WALK_RECORDS,		/* varint-length-prefixed TraceWrappers */
+	WALK_WRAPPER,		/* TraceWrapper fields */
+	WALK_BUFFERED,		/* SocketBufferedTrace fields */
+	WALK_SEGMENT,		/* SocketStreamedTraceSegment fields */
+	WALK_EVENTS		/* SocketEvents fields */
+};
+
+struct walk {
+	enum walk_kind	kind;
+	size_t		pos;
+	size_t		end;
+	size_t		trace;
+};
+
+#define WALK_DEPTH	4
+
+struct trace_file {
+	char			*name;
+	const uint8_t		*buf;
+	size_t			 size;
+	void			*map;
+	void			*owned;
+	enum trace_format	 format;
+	struct trace_info	*traces;
+	size_t			 ntraces;
+	size_t			 nhttp;
+	int			 binbuf;	/* index of the merged .pb trace */
+	int			 indexing;
+	struct walk		 stack[WALK_DEPTH];
+	int			 depth;
+	int			 has_last;
+	int64_t			 last_sec;
+	uint32_t		 last_nsec;
+};
+
+static int	read_fail(const struct trace_file *, char *, size_t,
+		    const char *, ...) __attribute__((format(printf, 4, 5)));
+
+/* Report "NAME: offset N: message" into errbuf and return -1. */
+static int
+read_fail(const struct trace_file *tf, char *errbuf, size_t offset,
+    const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	n = snprintf(errbuf, TRACE_ERRBUF_SIZE, "%s: offset %zu: ", tf->name,
+	    offset);
+	if (n < 0 || n >= TRACE_ERRBUF_SIZE)
+		return (-1);
+	va_start(ap, fmt);
+	vsnprintf(errbuf + n, TRACE_ERRBUF_SIZE - (size_t)n, fmt, ap);
+	va_end(ap);
+	return (-1);
+}
+
+/* Is buf[0..n) a well-formed TraceWrapper holding a trace? */
+static int
+read_is_wrapper(const uint8_t *buf, size_t n, size_t *bad)
+{
+	struct wire_field	 f;
+	const char		*why;
+	size_t			 pos = 0;
+	int			 r, traces = 0;
+
+	while ((r = wire_next(buf, n, &pos, &f, &why)) == 1) {
+		if (f.number >= 1 && f.number <= 4) {
+			if (f.type != WIRE_LEN)
+				break;
+			traces++;
+		}
+	}
+	if (r == 0 && traces > 0)
+		return (1);
+	*bad = r == 0 ? n : f.offset;
+	return (0);
+}
+
+/* Is buf[0..n) a sequence of varint-delimited TraceWrappers? */
+static int
+read_is_delimited(const uint8_t *buf, size_t n, size_t *bad)
+{
+	uint64_t	len;
+	size_t		pos = 0, k, inner;
+
+	while (pos < n) {
+		k = wire_get_varint(buf + pos, n - pos, &len);
+		if (k == 0 || len == 0 || len > n - pos - k) {
+			*bad = pos;
+			return (0);
+		}
+		if (!read_is_wrapper(buf + pos + k, (size_t)len, &inner)) {
+			*bad = pos + k + inner;
+			return (0);
+		}
+		pos += k + (size_t)len;
+	}
+	return (1);
+}
+
+/* Does the name say which format (an extension, not to be trusted)? */
+static int
+read_name_says_delimited(const char *name)
+{
+	size_t	n = strlen(name), m = strlen("_length_delimited");
+
+	return (n >= m && strcmp(name + n - m, "_length_delimited") == 0);
+}
+
+/* Explain a file that is not a binary trace at all, if it is text. */
+static const char *
+read_text_format(const uint8_t *buf, size_t n)
+{
+	static const char *const words[] = { "socket_buffered_trace",
+	    "socket_streamed_trace_segment", "http_buffered_trace",
+	    "http_streamed_trace_segment" };
+	size_t	i = 0, j;
+
+	while (i < n && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\t' ||
+	    buf[i] == '\r'))
+		i++;
+	if (i < n && buf[i] == '{')
+		return ("a JSON trace");
+	for (j = 0; j < sizeof words / sizeof words[0]; j++) {
+		if (n - i >= strlen(words[j]) &&
+		    memcmp(buf + i, words[j], strlen(words[j])) == 0)
+			return ("a text (PROTO_TEXT) trace");
+	}
+	return (NULL);
+}
+
+/* Decide the format from the content; the name only breaks a tie. */
+static int
+read_detect(struct trace_file *tf, char *errbuf)
+{
+	const char	*text;
+	size_t		 bad_bin = 0, bad_ld = 0;
+	int		 bin, ld;
+
+	if (tf->size == 0)
+		return (read_fail(tf, errbuf, 0, "empty file"));
+	bin = read_is_wrapper(tf->buf, tf->size, &bad_bin);
+	ld = read_is_delimited(tf->buf, tf->size, &bad_ld);
+	if (bin && ld)
+		bin = !read_name_says_delimited(tf->name);
+	if (bin) {
+		tf->format = TRACE_FORMAT_BINARY;
+		return (0);
+	}
+	if (ld) {
+		tf->format = TRACE_FORMAT_DELIMITED;
+		return (0);
+	}
+	if ((text = read_text_format(tf->buf, tf->size)) != NULL)
+		return (read_fail(tf, errbuf, 0, "%s; tap2pcap reads binary "
+		    "traces (PROTO_BINARY, PROTO_BINARY_LENGTH_DELIMITED)",
+		    text));
+	if (bad_ld > bad_bin || (bad_ld == bad_bin &&
+	    read_name_says_delimited(tf->name)))
+		return (read_fail(tf, errbuf, bad_ld, "not a length-delimited "
+		    "trace: damaged or cut-short record"));
+	return (read_fail(tf, errbuf, bad_bin, "not a trace: damaged or "
+	    "cut-short TraceWrapper field"));
+}
+
+/* Find (or, while indexing, add) the trace with this id. */
+static int
+read_trace_slot(struct trace_file *tf, uint64_t id, int binbuf, size_t *slot)
+{
+	struct trace_info	*t;
+	size_t			 i;
+
+	if (binbuf && tf->binbuf >= 0) {
+		*slot = (size_t)tf->binbuf;
+		return (0);
+	}
+	for (i = 0; !binbuf && i < tf->ntraces; i++) {
+		if (tf->traces[i].trace_id == id && (int)i != tf->binbuf) {
+			*slot = i;
+			return (0);
+		}
+	}
+	if (!tf->indexing)
+		return (-1);
+	t = realloc(tf->traces, (tf->ntraces + 1) * sizeof *t);
+	if (t == NULL)
+		return (-1);
+	tf->traces = t;
+	memset(&t[tf->ntraces], 0, sizeof *t);
+	t[tf->ntraces].trace_id = id;
+	if (binbuf)
+		tf->binbuf = (int)tf->ntraces;
+	*slot = tf->ntraces++;
+	return (0);
+}
+
+/* The trace_id (field 1, last one wins) of a trace or segment. */
+static uint64_t
+read_container_id(const uint8_t *p, size_t n)
+{
+	struct wire_field	 f;
+	const char		*why;
+	size_t			 pos = 0;
+	uint64_t		 id = 0;
+
+	while (wire_next(p, n, &pos, &f, &why) == 1) {
+		if (f.number == 1 && f.type == WIRE_VARINT)
+			id = f.value;
+	}
+	return (id);
+}
+
+/* Enter a trace or segment found in a TraceWrapper. */
+static int
+read_push(struct trace_file *tf, const struct wire_field *f, char *errbuf)
+{
+	struct walk	*w;
+	size_t		 slot, start = (size_t)(f->data - tf->buf);
+	int		 binbuf;
+
+	binbuf = f->number == 3 && tf->format == TRACE_FORMAT_BINARY;
+	if (read_trace_slot(tf, read_container_id(f->data, f->len), binbuf,
+	    &slot) == -1)
+		return (read_fail(tf, errbuf, f->offset, "out of memory"));
+	w = &tf->stack[tf->depth++];
+	w->kind = f->number == 3 ? WALK_BUFFERED : WALK_SEGMENT;
+	w->pos = start;
+	w->end = start + f->len;
+	w->trace = slot;
+	return (0);
+}
+
+/* While indexing: take in a trace-level field that is not an event. */
+static int
+read_meta(struct trace_file *tf, const struct walk *w,
+    const struct wire_field *f, char *errbuf)
+{
+	struct trace_info	*t = &tf->traces[w->trace];
+	struct decode_err	 e;
+
+	if (f->number == 2 && f->type == WIRE_LEN) {
+		if (decode_conn(tf->buf, f->data, f->len, &t->conn, &e) == -1)
+			return (read_fail(tf, errbuf, e.offset, "%s", e.msg));
+		t->has_conn = 1;
+	} else if (w->kind == WALK_BUFFERED && f->type == WIRE_VARINT) {
+		if (f->number == 1)
+			t->trace_id = f->value;
+		else if (f->number == 4)
+			t->read_truncated = f->value != 0;
+		else if (f->number == 5)
+			t->write_truncated = f->value != 0;
+	}
+	return (0);
+}
+
+/* Act on one field of the innermost container; 1 means "an event". */
+static int
+read_field(struct trace_file *tf, struct walk *w, const struct wire_field *f,
+    char *errbuf)
+{
+	int	event_field;
+
+	switch (w->kind) {
+	case WALK_WRAPPER:
+		if (f->number == 3 || f->number == 4) {
+			if (f->type != WIRE_LEN)
+				break;
+			return (read_push(tf, f, errbuf));
+		}
+		if ((f->number == 1 || f->number == 2) && tf->indexing)
+			tf->nhttp++;
+		return (0);
+	case WALK_SEGMENT:
+		if (f->number == 4 && f->type == WIRE_LEN) {
+			tf->stack[tf->depth].kind = WALK_EVENTS;
+			tf->stack[tf->depth].pos = (size_t)(f->data - tf->buf);
+			tf->stack[tf->depth].end = tf->stack[tf->depth].pos +
+			    f->len;
+			tf->stack[tf->depth].trace = w->trace;
+			tf->depth++;
+			return (0);
+		}
+		/* FALLTHROUGH */
+	case WALK_BUFFERED:
+		if (f->number == 3) {
+			if (f->type != WIRE_LEN)
+				break;
+			return (1);
+		}
+		return (tf->indexing ? read_meta(tf, w, f, errbuf) : 0);
+	case WALK_EVENTS:
+		event_field = f->number == 1;
+		if (event_field && f->type != WIRE_LEN)
+			break;
+		return (event_field);
+	case WALK_RECORDS:
+		break;
+	}
+	return (read_fail(tf, errbuf, f->offset, "field %u has wire type %d, "
+	    "expected a length-delimited message", f->number, f->type));
+}
+
+/* Step into the next length-delimited record. */
+static int
+read_record(struct trace_file *tf, struct walk *w, char *errbuf)
+{
+	uint64_t	len;
+	size_t		k;
+
+	k = wire_get_varint(tf->buf + w->pos, w->end - w->pos, &len);
+	if (k == 0 || len > w->end - w->pos - k)
+		return (read_fail(tf, errbuf, w->pos, "record length runs past "
+		    "the end of the file"));
+	tf->stack[tf->depth].kind = WALK_WRAPPER;
+	tf->stack[tf->depth].pos = w->pos + k;
+	tf->stack[tf->depth].end = w->pos + k + (size_t)len;
+	tf->depth++;
+	w->pos += k + (size_t)len;
+	return (0);
+}
+
+/* Walk to the next SocketEvent; 1 with *f on it, 0 at the end, -1. */
+static int
+read_walk(struct trace_file *tf, struct wire_field *f, size_t *trace,
+    char *errbuf)
+{
+	struct walk	*w;
+	const char	*why;
+	int		 r;
+
+	while (tf->depth > 0) {
+		w = &tf->stack[tf->depth - 1];
+		if (w->pos >= w->end) {
+			tf->depth--;
+			continue;
+		}
+		if (w->kind == WALK_RECORDS) {
+			if (read_record(tf, w, errbuf) == -1)
+				return (-1);
+			continue;
+		}
+		r = wire_next(tf->buf, w->end, &w->pos, f, &why);
+		if (r < 0)
+			return (read_fail(tf, errbuf, f->offset, "%s", why));
+		if ((r = read_field(tf, w, f, errbuf)) == -1)
+			return (-1);
+		if (r == 1) {
+			*trace = w->trace;
+			return (1);
+		}
+	}
+	return (0);
+}
+
+/* Start walking from the top of the file. */
+void
+trace_rewind(struct trace_file *tf)
+{
+	tf->depth = 1;
+	tf->stack[0].kind = tf->format == TRACE_FORMAT_DELIMITED ?
+	    WALK_RECORDS : WALK_WRAPPER;
+	tf->stack[0].pos = 0;
+	tf->stack[0].end = tf->size;
+	tf->has_last = 0;
+}
+
+/*
+ * Hand out the next event. Events without a timestamp take the previous
+ * event's. Returns 1, 0 at the end, or -1 with errbuf filled in.
+ */
+int
+trace_next(struct trace_file *tf, struct trace_event *ev, char *errbuf)
+{
+	struct wire_field	 f;
+	struct decode_err	 e;
+	struct trace_conn	 scratch;
+	struct trace_info	*t;
+	size_t			 trace = 0;
+	int			 r, has_conn = 0;
+
+	if ((r = read_walk(tf, &f, &trace, errbuf)) != 1)
+		return (r);
+	t = &tf->traces[trace];
+	scratch = t->conn;
+	if (decode_event(tf->buf, f.data, f.len, ev, &scratch, &has_conn,
+	    &e) == -1)
+		return (read_fail(tf, errbuf, e.offset, "%s", e.msg));
+	if (tf->indexing && has_conn) {
+		t->conn = scratch;
+		t->has_conn = 1;
+	}
+	ev->trace = trace;
+	if (ev->has_time) {
+		tf->has_last = 1;
+		tf->last_sec = ev->sec;
+		tf->last_nsec = ev->nsec;
+	} else if (tf->has_last) {
+		ev->sec = tf->last_sec;
+		ev->nsec = tf->last_nsec;
+	}
+	return (1);
+}
+
+/* Walk the whole file once: validate it and gather each trace's facts. */
+static int
+read_index(struct trace_file *tf, char *errbuf)
+{
+	struct trace_event	ev;
+	int			r;
+
+	tf->indexing = 1;
+	trace_rewind(tf);
+	while ((r = trace_next(tf, &ev, errbuf)) == 1)
+		tf->traces[ev.trace].nevents++;
+	tf->indexing = 0;
+	trace_rewind(tf);
+	if (r < 0)
+		return (-1);
+	if (tf->ntraces == 0 && tf->nhttp == 0)
+		return (read_fail(tf, errbuf, 0, "no socket trace in file"));
+	return (0);
+}
+
+/* Set up a trace_file over buf, which the caller keeps alive. */
+static struct trace_file *
+read_setup(const char *name, const void *buf, size_t size, char *errbuf)
+{
+	struct trace_file	*tf;
+
+	if ((tf = calloc(1, sizeof *tf)) == NULL ||
+	    (tf->name = strdup(name)) == NULL) {
+		free(tf);
+		snprintf(errbuf, TRACE_ERRBUF_SIZE, "%s: out of memory", name);
+		return (NULL);
+	}
+	tf->buf = buf;
+	tf->size = size;
+	tf->binbuf = -1;
+	return (tf);
+}
+
+/* Open a trace held in memory (tests, fuzzing). */
+struct trace_file *
+trace_open_mem(const char *name, const void *buf, size_t size, char *errbuf)
+{
+	struct trace_file	*tf;
+
+	if ((tf = read_setup(name, buf, size, errbuf)) == NULL)
+		return (NULL);
+	if (read_detect(tf, errbuf) == -1 || read_index(tf, errbuf) == -1) {
+		trace_close(tf);
+		return (NULL);
+	}
+	return (tf);
+}
+
+/* Read all of a pipe or other unmappable file into memory. */
+static void *
+read_slurp(int fd, size_t *size)
+{
+	uint8_t	*buf = NULL, *nbuf;
+	size_t	 cap = 0, n = 0;
+	ssize_t	 r;
+
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			if ((nbuf = realloc(buf, cap)) == NULL) {
+				free(buf);
+				errno = ENOMEM;
+				return (NULL);
+			}
+			buf = nbuf;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r == 0)
+			break;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			return (NULL);
+		}
+		n += (size_t)r;
+	}
+	*size = n;
+	return (buf);
+}
+
+/*
+ * Open a trace file ("-" is standard input): map it, detect its format
+ * and index it. On failure errbuf says "FILE: what is wrong".
+ */
+struct trace_file *
+trace_open(const char *path, char *errbuf)
+{
+	struct trace_file	*tf;
+	struct stat		 st;
+	void			*map = NULL, *owned = NULL;
+	size_t			 size = 0;
+	int			 fd;
+
+	fd = strcmp(path, "-") == 0 ? STDIN_FILENO :
+	    open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1)
+		goto fail;
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		goto fail;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size > 0) {
+		size = (size_t)st.st_size;
+		map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map == MAP_FAILED)
+			goto fail;
+		(void)madvise(map, size, MADV_SEQUENTIAL);
+	} else if ((owned = read_slurp(fd, &size)) == NULL)
+		goto fail;
+	if (fd != STDIN_FILENO)
+		close(fd);
+	tf = read_setup(strcmp(path, "-") == 0 ? "(stdin)" : path,
+	    map != NULL ? map : owned, size, errbuf);
+	if (tf == NULL) {
+		if (map != NULL)
+			munmap(map, size);
+		free(owned);
+		return (NULL);
+	}
+	tf->map = map;
+	tf->owned = owned;
+	if (read_detect(tf, errbuf) == -1 || read_index(tf, errbuf) == -1) {
+		trace_close(tf);
+		return (NULL);
+	}
+	return (tf);
+
+fail:
+	snprintf(errbuf, TRACE_ERRBUF_SIZE, "%s: %s", path, strerror(errno));
+	if (fd != -1 && fd != STDIN_FILENO)
+		close(fd);
+	return (NULL);
+}
+
+/* Release a trace_file and its mapping. */
+void
+trace_close(struct trace_file *tf)
+{
+	if (tf == NULL)
+		return;
+	if (tf->map != NULL)
+		munmap(tf->map, tf->size);
+	free(tf->owned);
+	free(tf->traces);
+	free(tf->name);
+	free(tf);
+}
+
+const char *
+trace_name(const struct trace_file *tf)
+{
+	return (tf->name);
+}
+
+enum trace_format
+trace_format(const struct trace_file *tf)
+{
+	return (tf->format);
+}
+
+size_t
+trace_count(const struct trace_file *tf)
+{
+	return (tf->ntraces);
+}
+
+const struct trace_info *
+trace_info(const struct trace_file *tf, size_t i)
+{
+	return (i < tf->ntraces ? &tf->traces[i] : NULL);
+}
+
+/* How many HTTP traces (which tap2pcap cannot show) the file holds. */
+size_t
+trace_http_count(const struct trace_file *tf)
+{
+	return (tf->nhttp);
+}
+
+size_t
+trace_size(const struct trace_file *tf)
+{
+	return (tf->size);
+}
+
+/* How far the walk has come, in bytes, for progress reports. */
+size_t
+trace_position(const struct trace_file *tf)
+{
+	return (tf->depth > 0 ? tf->stack[0].pos : tf->size);
+}
+
+const char *
+trace_format_name(enum trace_format fmt)
+{
+	return (fmt == TRACE_FORMAT_DELIMITED ?
+	    "PROTO_BINARY_LENGTH_DELIMITED" : "PROTO_BINARY");
+}

@@ -1,0 +1,94 @@
+/* Reading socket tap traces (.pb and .pb_length_delimited) event by event. */
+#ifndef TAPSHIM_TRACE_READ_H
+#define TAPSHIM_TRACE_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TRACE_ERRBUF_SIZE	512
+
+enum trace_format {
+	TRACE_FORMAT_BINARY = 1,	/* PROTO_BINARY, .pb */
+	TRACE_FORMAT_DELIMITED		/* PROTO_BINARY_LENGTH_DELIMITED */
+};
+
+enum trace_role {
+	TRACE_ROLE_UNKNOWN = 0,
+	TRACE_ROLE_CLIENT = 1,
+	TRACE_ROLE_SERVER = 2
+};
+
+enum trace_kind {
+	TRACE_EV_READ,
+	TRACE_EV_WRITE,
+	TRACE_EV_CLOSED,
+	TRACE_EV_OTHER			/* an event type this reader does not know */
+};
+
+enum trace_reset {
+	TRACE_RESET_NONE = 0,
+	TRACE_RESET_BY_PEER = 1,
+	TRACE_RESET_BY_LOCAL = 2
+};
+
+/* One end of a connection, as the trace names it. */
+struct trace_addr {
+	int		 family;	/* AF_INET, AF_INET6, AF_UNIX or AF_UNSPEC */
+	int		 udp;		/* SocketAddress.protocol == UDP */
+	uint8_t		 ip[16];	/* network order; 4 bytes for AF_INET */
+	uint16_t	 port;
+	char		 path[108];	/* AF_UNIX: pipe path or internal name */
+};
+
+struct trace_conn {
+	struct trace_addr	 local;
+	struct trace_addr	 remote;
+	enum trace_role		 role;
+	uint32_t		 pid;
+	uint64_t		 inode;
+};
+
+/* One connection's trace inside a file; a file usually holds one. */
+struct trace_info {
+	uint64_t		 trace_id;
+	int			 has_conn;
+	struct trace_conn	 conn;
+	int			 read_truncated;
+	int			 write_truncated;
+	size_t			 nevents;
+};
+
+struct trace_event {
+	size_t			 trace;		/* index for trace_info() */
+	size_t			 offset;	/* of the event in the file */
+	int			 has_time;
+	int64_t			 sec;
+	uint32_t		 nsec;
+	enum trace_kind		 kind;
+	const uint8_t		*data;		/* captured bytes */
+	size_t			 caplen;
+	uint64_t		 len;		/* bytes the call moved */
+	int			 truncated;
+	int			 end_stream;	/* write: SHUT_WR; read: EOF */
+	enum trace_reset	 reset;		/* closed */
+};
+
+struct trace_file;
+
+struct trace_file	*trace_open(const char *, char *);
+struct trace_file	*trace_open_mem(const char *, const void *, size_t,
+			    char *);
+void			 trace_close(struct trace_file *);
+const char		*trace_name(const struct trace_file *);
+enum trace_format	 trace_format(const struct trace_file *);
+size_t			 trace_count(const struct trace_file *);
+const struct trace_info	*trace_info(const struct trace_file *, size_t);
+size_t			 trace_http_count(const struct trace_file *);
+size_t			 trace_size(const struct trace_file *);
+size_t			 trace_position(const struct trace_file *);
+int			 trace_next(struct trace_file *, struct trace_event *,
+			    char *);
+void			 trace_rewind(struct trace_file *);
+const char		*trace_format_name(enum trace_format);
+
+#endif
