@@ -1,0 +1,123 @@
+#!/bin/sh
+# quickstart.sh: install what tapshim needs, build it, and show it working.
+#
+#   ./quickstart.sh        build, then convert the bundled sample trace and
+#                          show what tshark makes of it
+#   ./quickstart.sh test   build, then run the whole test suite: make check
+#                          (-Werror), again under ASan+UBSan, make distcheck
+#
+# Debian 12 packages are installed with apt-get when missing (as root, or
+# through sudo). Builds go to build/ (and build-asan/) beside this script.
+set -eu
+
+top=$(cd "$(dirname "$0")" && pwd)
+mode=${1:-demo}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+# Build tools, libraries, and the programs the tests judge with.
+packages="gcc make autoconf automake libtool pkg-config
+	libprotobuf-c-dev protobuf-c-compiler libpcap-dev check libunwind-dev
+	protobuf-compiler tshark python3"
+
+say() {
+	printf '\n== %s\n' "$*"
+}
+
+die() {
+	printf 'quickstart.sh: %s\n' "$*" >&2
+	exit 1
+}
+
+# Install the Debian packages that are not installed yet.
+install_deps() {
+	missing=
+	for p in $packages; do
+		status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+		case $status in
+		*" installed") ;;
+		*) missing="$missing $p" ;;
+		esac
+	done
+	[ -z "$missing" ] && return 0
+	say "installing:$missing"
+	if [ "$(id -u)" -eq 0 ]; then
+		sudo=
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo=sudo
+	else
+		die "missing packages:$missing (run as root or install them)"
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq
+	# shellcheck disable=SC2086
+	$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# Configure and build in $1 with configure options $2.
+build() {
+	dir=$1
+	opts=$2
+	say "building in $dir ($opts)"
+	[ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null 2>&1) ||
+		die "autogen.sh failed"
+	mkdir -p "$dir"
+	(cd "$dir" && "$top/configure" -q $opts && make -s -j"$jobs") ||
+		die "build failed in $dir"
+}
+
+# Convert the bundled sample and show the capture, as a user would.
+demo() {
+	out=$top/quickstart-out
+	mkdir -p "$out"
+	say "tap2pcap tests/data/sample.pb $out/sample.pcap"
+	"$top/build/tools/tap2pcap" "$top/tests/data/sample.pb" "$out/sample.pcap"
+	say "tshark -r $out/sample.pcap"
+	tshark -r "$out/sample.pcap" 2>/dev/null
+	say "tshark -r $out/sample.pcap -q -z follow,tcp,ascii,0"
+	tshark -r "$out/sample.pcap" -q -z follow,tcp,ascii,0 2>/dev/null
+	say "open it in Wireshark: wireshark $out/sample.pcap"
+}
+
+# The whole suite: warnings as errors, sanitizers, and the distribution.
+run_tests() {
+	export TAPSHIM_REQUIRE_TOOLS=1
+	say "make check (build/)"
+	(cd "$top/build" && make -s -j"$jobs" check) ||
+		die "make check failed: see build/test-suite.log"
+	build "$top/build-asan" "--enable-werror --enable-sanitizers"
+	say "make check under ASan and UBSan (build-asan/)"
+	(cd "$top/build-asan" &&
+	    ASAN_OPTIONS=detect_leaks=1 make -s -j"$jobs" check) ||
+		die "make check failed under sanitizers: see build-asan/test-suite.log"
+	say "make distcheck (build/)"
+	(cd "$top/build" && make -s distcheck >distcheck.log 2>&1) ||
+		{ tail -40 "$top/build/distcheck.log"; die "make distcheck failed"; }
+	# One closing line for both test runs, in the form CI reads.
+	pass=0
+	fail=0
+	for log in "$top/build/test-suite.log" "$top/build-asan/test-suite.log"; do
+		p=$(sed -n 's/^# PASS: *//p' "$log")
+		f=$(sed -n 's/^# FAIL: *//p' "$log")
+		pass=$((pass + ${p:-0}))
+		fail=$((fail + ${f:-0}))
+	done
+	say "all tests passed"
+	echo "tests: $pass passed, $fail failed"
+}
+
+case $mode in
+demo|test) ;;
+-h|--help|help)
+	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+	exit 0 ;;
+*)
+	die "unknown mode '$mode' (use no argument, or 'test')" ;;
+esac
+
+install_deps
+build "$top/build" "--enable-werror"
+if [ "$mode" = test ]; then
+	run_tests
+else
+	demo
+fi
