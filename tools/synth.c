@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,10 @@ synth_init(struct synth *sy, int link, size_t mss, synth_emit_fn emit,
     void *arg)
 {
 	memset(sy, 0, sizeof *sy);
+	if (mss == 0 || mss > SYNTH_MSS_MAX) {
+		errno = EINVAL;
+		return (-1);
+	}
 	sy->link = link;
 	sy->mss = mss;
 	sy->emit = emit;
@@ -130,6 +135,25 @@ synth_map_unix(struct synth_stream *s, const struct trace_info *t,
 }
 
 /*
+ * Stand in for an end the trace does not name, beside the end it does:
+ * loopback of the same family, on an ephemeral port from the ordinal.
+ */
+static int
+synth_stand_in(struct frame_ep *ep, const struct frame_ep *known,
+    unsigned int ordinal)
+{
+	memset(ep, 0, sizeof *ep);
+	ep->family = known->family;
+	if (ep->family == AF_INET) {
+		ep->ip[0] = 127;
+		ep->ip[3] = 1;
+	} else
+		ep->ip[15] = 1;
+	ep->port = (uint16_t)(SYNTH_EPHEMERAL_LO + ordinal % SYNTH_EPHEMERAL_N);
+	return (1);
+}
+
+/*
  * Prepare the stream for trace t. The seed (derived from the trace by the
  * caller) fixes both initial sequence numbers, so the same input always
  * gives the same capture; ordinal numbers the synthetic addresses.
@@ -140,15 +164,21 @@ synth_stream_init(struct synth_stream *s, const struct trace_info *t,
 {
 	struct frame_ep	local, remote;
 	uint64_t	h = synth_hash(seed, "isn", 3);
-	int		i;
+	int		i, ip_local, ip_remote;
 
 	memset(s, 0, sizeof *s);
 	s->local = synth_local_is_client(t) ? 0 : 1;
 	s->udp = t->conn.local.udp || t->conn.remote.udp;
 	memset(&local, 0, sizeof local);
 	memset(&remote, 0, sizeof remote);
-	if (!synth_ip(&local, &t->conn.local) ||
-	    !synth_ip(&remote, &t->conn.remote))
+	ip_local = synth_ip(&local, &t->conn.local);
+	ip_remote = synth_ip(&remote, &t->conn.remote);
+	/* Envoy >= 1.28 may record only the remote end: keep it. */
+	if (ip_remote && t->conn.local.family == AF_UNSPEC)
+		ip_local = synth_stand_in(&local, &remote, ordinal);
+	else if (ip_local && t->conn.remote.family == AF_UNSPEC)
+		ip_remote = synth_stand_in(&remote, &local, ordinal);
+	if (!ip_local || !ip_remote)
 		synth_map_unix(s, t, ordinal);
 	else {
 		if (local.family != remote.family) {
@@ -250,7 +280,7 @@ synth_fin(struct synth *sy, struct synth_stream *s, int from,
 	return (synth_tcp(sy, s, !from, TCP_ACK, ev, NULL, 0, 0));
 }
 
-/* One UDP datagram per read or write. */
+/* One UDP datagram per read or write; an empty one is a datagram too. */
 static int
 synth_udp(struct synth *sy, struct synth_stream *s, int from,
     const struct trace_event *ev)
@@ -282,10 +312,9 @@ synth_event(struct synth *sy, struct synth_stream *s,
 		return (0);
 	from = ev->kind == TRACE_EV_WRITE ? s->local : !s->local;
 	if (s->udp) {
-		if (ev->kind == TRACE_EV_CLOSED)
-			s->state = SYNTH_CLOSED;
-		else if (ev->len > 0)
+		if (ev->kind != TRACE_EV_CLOSED)
 			return (synth_udp(sy, s, from, ev));
+		s->state = SYNTH_CLOSED;
 		return (0);
 	}
 	if (s->state == SYNTH_NEW && synth_handshake(sy, s, ev) == -1)

@@ -29,6 +29,7 @@ struct input {
 
 struct options {
 	const char	*out;
+	int		 envoy_form;	/* tap2pcap TRACE OUT */
 	int		 link;
 	size_t		 mss;
 	int		 quiet;
@@ -90,6 +91,25 @@ on_signal(int sig)
 	raise(sig);
 }
 
+/* Clean up on the signals that kill; ones the parent ignored stay ignored. */
+static void
+catch_signals(void)
+{
+	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE,
+				    SIGXFSZ };
+	struct sigaction	 sa, old;
+	size_t			 i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
+}
+
 /* Parse the command line; exits on --help, --version and usage errors. */
 static int
 parse_args(int argc, char **argv, struct options *o)
@@ -109,6 +129,7 @@ parse_args(int argc, char **argv, struct options *o)
 
 	o->link = FRAME_LINK_ETHER;
 	o->mss = SYNTH_MSS_DEFAULT;
+	argv[0] = (char *)progname;	/* getopt's messages name it */
 	while ((c = getopt_long(argc, argv, "w:y:s:qhV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
@@ -156,6 +177,7 @@ parse_args(int argc, char **argv, struct options *o)
 	/* Envoy's form: tap2pcap TRACE OUT.pcap. */
 	if (o->out == NULL && argc - optind == 2) {
 		o->out = argv[argc - 1];
+		o->envoy_form = 1;
 		argc--;
 	}
 	if (o->out == NULL || argc - optind < 1) {
@@ -172,19 +194,24 @@ describe(const struct options *o, const struct input *in, size_t i)
 	const struct trace_info		*t = trace_info(in->tf, i);
 	const struct synth_stream	*s = &in->streams[i];
 	const char			*name = trace_name(in->tf);
+	const char			*path = t->conn.local.path[0] != '\0' ?
+					    t->conn.local.path :
+					    t->conn.remote.path;
 	char				 a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	int				 unix_socket;
 
+	unix_socket = t->conn.local.family == AF_UNIX ||
+	    t->conn.remote.family == AF_UNIX;
 	if (t->nevents == 0)
 		notice(o, "%s: trace %llu has no events; nothing to show", name,
 		    (unsigned long long)t->trace_id);
 	else if (s->mapped) {
 		inet_ntop(AF_INET, s->side[0].ep.ip, a, sizeof a);
 		inet_ntop(AF_INET, s->side[1].ep.ip, b, sizeof b);
-		notice(o, "%s: trace %llu: %s %s shown as %s:%u -> %s:%u", name,
-		    (unsigned long long)t->trace_id,
-		    t->has_conn ? "AF_UNIX socket" : "connection without "
-		    "addresses", t->conn.local.path[0] ? t->conn.local.path :
-		    t->conn.remote.path, a, s->side[0].ep.port, b,
+		notice(o, "%s: trace %llu: %s%s%s shown as %s:%u -> %s:%u", name,
+		    (unsigned long long)t->trace_id, unix_socket ?
+		    "AF_UNIX socket" : "connection without IP addresses",
+		    path[0] != '\0' ? " " : "", path, a, s->side[0].ep.port, b,
 		    s->side[1].ep.port);
 	}
 	if (t->read_truncated || t->write_truncated)
@@ -229,6 +256,26 @@ open_input(const struct options *o, struct input *in, const char *path,
 		describe(o, in, i);
 	}
 	return (0);
+}
+
+/*
+ * In Envoy's form, is OUT really a second trace (-w forgotten)? Writing
+ * the capture over it would destroy it.
+ */
+static int
+check_envoy_form(const struct options *o)
+{
+	struct trace_file	*tf;
+	struct stat		 st;
+	char			 errbuf[TRACE_ERRBUF_SIZE];
+
+	if (!o->envoy_form || stat(o->out, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (tf = trace_open(o->out, errbuf)) == NULL)
+		return (0);
+	trace_close(tf);
+	fprintf(stderr, "%s: %s: is a trace; to convert several traces use "
+	    "-w OUT.pcap TRACE...\n", progname, o->out);
+	return (-1);
 }
 
 /* Refuse to write the capture over one of the traces. */
@@ -355,6 +402,8 @@ main(int argc, char **argv)
 	n = (unsigned int)(argc - optind);
 	if (check_output(o.out, argv + optind, (int)n) == -1)
 		return (1);
+	if (check_envoy_form(&o) == -1)
+		return (2);
 	if ((in = calloc(n, sizeof *in)) == NULL) {
 		fprintf(stderr, "%s: out of memory\n", progname);
 		return (1);
@@ -363,10 +412,7 @@ main(int argc, char **argv)
 		if (open_input(&o, &in[i], argv[optind + i], i, &mapped) == -1)
 			goto done;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	signal(SIGPIPE, on_signal);
+	catch_signals();
 	if (pcap_out_open(&out, o.out, o.link, errbuf) == -1) {
 		fprintf(stderr, "%s: %s\n", progname, errbuf);
 		goto done;

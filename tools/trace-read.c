@@ -82,22 +82,25 @@ read_fail(const struct trace_file *tf, char *errbuf, size_t offset,
 
 /* Is buf[0..n) a well-formed TraceWrapper holding a trace? */
 static int
-read_is_wrapper(const uint8_t *buf, size_t n, size_t *bad)
+read_is_wrapper(const uint8_t *buf, size_t n, size_t *bad, const char **why)
 {
 	struct wire_field	 f;
-	const char		*why;
 	size_t			 pos = 0;
 	int			 r, traces = 0;
 
-	while ((r = wire_next(buf, n, &pos, &f, &why)) == 1) {
+	while ((r = wire_next(buf, n, &pos, &f, why)) == 1) {
 		if (f.number >= 1 && f.number <= 4) {
-			if (f.type != WIRE_LEN)
+			if (f.type != WIRE_LEN) {
+				*why = "a trace field is not length-delimited";
 				break;
+			}
 			traces++;
 		}
 	}
 	if (r == 0 && traces > 0)
 		return (1);
+	if (r == 0)
+		*why = "no trace in it";
 	*bad = r == 0 ? n : f.offset;
 	return (0);
 }
@@ -106,8 +109,9 @@ read_is_wrapper(const uint8_t *buf, size_t n, size_t *bad)
 static int
 read_is_delimited(const uint8_t *buf, size_t n, size_t *bad)
 {
-	uint64_t	len;
-	size_t		pos = 0, k, inner;
+	const char	*why;
+	uint64_t	 len;
+	size_t		 pos = 0, k, inner;
 
 	while (pos < n) {
 		k = wire_get_varint(buf + pos, n - pos, &len);
@@ -115,7 +119,8 @@ read_is_delimited(const uint8_t *buf, size_t n, size_t *bad)
 			*bad = pos;
 			return (0);
 		}
-		if (!read_is_wrapper(buf + pos + k, (size_t)len, &inner)) {
+		if (!read_is_wrapper(buf + pos + k, (size_t)len, &inner,
+		    &why)) {
 			*bad = pos + k + inner;
 			return (0);
 		}
@@ -131,6 +136,15 @@ read_name_says_delimited(const char *name)
 	size_t	n = strlen(name), m = strlen("_length_delimited");
 
 	return (n >= m && strcmp(name + n - m, "_length_delimited") == 0);
+}
+
+/* Does the name end in ".pb", PROTO_BINARY's extension? */
+static int
+read_name_says_binary(const char *name)
+{
+	size_t	n = strlen(name);
+
+	return (n >= 3 && strcmp(name + n - 3, ".pb") == 0);
 }
 
 /* Explain a file that is not a binary trace at all, if it is text. */
@@ -159,13 +173,13 @@ read_text_format(const uint8_t *buf, size_t n)
 static int
 read_detect(struct trace_file *tf, char *errbuf)
 {
-	const char	*text;
+	const char	*text, *why = "";
 	size_t		 bad_bin = 0, bad_ld = 0;
 	int		 bin, ld;
 
 	if (tf->size == 0)
 		return (read_fail(tf, errbuf, 0, "empty file"));
-	bin = read_is_wrapper(tf->buf, tf->size, &bad_bin);
+	bin = read_is_wrapper(tf->buf, tf->size, &bad_bin, &why);
 	ld = read_is_delimited(tf->buf, tf->size, &bad_ld);
 	if (bin && ld)
 		bin = !read_name_says_delimited(tf->name);
@@ -181,12 +195,18 @@ read_detect(struct trace_file *tf, char *errbuf)
 		return (read_fail(tf, errbuf, 0, "%s; tap2pcap reads binary "
 		    "traces (PROTO_BINARY, PROTO_BINARY_LENGTH_DELIMITED)",
 		    text));
-	if (bad_ld > bad_bin || (bad_ld == bad_bin &&
-	    read_name_says_delimited(tf->name)))
+	/*
+	 * Neither parses: explain the damage as the format the name says,
+	 * failing that as the one whose parse got further. A .pb cut short
+	 * fails at offset 0, where a length-delimited parse of it can get
+	 * further by chance.
+	 */
+	if (read_name_says_delimited(tf->name) ||
+	    (!read_name_says_binary(tf->name) && bad_ld > bad_bin))
 		return (read_fail(tf, errbuf, bad_ld, "not a length-delimited "
 		    "trace: damaged or cut-short record"));
 	return (read_fail(tf, errbuf, bad_bin, "not a trace: damaged or "
-	    "cut-short TraceWrapper field"));
+	    "cut-short TraceWrapper field: %s", why));
 }
 
 /* Find (or, while indexing, add) the trace with this id. */
