@@ -635,6 +635,32 @@ START_TEST(test_mixed_family)
 END_TEST
 
 /* UDP: a datagram per event each way, no handshake, nothing after close. */
+/* IPv6 streams use sy.mss6: in the SYN's MSS option and in the split. */
+START_TEST(test_mss6)
+{
+	static uint8_t	buf[3000];
+	struct pkt	k;
+	struct trace_event ev;
+
+	info4(TRACE_ROLE_CLIENT, 40000, 443);
+	ti.conn.local.family = ti.conn.remote.family = AF_INET6;
+	sy.mss6 = SYNTH_MSS_DEFAULT6;
+	synth_stream_init(&st, &ti, 1, 0);
+	ev = event(TRACE_EV_WRITE, buf, sizeof buf, sizeof buf);
+	push(&ev);
+	parse(&cap, 0, &k);
+	ck_assert(k.v6);
+	ck_assert_uint_eq(k.optlen, 8);
+	ck_assert_uint_eq(get16(k.opt + 2), SYNTH_MSS_DEFAULT6);
+	/* SYN, SYN-ACK, ACK, then 1440 + 1440 + 120 and the peer's ACK. */
+	ck_assert_uint_eq(cap.n, 7);
+	parse(&cap, 3, &k);
+	ck_assert_uint_eq(k.paylen, SYNTH_MSS_DEFAULT6);
+	parse(&cap, 5, &k);
+	ck_assert_uint_eq(k.paylen, sizeof buf - 2 * SYNTH_MSS_DEFAULT6);
+}
+END_TEST
+
 START_TEST(test_udp)
 {
 	struct pkt	k;
@@ -708,6 +734,7 @@ synth_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_unix);
 	tcase_add_test(tc, test_mixed_family);
+	tcase_add_test(tc, test_mss6);
 	tcase_add_test(tc, test_udp);
 	suite_add_tcase(s, tc);
 	return (s);

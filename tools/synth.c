@@ -34,6 +34,7 @@ synth_init(struct synth *sy, int link, size_t mss, synth_emit_fn emit,
 	}
 	sy->link = link;
 	sy->mss = mss;
+	sy->mss6 = mss;
 	sy->emit = emit;
 	sy->arg = arg;
 	sy->buf = malloc(FRAME_HEADROOM + (mss > SYNTH_UDP_MAX ? mss :
@@ -196,6 +197,13 @@ synth_stream_init(struct synth_stream *s, const struct trace_info *t,
 	s->state = SYNTH_NEW;
 }
 
+/* The largest TCP payload in one segment of this stream. */
+static size_t
+synth_mss(const struct synth *sy, const struct synth_stream *s)
+{
+	return (s->side[0].ep.family == AF_INET6 ? sy->mss6 : sy->mss);
+}
+
 /* Write one TCP segment from side `from` of the stream. */
 static int
 synth_tcp(struct synth *sy, struct synth_stream *s, int from, uint8_t flags,
@@ -217,8 +225,8 @@ synth_tcp(struct synth *sy, struct synth_stream *s, int from, uint8_t flags,
 	if (flags & TCP_SYN) {
 		/* MSS, NOP, window scale (RFC 879, RFC 7323). */
 		memcpy(opt, syn_opt, sizeof opt);
-		opt[2] = (uint8_t)(sy->mss >> 8);
-		opt[3] = (uint8_t)sy->mss;
+		opt[2] = (uint8_t)(synth_mss(sy, s) >> 8);
+		opt[3] = (uint8_t)synth_mss(sy, s);
 		t.opt = opt;
 		t.optlen = sizeof opt;
 	}
@@ -248,12 +256,11 @@ synth_data(struct synth *sy, struct synth_stream *s, int from,
     const struct trace_event *ev)
 {
 	uint64_t	off = 0;
-	size_t		seg, cap;
+	size_t		seg, cap, mss = synth_mss(sy, s);
 	unsigned int	n = 0;
 
 	while (off < ev->len) {
-		seg = ev->len - off < sy->mss ? (size_t)(ev->len - off) :
-		    sy->mss;
+		seg = ev->len - off < mss ? (size_t)(ev->len - off) : mss;
 		cap = off >= ev->caplen ? 0 : ev->caplen - off < seg ?
 		    (size_t)(ev->caplen - off) : seg;
 		if (synth_tcp(sy, s, from, TCP_PSH | TCP_ACK, ev,

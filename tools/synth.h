@@ -8,7 +8,8 @@
 #include "frame.h"
 #include "trace-read.h"
 
-#define SYNTH_MSS_DEFAULT	1460
+#define SYNTH_MSS_DEFAULT	1460	/* Ethernet's 1500 - IPv4 20 - TCP 20 */
+#define SYNTH_MSS_DEFAULT6	1440	/* 1500 - IPv6 40 - TCP 20 */
 #define SYNTH_MSS_MAX		65495	/* 65535 - IPv4 20 - TCP 20 */
 #define SYNTH_ACK_EVERY		32	/* segments between a peer's ACKs */
 
@@ -18,7 +19,8 @@ typedef int (*synth_emit_fn)(void *, int64_t, uint32_t, const uint8_t *,
 
 struct synth {
 	int		 link;		/* FRAME_LINK_* */
-	size_t		 mss;
+	size_t		 mss;		/* TCP payload per segment, IPv4 */
+	size_t		 mss6;		/* the same for IPv6 */
 	synth_emit_fn	 emit;
 	void		*arg;
 	uint8_t		*buf;

@@ -23,8 +23,17 @@
 struct input {
 	struct trace_file	*tf;
 	struct synth_stream	*streams;
+	size_t			*left;		/* events still to come, per trace */
 	struct trace_event	 ev;
 	int			 has_ev;
+};
+
+/* The streams whose packets have begun and not yet ended. */
+struct live {
+	struct synth_stream	**s;
+	size_t			  n;
+	size_t			  cap;
+	uint16_t		  next_port;	/* for a stream moved aside */
 };
 
 struct options {
@@ -32,6 +41,7 @@ struct options {
 	int		 envoy_form;	/* tap2pcap TRACE OUT */
 	int		 link;
 	size_t		 mss;
+	int		 mss_set;
 	int		 quiet;
 };
 
@@ -158,6 +168,7 @@ parse_args(int argc, char **argv, struct options *o)
 				exit(2);
 			}
 			o->mss = v;
+			o->mss_set = 1;
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -240,7 +251,8 @@ open_input(const struct options *o, struct input *in, const char *path,
 	if (trace_http_count(in->tf) > 0)
 		notice(o, "%s: %zu HTTP trace(s) skipped: only socket traces "
 		    "become packets", path, trace_http_count(in->tf));
-	if ((in->streams = calloc(n ? n : 1, sizeof *in->streams)) == NULL) {
+	if ((in->streams = calloc(n ? n : 1, sizeof *in->streams)) == NULL ||
+	    (in->left = calloc(n ? n : 1, sizeof *in->left)) == NULL) {
 		fprintf(stderr, "%s: %s: out of memory\n", progname, path);
 		return (-1);
 	}
@@ -251,6 +263,7 @@ open_input(const struct options *o, struct input *in, const char *path,
 		seed = synth_hash(seed, &i, sizeof i);
 		seed = synth_hash(seed, t, sizeof *t);
 		synth_stream_init(&in->streams[i], t, seed, *mapped);
+		in->left[i] = t->nevents;
 		if (in->streams[i].mapped)
 			(*mapped)++;
 		describe(o, in, i);
@@ -354,13 +367,111 @@ emit(void *arg, int64_t sec, uint32_t nsec, const uint8_t *frame,
 	return (pcap_out_write(arg, sec, nsec, frame, caplen, len));
 }
 
+/* Do two streams have the same addresses and ports, either way round? */
+static int
+same_tuple(const struct synth_stream *a, const struct synth_stream *b)
+{
+	const struct frame_ep	*a0 = &a->side[0].ep, *a1 = &a->side[1].ep;
+	const struct frame_ep	*b0 = &b->side[0].ep, *b1 = &b->side[1].ep;
+
+	if (a0->family != b0->family || a->udp != b->udp)
+		return (0);
+#define EP_EQ(x, y) ((x)->port == (y)->port && memcmp((x)->ip, (y)->ip, 16) == 0)
+	return ((EP_EQ(a0, b0) && EP_EQ(a1, b1)) ||
+	    (EP_EQ(a0, b1) && EP_EQ(a1, b0)));
+#undef EP_EQ
+}
+
+/* Is a stream with the same 4-tuple as s live? */
+static int
+live_clash(const struct live *lv, const struct synth_stream *s)
+{
+	size_t	i;
+
+	for (i = 0; i < lv->n; i++) {
+		if (same_tuple(lv->s[i], s))
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * A stream starts. Two traces of one address pair must never merge into
+ * one stream: if a stream with the same 4-tuple is still live (the same
+ * trace given twice, two network namespaces), show this one's client on
+ * another port.
+ */
+static int
+live_start(const struct options *o, struct live *lv, struct input *in,
+    size_t trace)
+{
+	struct synth_stream	*s = &in->streams[trace], **ns;
+	uint16_t		 was = s->side[0].ep.port;
+
+	while (live_clash(lv, s)) {
+		if (lv->next_port < 49152)
+			lv->next_port = 49152;	/* IANA's dynamic ports */
+		s->side[0].ep.port = lv->next_port++;
+	}
+	if (s->side[0].ep.port != was)
+		notice(o, "%s: trace %llu: its addresses are those of a "
+		    "connection still open in the capture; client port %u "
+		    "shown as %u", trace_name(in->tf),
+		    (unsigned long long)trace_info(in->tf, trace)->trace_id, was,
+		    s->side[0].ep.port);
+	if (lv->n == lv->cap) {
+		lv->cap = lv->cap ? 2 * lv->cap : 64;
+		if ((ns = realloc(lv->s, lv->cap * sizeof *ns)) == NULL)
+			return (-1);
+		lv->s = ns;
+	}
+	lv->s[lv->n++] = s;
+	return (0);
+}
+
+/* A stream has had its last event. */
+static void
+live_end(struct live *lv, const struct synth_stream *s)
+{
+	size_t	i;
+
+	for (i = 0; i < lv->n; i++) {
+		if (lv->s[i] == s) {
+			lv->s[i] = lv->s[--lv->n];
+			return;
+		}
+	}
+}
+
+/* Synthesize the packets of input in's current event. */
+static int
+convert_event(const struct options *o, struct live *lv, struct input *in,
+    struct synth *sy)
+{
+	size_t			 t = in->ev.trace;
+	struct synth_stream	*s = &in->streams[t];
+
+	if (in->left[t] == trace_info(in->tf, t)->nevents && live_start(o, lv, in, t) == -1) {
+		fprintf(stderr, "%s: out of memory\n", progname);
+		return (-1);
+	}
+	if (synth_event(sy, s, &in->ev) == -1)
+		return (-1);
+	if (--in->left[t] == 0)
+		live_end(lv, s);
+	return (0);
+}
+
 /* Merge every input's events by time and synthesize their packets. */
 static int
-convert(struct input *in, unsigned int n, struct synth *sy)
+convert(const struct options *o, struct input *in, unsigned int n,
+    struct synth *sy)
 {
+	struct live	 lv;
 	unsigned int	*heap, hn = 0, i, top;
 	int		 rc = -1;
 
+	memset(&lv, 0, sizeof lv);
 	if ((heap = calloc(n, sizeof *heap)) == NULL)
 		return (-1);
 	for (i = 0; i < n; i++) {
@@ -373,8 +484,8 @@ convert(struct input *in, unsigned int n, struct synth *sy)
 		heap_down(heap, hn, i, in);
 	while (hn > 0) {
 		top = heap[0];
-		if (synth_event(sy, &in[top].streams[in[top].ev.trace],
-		    &in[top].ev) == -1 || advance(&in[top]) == -1)
+		if (convert_event(o, &lv, &in[top], sy) == -1 ||
+		    advance(&in[top]) == -1)
 			goto out;
 		if (!in[top].has_ev)
 			heap[0] = heap[--hn];
@@ -382,6 +493,7 @@ convert(struct input *in, unsigned int n, struct synth *sy)
 	}
 	rc = 0;
 out:
+	free(lv.s);
 	free(heap);
 	return (rc);
 }
@@ -422,7 +534,9 @@ main(int argc, char **argv)
 		pcap_out_abort(&out);
 		goto done;
 	}
-	if (convert(in, n, &sy) == -1) {
+	if (!o.mss_set)
+		sy.mss6 = SYNTH_MSS_DEFAULT6;
+	if (convert(&o, in, n, &sy) == -1) {
 		if (out.f != NULL && ferror(out.f))
 			fprintf(stderr, "%s: %s: write error: %s\n", progname,
 			    o.out, strerror(errno));
@@ -440,6 +554,7 @@ done:
 	for (i = 0; i < n; i++) {
 		trace_close(in[i].tf);
 		free(in[i].streams);
+		free(in[i].left);
 	}
 	free(in);
 	return (rc);

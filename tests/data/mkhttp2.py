@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Print http2.textproto: a cleartext HTTP/2 exchange with prior knowledge.
+
+The frames are built here from RFC 9113 (framing) and RFC 7541 (HPACK) so
+that every byte of the golden input can be reviewed; the output is
+committed as tests/data/http2.textproto and golden.sh checks that the two
+still agree.  Python 3 standard library only.
+
+    python3 tests/data/mkhttp2.py > tests/data/http2.textproto
+"""
+
+import struct
+import sys
+
+# RFC 9113, section 3.4: the client connection preface.
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+# RFC 9113, section 6: frame types and flags.
+DATA, HEADERS, SETTINGS = 0x0, 0x1, 0x4
+END_STREAM, ACK, END_HEADERS = 0x1, 0x1, 0x4
+
+# RFC 9113, section 6.5.2: setting identifiers.
+SETTINGS_ENABLE_PUSH = 0x2
+SETTINGS_MAX_CONCURRENT_STREAMS = 0x3
+SETTINGS_INITIAL_WINDOW_SIZE = 0x4
+
+# RFC 7541, appendix A: the static table entries used below.
+STATIC_AUTHORITY = 1         # :authority (name only)
+STATIC_METHOD_GET = 2        # :method GET
+STATIC_PATH_ROOT = 4         # :path /
+STATIC_SCHEME_HTTP = 6       # :scheme http
+STATIC_STATUS_200 = 8        # :status 200
+STATIC_ACCEPT = 19           # accept (name only)
+STATIC_CONTENT_LENGTH = 28   # content-length (name only)
+STATIC_CONTENT_TYPE = 31     # content-type (name only)
+STATIC_USER_AGENT = 58       # user-agent (name only)
+
+BODY = b"hello from h2\n"
+
+
+def frame(ftype, flags, stream, payload):
+    """A frame: 24-bit length, type, flags, R bit + 31-bit stream id."""
+    return (struct.pack(">I", len(payload))[1:] +
+            struct.pack(">BBI", ftype, flags, stream & 0x7fffffff) + payload)
+
+
+def settings(*pairs):
+    """A SETTINGS payload: 16-bit identifier, 32-bit value per setting."""
+    return b"".join(struct.pack(">HI", k, v) for k, v in pairs)
+
+
+def hpack_int(value, prefix_bits, first_byte_flags):
+    """RFC 7541, section 5.1: an integer with an N-bit prefix."""
+    limit = (1 << prefix_bits) - 1
+    if value < limit:
+        return bytes([first_byte_flags | value])
+    out = [first_byte_flags | limit]
+    value -= limit
+    while value >= 128:
+        out.append((value & 0x7f) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def hpack_string(s):
+    """RFC 7541, section 5.2: a string literal, not Huffman coded (H=0)."""
+    return hpack_int(len(s), 7, 0x00) + s
+
+
+def indexed(index):
+    """RFC 7541, section 6.1: an indexed header field (1xxxxxxx)."""
+    return hpack_int(index, 7, 0x80)
+
+
+def literal_incremental(name_index, value):
+    """RFC 7541, section 6.2.1: literal with incremental indexing (01)."""
+    return hpack_int(name_index, 6, 0x40) + hpack_string(value)
+
+
+def literal_unindexed(name_index, value):
+    """RFC 7541, section 6.2.2: literal without indexing (0000)."""
+    return hpack_int(name_index, 4, 0x00) + hpack_string(value)
+
+
+def events():
+    """The exchange as the client saw it: (kind, bytes, comment) tuples."""
+    request = (indexed(STATIC_METHOD_GET) +
+               indexed(STATIC_SCHEME_HTTP) +
+               indexed(STATIC_PATH_ROOT) +
+               literal_incremental(STATIC_AUTHORITY, b"10.0.0.2:10000") +
+               literal_unindexed(STATIC_USER_AGENT, b"tapshim-golden") +
+               literal_unindexed(STATIC_ACCEPT, b"*/*"))
+    response = (indexed(STATIC_STATUS_200) +
+                literal_unindexed(STATIC_CONTENT_TYPE, b"text/plain") +
+                literal_unindexed(STATIC_CONTENT_LENGTH,
+                                  str(len(BODY)).encode()))
+    return [
+        ("write", PREFACE +
+         frame(SETTINGS, 0, 0, settings((SETTINGS_ENABLE_PUSH, 0),
+                                        (SETTINGS_INITIAL_WINDOW_SIZE,
+                                         65535))),
+         "client preface; SETTINGS ENABLE_PUSH=0 INITIAL_WINDOW_SIZE=65535"),
+        ("read", frame(SETTINGS, 0, 0,
+                       settings((SETTINGS_MAX_CONCURRENT_STREAMS, 100))),
+         "server SETTINGS MAX_CONCURRENT_STREAMS=100"),
+        ("write", frame(SETTINGS, ACK, 0, b"") +
+         frame(HEADERS, END_STREAM | END_HEADERS, 1, request),
+         "SETTINGS ack; HEADERS stream 1 GET / (END_STREAM, END_HEADERS)"),
+        ("read", frame(SETTINGS, ACK, 0, b""), "server SETTINGS ack"),
+        ("read", frame(HEADERS, END_HEADERS, 1, response) +
+         frame(DATA, END_STREAM, 1, BODY),
+         "HEADERS stream 1 :status 200; DATA stream 1 (END_STREAM)"),
+    ]
+
+
+def escape(data):
+    """Text-format bytes: printable ASCII as is, the rest as octal."""
+    out = []
+    for b in data:
+        if b in (0x22, 0x5c):
+            out.append("\\" + chr(b))
+        elif 0x20 <= b < 0x7f:
+            out.append(chr(b))
+        else:
+            out.append("\\%03o" % b)
+    return "".join(out)
+
+
+def hexdump(data):
+    """Comment lines showing the bytes in hex, 16 per line."""
+    return ["    # %s" % data[i:i + 16].hex(" ")
+            for i in range(0, len(data), 16)]
+
+
+def main():
+    lines = [
+        "# Generated by tests/data/mkhttp2.py; do not edit.",
+        "# HTTP/2 with prior knowledge (RFC 9113, section 3.3) to port 10000.",
+        "socket_buffered_trace {",
+        "  trace_id: 2",
+        "  connection {",
+        '    local_address { socket_address { address: "10.0.0.1" '
+        "port_value: 45678 } }",
+        '    remote_address { socket_address { address: "10.0.0.2" '
+        "port_value: 10000 } }",
+        "    role: ROLE_CLIENT",
+        "  }",
+    ]
+    t = 1700000100 * 10**9
+    for kind, data, comment in events():
+        t += 1000000
+        lines.append("  events {")
+        lines.append("    # %s" % comment)
+        lines.extend(hexdump(data))
+        lines.append("    timestamp { seconds: %d nanos: %d }" %
+                     divmod(t, 10**9))
+        lines.append('    %s { data { as_bytes: "%s" } }' %
+                     (kind, escape(data)))
+        lines.append("  }")
+    t += 1000000
+    lines.append("  events {")
+    lines.append("    timestamp { seconds: %d nanos: %d }" % divmod(t, 10**9))
+    lines.append("    closed {}")
+    lines.append("  }")
+    lines.append("}")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
