@@ -316,6 +316,37 @@ START_TEST(test_conn_ext)
 }
 END_TEST
 
+/*
+ * Many connections in one streamed file: each segment finds its own
+ * trace (ids spread so that the id hash must grow and probe), twice over.
+ */
+START_TEST(test_ld_many_traces)
+{
+	enum { N = 5000 };
+	uint64_t	id;
+	int		i;
+
+	for (i = 0; i < 2 * N; i++) {
+		id = (uint64_t)(i % N) * 0x100000001ULL;
+		seg_begin(id);
+		tb_event(&tb, 3, i, 0, TB_WRITE, "x", 1);
+		seg_end();
+	}
+	open_ok("t.pb_length_delimited");
+	ck_assert_uint_eq(trace_count(tf), N);
+	for (i = 0; i < N; i++) {
+		ck_assert_uint_eq(trace_info(tf, (size_t)i)->trace_id,
+		    (uint64_t)i * 0x100000001ULL);
+		ck_assert_uint_eq(trace_info(tf, (size_t)i)->nevents, 2);
+	}
+	for (i = 0; i < 2 * N; i++) {
+		ck_assert_int_eq(trace_next(tf, &ev, errbuf), 1);
+		ck_assert_uint_eq(ev.trace, (size_t)(i % N));
+	}
+	next_end();
+}
+END_TEST
+
 START_TEST(test_body)
 {
 	/* as_string keeps an embedded NUL and its full length. */
@@ -337,6 +368,13 @@ START_TEST(test_body)
 	ck_assert_uint_eq(ev.caplen, 4);
 	ck_assert_uint_eq(ev.len, 100000);
 	ck_assert_int_eq(ev.truncated, 1);
+	/* The most one Linux call moves (MAX_RW_COUNT) is still a length. */
+	body_begin(TB_READ);
+	tb_uint(&tb, 1000, 0x7ffff000);
+	body_end();
+	first_is(TRACE_EV_READ);
+	ck_assert_uint_eq(ev.caplen, 0);
+	ck_assert_uint_eq(ev.len, 0x7ffff000);
 }
 END_TEST
 
@@ -419,6 +457,7 @@ reader_suite(void)
 	tcase_add_test(tc, test_pb_chunks_merge);
 	tcase_add_test(tc, test_ld_stream);
 	tcase_add_test(tc, test_ld_two_traces);
+	tcase_add_test(tc, test_ld_many_traces);
 	tcase_add_test(tc, test_ld_event_conn);
 	tcase_add_test(tc, test_detect_content);
 	tcase_add_test(tc, test_http_count);

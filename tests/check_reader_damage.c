@@ -22,7 +22,7 @@ struct damage {
 	const char	*what;
 };
 
-#define NDAMAGE		17
+#define NDAMAGE		18
 #define NOT_BINARY	"; tap2pcap reads binary traces (PROTO_BINARY, " \
 	"PROTO_BINARY_LENGTH_DELIMITED)"
 
@@ -172,6 +172,13 @@ damage_build(int i, struct damage *d)
 		tb_end(&tb);
 		tb_cut(&tb, 2);
 		d->what = "not a trace: damaged or cut-short TraceWrapper field";
+		break;
+	case 17:	/* a length no call can move: endless zero segments */
+		body_begin(TB_READ);
+		d->at = tb.len;
+		tb_uint(&tb, 1000, 0x7ffff001);
+		body_end();
+		d->what = "Body length 2147479553 is more than one call can move";
 		break;
 	}
 }

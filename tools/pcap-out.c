@@ -123,8 +123,12 @@ pcap_out_finish(struct pcap_out *o, char *errbuf)
 	const char	*name = o->path != NULL ? o->path : "-";
 	int		 bad;
 
-	bad = pcap_dump_flush(o->d) == -1 || ferror(o->f) ||
-	    (o->tmp != NULL && fsync(fileno(o->f)) == -1);
+	/*
+	 * No fsync(): the rename already keeps a half-written capture from
+	 * view, and waiting for the disk made conversion disk-bound (0.9-1.9
+	 * s of 2.5 s for a 1 GiB trace); tcpdump -w and editcap don't either.
+	 */
+	bad = pcap_dump_flush(o->d) == -1 || ferror(o->f);
 	if (bad) {
 		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: write error: %s", name,
 		    strerror(errno ? errno : EIO));

@@ -21,6 +21,13 @@
 #define EVENT_CONNECTION	5
 #define EXT_FIRST		1000
 
+/*
+ * The most one read() or write() moves: Linux's MAX_RW_COUNT (INT_MAX
+ * rounded down to a page). A larger Body.length is damage, and would
+ * have tap2pcap write zero-filled segments without end.
+ */
+#define BODY_LEN_MAX		0x7ffff000ULL
+
 static int	decode_fail(struct decode_err *, const uint8_t *,
 		    const uint8_t *, const char *, ...)
 		    __attribute__((format(printf, 4, 5)));
@@ -244,6 +251,10 @@ decode_body(const uint8_t *base, const uint8_t *p, size_t n,
 				return (-1);
 			if (f.number == 3)
 				ev->truncated = f.value != 0;
+			else if (f.value > BODY_LEN_MAX)
+				return (decode_fail(e, base, p + f.offset,
+				    "Body length %llu is more than one call "
+				    "can move", (unsigned long long)f.value));
 			else
 				ev->len = f.value;
 		}

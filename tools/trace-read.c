@@ -49,6 +49,9 @@ struct trace_file {
 	enum trace_format	 format;
 	struct trace_info	*traces;
 	size_t			 ntraces;
+	size_t			 tracecap;	/* traces allocated */
+	size_t			*ids;		/* trace id hash: index + 1 */
+	size_t			 nids;		/* 0 or a power of two */
 	size_t			 nhttp;
 	int			 binbuf;	/* index of the merged .pb trace */
 	int			 indexing;
@@ -209,33 +212,79 @@ read_detect(struct trace_file *tf, char *errbuf)
 	    "cut-short TraceWrapper field: %s", why));
 }
 
-/* Find (or, while indexing, add) the trace with this id. */
+/* Where id is (or would go) in the hash of trace ids: linear probing. */
+static size_t
+read_id_pos(const struct trace_file *tf, uint64_t id)
+{
+	size_t	h, i;
+
+	h = (size_t)((id * 0x9e3779b97f4a7c15ULL) >> 32) & (tf->nids - 1);
+	while ((i = tf->ids[h]) != 0 && tf->traces[i - 1].trace_id != id)
+		h = (h + 1) & (tf->nids - 1);
+	return (h);
+}
+
+/* Double the hash of trace ids (it stays at most half full). */
+static int
+read_id_grow(struct trace_file *tf)
+{
+	size_t	*old = tf->ids, n = tf->nids, i;
+
+	tf->nids = n ? n * 2 : 64;
+	if ((tf->ids = calloc(tf->nids, sizeof *tf->ids)) == NULL) {
+		tf->ids = old;
+		tf->nids = n;
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		if (old[i] != 0)
+			tf->ids[read_id_pos(tf,
+			    tf->traces[old[i] - 1].trace_id)] = old[i];
+	}
+	free(old);
+	return (0);
+}
+
+/*
+ * Find (or, while indexing, add) the trace with this id. Streamed traces
+ * are found by id through a hash, so a file holding many connections is
+ * indexed in linear time; the merged .pb trace is kept out of it, since
+ * its id changes chunk by chunk.
+ */
 static int
 read_trace_slot(struct trace_file *tf, uint64_t id, int binbuf, size_t *slot)
 {
 	struct trace_info	*t;
-	size_t			 i;
+	size_t			 cap;
 
 	if (binbuf && tf->binbuf >= 0) {
 		*slot = (size_t)tf->binbuf;
 		return (0);
 	}
-	for (i = 0; !binbuf && i < tf->ntraces; i++) {
-		if (tf->traces[i].trace_id == id && (int)i != tf->binbuf) {
-			*slot = i;
-			return (0);
-		}
+	if (!binbuf && tf->nids > 0 && tf->ids[read_id_pos(tf, id)] != 0) {
+		*slot = tf->ids[read_id_pos(tf, id)] - 1;
+		return (0);
 	}
 	if (!tf->indexing)
 		return (-1);
-	t = realloc(tf->traces, (tf->ntraces + 1) * sizeof *t);
-	if (t == NULL)
+	if (tf->ntraces == tf->tracecap) {
+		cap = tf->tracecap ? tf->tracecap * 2 : 4;
+		if (cap > SIZE_MAX / sizeof *t ||
+		    (t = realloc(tf->traces, cap * sizeof *t)) == NULL)
+			return (-1);
+		tf->traces = t;
+		tf->tracecap = cap;
+	}
+	if (!binbuf && (tf->ntraces + 1) * 2 > tf->nids &&
+	    read_id_grow(tf) == -1)
 		return (-1);
-	tf->traces = t;
-	memset(&t[tf->ntraces], 0, sizeof *t);
-	t[tf->ntraces].trace_id = id;
+	t = &tf->traces[tf->ntraces];
+	memset(t, 0, sizeof *t);
+	t->trace_id = id;
 	if (binbuf)
 		tf->binbuf = (int)tf->ntraces;
+	else
+		tf->ids[read_id_pos(tf, id)] = tf->ntraces + 1;
 	*slot = tf->ntraces++;
 	return (0);
 }
@@ -597,6 +646,7 @@ trace_close(struct trace_file *tf)
 		munmap(tf->map, tf->size);
 	free(tf->owned);
 	free(tf->traces);
+	free(tf->ids);
 	free(tf->name);
 	free(tf);
 }
