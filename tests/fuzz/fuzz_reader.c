@@ -1,0 +1,131 @@
+/* libFuzzer target: the trace reader over arbitrary bytes. */
+
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace-read.h"
+
+int		LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static void	fuzz_check(int, const char *);
+static void	fuzz_addr(const struct trace_addr *);
+static void	fuzz_walk(struct trace_file *, const uint8_t *, size_t);
+static void	fuzz_open(const char *, const uint8_t *, size_t);
+
+/* Keeps the sums alive, so the reads of every byte are not optimized out. */
+static volatile uint64_t	fuzz_sink;
+
+/* Die loudly when the reader breaks one of its promises. */
+static void
+fuzz_check(int ok, const char *what)
+{
+	if (ok)
+		return;
+	fprintf(stderr, "fuzz_reader: invariant broken: %s\n", what);
+	abort();
+}
+
+/* Touch an address: its path must be a terminated string. */
+static void
+fuzz_addr(const struct trace_addr *a)
+{
+	size_t	n = strnlen(a->path, sizeof a->path);
+
+	fuzz_check(n < sizeof a->path, "addr path not terminated");
+	fuzz_sink += (uint64_t)a->family + a->port + a->udp + n + a->ip[0] +
+	    a->ip[15];
+}
+
+/*
+ * Walk every event, reading every byte of its data, and check what the
+ * reader promises: data inside the input, caplen <= len, a trace index
+ * trace_info() knows, and as many events per trace as the index counted.
+ */
+static void
+fuzz_walk(struct trace_file *tf, const uint8_t *buf, size_t size)
+{
+	const struct trace_info	*t;
+	struct trace_event	 ev;
+	char			 errbuf[TRACE_ERRBUF_SIZE];
+	size_t			 i, n = trace_count(tf), *seen;
+	uint64_t		 sum = 0;
+	int			 r;
+
+	seen = calloc(n ? n : 1, sizeof *seen);
+	fuzz_check(seen != NULL, "calloc");
+	while ((r = trace_next(tf, &ev, errbuf)) == 1) {
+		fuzz_check(ev.trace < n, "event's trace index out of range");
+		fuzz_check(trace_info(tf, ev.trace) != NULL, "trace_info NULL");
+		seen[ev.trace]++;
+		fuzz_check(ev.caplen <= ev.len, "caplen > len");
+		fuzz_check(ev.offset <= size, "event offset past the input");
+		fuzz_check(ev.caplen == 0 || (ev.data >= buf &&
+		    ev.caplen <= size && ev.data <= buf + size - ev.caplen),
+		    "event data outside the input");
+		fuzz_check(ev.nsec < 1000000000, "nsec out of range");
+		for (i = 0; i < ev.caplen; i++)
+			sum += ev.data[i];
+		sum += (uint64_t)ev.kind + (uint64_t)ev.sec + ev.truncated +
+		    ev.end_stream + (uint64_t)ev.reset;
+		fuzz_check(trace_position(tf) <= trace_size(tf), "position");
+	}
+	/* The index pass validated the whole file: a walk cannot fail. */
+	if (r != 0)
+		fprintf(stderr, "fuzz_reader: %.*s\n", (int)sizeof errbuf,
+		    errbuf);
+	fuzz_check(r == 0, "trace_next failed after trace_open accepted");
+	for (i = 0; i < n; i++) {
+		t = trace_info(tf, i);
+		fuzz_check(t != NULL, "trace_info NULL for i < trace_count");
+		fuzz_check(seen[i] == t->nevents, "event count differs from "
+		    "the index");
+		fuzz_addr(&t->conn.local);
+		fuzz_addr(&t->conn.remote);
+		sum += t->trace_id + (uint64_t)t->has_conn + t->conn.pid +
+		    t->conn.inode + (uint64_t)t->conn.role + t->read_truncated +
+		    t->write_truncated;
+	}
+	fuzz_check(trace_info(tf, n) == NULL, "trace_info past the end");
+	free(seen);
+	fuzz_sink += sum;
+}
+
+/* Open the input under one name, walk it twice (rewind), close it. */
+static void
+fuzz_open(const char *name, const uint8_t *data, size_t size)
+{
+	struct trace_file	*tf;
+	char			 errbuf[TRACE_ERRBUF_SIZE];
+
+	errbuf[0] = '\0';
+	if ((tf = trace_open_mem(name, data, size, errbuf)) == NULL) {
+		fuzz_check(memchr(errbuf, '\0', sizeof errbuf) != NULL &&
+		    errbuf[0] != '\0', "failure without a message");
+		return;
+	}
+	fuzz_check(trace_size(tf) == size, "trace_size");
+	fuzz_check(strcmp(trace_name(tf), name) == 0, "trace_name");
+	fuzz_sink += strlen(trace_format_name(trace_format(tf))) +
+	    trace_http_count(tf);
+	fuzz_walk(tf, data, size);
+	trace_rewind(tf);
+	fuzz_walk(tf, data, size);
+	trace_close(tf);
+}
+
+/*
+ * The name only breaks a tie between the formats, so try both: a .pb
+ * name and a length-delimited one.
+ */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_open("fuzz.pb", data, size);
+	fuzz_open("fuzz.pb_length_delimited", data, size);
+	return (0);
+}
