@@ -40,6 +40,12 @@ struct walk {
 
 #define WALK_DEPTH	4
 
+/*
+ * Pages of the mapped file behind the walk are released every so often,
+ * so a trace of any size costs a bounded resident set, not its size.
+ */
+#define READ_RELEASE_STEP	(16 * 1024 * 1024)
+
 struct trace_file {
 	char			*name;
 	const uint8_t		*buf;
@@ -57,6 +63,7 @@ struct trace_file {
 	int			 indexing;
 	struct walk		 stack[WALK_DEPTH];
 	int			 depth;
+	size_t			 released;	/* mapped bytes given back */
 	int			 has_last;
 	int64_t			 last_sec;
 	uint32_t		 last_nsec;
@@ -457,6 +464,24 @@ trace_rewind(struct trace_file *tf)
 	tf->stack[0].pos = 0;
 	tf->stack[0].end = tf->size;
 	tf->has_last = 0;
+	tf->released = 0;
+}
+
+/* Give back the mapped pages before offset; they are read again if need be. */
+static void
+read_release(struct trace_file *tf, size_t offset)
+{
+	static size_t	page;
+	size_t		end;
+
+	if (tf->map == NULL || offset - tf->released < READ_RELEASE_STEP)
+		return;
+	if (page == 0)
+		page = (size_t)sysconf(_SC_PAGESIZE);
+	end = offset - offset % page;
+	(void)madvise((uint8_t *)tf->map + tf->released, end - tf->released,
+	    MADV_DONTNEED);
+	tf->released = end;
 }
 
 /*
@@ -485,6 +510,7 @@ trace_next(struct trace_file *tf, struct trace_event *ev, char *errbuf)
 		t->has_conn = 1;
 	}
 	ev->trace = trace;
+	read_release(tf, ev->offset);
 	if (ev->has_time) {
 		tf->has_last = 1;
 		tf->last_sec = ev->sec;
