@@ -322,16 +322,30 @@ END_TEST
  */
 START_TEST(test_ld_many_traces)
 {
-	enum { N = 5000 };
-	uint64_t	id;
-	int		i;
+	enum { N = 1000 };	/* the id hash grows 64 -> 2048 */
+	struct tracebuf	 rec;
+	uint8_t		*all = NULL;
+	size_t		 len = 0;
+	uint64_t	 id;
+	int		 i;
 
+	/* Records built one by one: tb reallocates exactly on each append. */
 	for (i = 0; i < 2 * N; i++) {
 		id = (uint64_t)(i % N) * 0x100000001ULL;
-		seg_begin(id);
-		tb_event(&tb, 3, i, 0, TB_WRITE, "x", 1);
-		seg_end();
+		tb_init(&rec);
+		tb_begin(&rec, TB_RECORD);
+		tb_begin(&rec, TB_SEGMENT);
+		tb_uint(&rec, 1, id);
+		tb_event(&rec, 3, i, 0, TB_WRITE, "x", 1);
+		tb_end(&rec);
+		tb_end(&rec);
+		ck_assert_ptr_nonnull(all = realloc(all, len + rec.len));
+		memcpy(all + len, rec.data, rec.len);
+		len += rec.len;
+		tb_free(&rec);
 	}
+	tb_raw(&tb, all, len);
+	free(all);
 	open_ok("t.pb_length_delimited");
 	ck_assert_uint_eq(trace_count(tf), N);
 	for (i = 0; i < N; i++) {
