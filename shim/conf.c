@@ -1,0 +1,175 @@
+/* The shim's configuration, read from TAPSHIM_ environment variables. */
+
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+/* Envoy's OutputSink.Format names, and short ones. */
+static const struct {
+	const char		*name;
+	int			 ok;
+	enum conf_format	 format;
+} conf_formats[] = {
+	{ "PROTO_BINARY", 1, CONF_FORMAT_BINARY },
+	{ "pb", 1, CONF_FORMAT_BINARY },
+	{ "binary", 1, CONF_FORMAT_BINARY },
+	{ "PROTO_BINARY_LENGTH_DELIMITED", 1, CONF_FORMAT_DELIMITED },
+	{ "pb_length_delimited", 1, CONF_FORMAT_DELIMITED },
+	{ "ld", 1, CONF_FORMAT_DELIMITED },
+	{ "delimited", 1, CONF_FORMAT_DELIMITED },
+	{ "PROTO_TEXT", 0, CONF_FORMAT_BINARY },
+	{ "JSON_BODY_AS_BYTES", 0, CONF_FORMAT_BINARY },
+	{ "JSON_BODY_AS_STRING", 0, CONF_FORMAT_BINARY }
+};
+
+static int	conf_fail(char *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* Say what is wrong into errbuf; return -1. */
+static int
+conf_fail(char *errbuf, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errbuf, CONF_ERRBUF_SIZE, fmt, ap);
+	va_end(ap);
+	return (-1);
+}
+
+/* TAPSHIM_PATH_PREFIX, made absolute against the working directory now. */
+static int
+conf_prefix(struct conf *c, const char *v, char *errbuf)
+{
+	size_t	n;
+
+	if (v == NULL)
+		v = "./tap";
+	if (*v == '\0' || v[strlen(v) - 1] == '/')
+		return (conf_fail(errbuf, "TAPSHIM_PATH_PREFIX: \"%s\" names "
+		    "no file prefix (for example /tmp/trace)", v));
+	if (*v == '/') {
+		n = (size_t)snprintf(c->prefix, sizeof c->prefix, "%s", v);
+	} else {
+		if (getcwd(c->prefix, sizeof c->prefix) == NULL)
+			return (conf_fail(errbuf, "TAPSHIM_PATH_PREFIX: cannot "
+			    "make \"%s\" absolute: no working directory", v));
+		while (v[0] == '.' && v[1] == '/')
+			v += 2;
+		n = strlen(c->prefix);
+		n += (size_t)snprintf(c->prefix + n, sizeof c->prefix - n, "%s%s",
+		    n > 1 ? "/" : "", v);
+	}
+	/* Room for "_<N>.pb_length_delimited" after the prefix. */
+	if (n + 48 >= sizeof c->prefix)
+		return (conf_fail(errbuf, "TAPSHIM_PATH_PREFIX: too long"));
+	return (0);
+}
+
+/* TAPSHIM_FORMAT. */
+static int
+conf_format(struct conf *c, const char *v, char *errbuf)
+{
+	size_t	i;
+
+	if (v == NULL) {
+		c->format = CONF_FORMAT_BINARY;
+		return (0);
+	}
+	for (i = 0; i < sizeof conf_formats / sizeof conf_formats[0];
+	    i++) {
+		if (strcmp(v, conf_formats[i].name) != 0)
+			continue;
+		if (!conf_formats[i].ok)
+			break;
+		c->format = conf_formats[i].format;
+		return (0);
+	}
+	return (conf_fail(errbuf, "TAPSHIM_FORMAT: \"%s\" is not a format "
+	    "tapshim writes (PROTO_BINARY or pb, PROTO_BINARY_LENGTH_DELIMITED "
+	    "or ld)", v));
+}
+
+/*
+ * A byte count: decimal digits with an optional K, M or G (powers of
+ * 1024), or "unlimited". Unset means unlimited.
+ */
+static int
+conf_bytes(uint64_t *out, const char *name, const char *v, char *errbuf)
+{
+	uint64_t	n = 0, mult = 1;
+	const char	*p = v;
+
+	if (v == NULL || strcasecmp(v, "unlimited") == 0) {
+		*out = CONF_UNLIMITED;
+		return (0);
+	}
+	if (*p < '0' || *p > '9')
+		goto bad;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (UINT64_MAX - 9) / 10)
+			goto bad;
+		n = n * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p != '\0') {
+		if (p[1] != '\0' || strchr("kKmMgG", *p) == NULL)
+			goto bad;
+		mult = *p == 'k' || *p == 'K' ? 1024 : *p == 'm' || *p == 'M' ?
+		    1024 * 1024 : 1024 * 1024 * 1024;
+		if (n > UINT64_MAX / mult)
+			goto bad;
+	}
+	*out = n * mult;
+	return (0);
+bad:
+	return (conf_fail(errbuf, "%s: \"%s\" is not a byte count (digits, "
+	    "optionally followed by K, M or G, or \"unlimited\")", name, v));
+}
+
+/* TAPSHIM_DEBUG: empty, 0 or 1. */
+static int
+conf_debug(struct conf *c, const char *v, char *errbuf)
+{
+	if (v == NULL || *v == '\0' || strcmp(v, "0") == 0) {
+		c->debug = 0;
+		return (0);
+	}
+	if (strcmp(v, "1") == 0) {
+		c->debug = 1;
+		return (0);
+	}
+	return (conf_fail(errbuf, "TAPSHIM_DEBUG: \"%s\" is not 0 or 1", v));
+}
+
+/*
+ * Read the configuration through getenv_fn (getenv, or a test's). On a
+ * bad value, errbuf (CONF_ERRBUF_SIZE) names the variable and says what
+ * is wrong, and -1 is returned: the caller turns tracing off.
+ */
+int
+conf_read(struct conf *c, conf_getenv_fn get, char *errbuf)
+{
+	memset(c, 0, sizeof *c);
+	if (conf_prefix(c, get("TAPSHIM_PATH_PREFIX"), errbuf) == -1 ||
+	    conf_format(c, get("TAPSHIM_FORMAT"), errbuf) == -1 ||
+	    conf_bytes(&c->max_rx, "TAPSHIM_MAX_BUFFERED_RX_BYTES",
+	    get("TAPSHIM_MAX_BUFFERED_RX_BYTES"), errbuf) == -1 ||
+	    conf_bytes(&c->max_tx, "TAPSHIM_MAX_BUFFERED_TX_BYTES",
+	    get("TAPSHIM_MAX_BUFFERED_TX_BYTES"), errbuf) == -1 ||
+	    conf_debug(c, get("TAPSHIM_DEBUG"), errbuf) == -1)
+		return (-1);
+	return (0);
+}
+
+/* The file name extension for a format (trace-format.md, "Files"). */
+const char *
+conf_extension(enum conf_format f)
+{
+	return (f == CONF_FORMAT_DELIMITED ? ".pb_length_delimited" : ".pb");
+}

@@ -1,0 +1,286 @@
+/* Encoding trace chunks (.pb) and records (.pb_length_delimited). */
+
+#include "config.h"
+
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "encode.h"
+#include "proto/tapshim.pb-c.h"
+#include "wire.h"
+
+/* An address as text, for SocketAddress or Pipe. */
+struct enc_addr {
+	Tapshim__Trace__Address		addr;
+	Tapshim__Trace__SocketAddress	sock;
+	Tapshim__Trace__Pipe		pipe;
+	char				text[INET6_ADDRSTRLEN + 110];
+};
+
+/*
+ * protobuf-c's append callback: small pieces are copied, a large bytes
+ * field (a payload) is kept by reference. The caller made room first.
+ */
+static void
+enc_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
+{
+	struct enc_buf	*e = (struct enc_buf *)b;
+
+	if (len >= ENC_ZEROCOPY_MIN) {
+		if (e->len > e->seg) {
+			e->iov[e->niov].iov_base = e->buf + e->seg;
+			e->iov[e->niov++].iov_len = e->len - e->seg;
+			e->seg = e->len;
+		}
+		e->iov[e->niov].iov_base = (void *)(uintptr_t)data;
+		e->iov[e->niov++].iov_len = len;
+		e->refs++;
+	} else if (len > 0) {
+		memcpy(e->buf + e->len, data, len);
+		e->len += len;
+	}
+	e->pending += len;
+}
+
+/* Use mem[0..cap) to gather encoded bytes. */
+void
+enc_init(struct enc_buf *e, uint8_t *mem, size_t cap)
+{
+	memset(e, 0, sizeof *e);
+	e->base.append = enc_append;
+	e->buf = mem;
+	e->cap = cap;
+}
+
+/* Forget what was gathered (after it was written, or given up). */
+void
+enc_reset(struct enc_buf *e)
+{
+	e->len = e->seg = e->pending = 0;
+	e->niov = e->refs = 0;
+}
+
+/* Close the copied piece; return the iovecs of everything gathered. */
+int
+enc_iov(struct enc_buf *e, struct iovec **iov)
+{
+	if (e->len > e->seg) {
+		e->iov[e->niov].iov_base = e->buf + e->seg;
+		e->iov[e->niov++].iov_len = e->len - e->seg;
+		e->seg = e->len;
+	}
+	*iov = e->iov;
+	return (e->niov);
+}
+
+/*
+ * Append a wrapper, framed for the format: a .pb chunk is the bare
+ * TraceWrapper (chunks merge on parsing); a length-delimited record is
+ * preceded by its size. Returns -1, appending nothing, when there is no
+ * room: the caller writes out what is gathered and tries again.
+ */
+static int
+enc_wrapper(struct enc_buf *e, enum conf_format fmt,
+    const Tapshim__Trace__TraceWrapper *w, size_t byref)
+{
+	uint8_t	pre[WIRE_VARINT_MAX];
+	size_t	size, n = 0, copied;
+
+	size = tapshim__trace__trace_wrapper__get_packed_size(w);
+	if (fmt == CONF_FORMAT_DELIMITED)
+		n = wire_put_varint(pre, size);
+	copied = n + size - byref;
+	if (copied > e->cap - e->len || e->niov + 4 > ENC_IOV_MAX)
+		return (-1);
+	enc_append(&e->base, n, pre);
+	tapshim__trace__trace_wrapper__pack_to_buffer(w, &e->base);
+	return (0);
+}
+
+/* Fill in an Address for a socket address (IP, or AF_UNIX as a Pipe). */
+static void
+enc_address(struct enc_addr *a, const struct sockaddr_storage *ss,
+    socklen_t len, int udp)
+{
+	const struct sockaddr_in	*sin = (const void *)ss;
+	const struct sockaddr_in6	*sin6 = (const void *)ss;
+	const struct sockaddr_un	*sun = (const void *)ss;
+	size_t				 n;
+
+	tapshim__trace__address__init(&a->addr);
+	tapshim__trace__socket_address__init(&a->sock);
+	tapshim__trace__pipe__init(&a->pipe);
+	a->text[0] = '\0';
+	if (ss->ss_family == AF_INET || ss->ss_family == AF_INET6) {
+		inet_ntop(ss->ss_family, ss->ss_family == AF_INET ?
+		    (const void *)&sin->sin_addr : (const void *)&sin6->sin6_addr,
+		    a->text, sizeof a->text);
+		a->sock.protocol = udp ?
+		    TAPSHIM__TRACE__SOCKET_ADDRESS__PROTOCOL__UDP :
+		    TAPSHIM__TRACE__SOCKET_ADDRESS__PROTOCOL__TCP;
+		a->sock.address = a->text;
+		a->sock.port_specifier_case =
+		    TAPSHIM__TRACE__SOCKET_ADDRESS__PORT_SPECIFIER_PORT_VALUE;
+		a->sock.port_value = ntohs(ss->ss_family == AF_INET ?
+		    sin->sin_port : sin6->sin6_port);
+		a->addr.address_case =
+		    TAPSHIM__TRACE__ADDRESS__ADDRESS_SOCKET_ADDRESS;
+		a->addr.socket_address = &a->sock;
+	} else if (ss->ss_family == AF_UNIX) {
+		/* Unnamed: no path; abstract: "@name", as ss(8) shows it. */
+		n = len > offsetof(struct sockaddr_un, sun_path) ?
+		    len - offsetof(struct sockaddr_un, sun_path) : 0;
+		if (n > sizeof sun->sun_path)
+			n = sizeof sun->sun_path;
+		if (n > 0 && sun->sun_path[0] == '\0') {
+			a->text[0] = '@';
+			memcpy(a->text + 1, sun->sun_path + 1, n - 1);
+			a->text[n] = '\0';
+		} else {
+			memcpy(a->text, sun->sun_path, n);
+			a->text[n] = '\0';
+		}
+		a->pipe.path = a->text;
+		a->addr.address_case = TAPSHIM__TRACE__ADDRESS__ADDRESS_PIPE;
+		a->addr.pipe = &a->pipe;
+	}
+}
+
+/* The first chunk of a trace: its id and its connection. */
+int
+enc_conn(struct enc_buf *e, enum conf_format fmt, uint64_t id,
+    const struct enc_conn *c)
+{
+	Tapshim__Trace__TraceWrapper			w;
+	Tapshim__Trace__SocketBufferedTrace		bt;
+	Tapshim__Trace__SocketStreamedTraceSegment	sg;
+	Tapshim__Trace__Connection			conn;
+	struct enc_addr					local, remote;
+
+	tapshim__trace__connection__init(&conn);
+	enc_address(&local, &c->local, c->local_len, c->udp);
+	enc_address(&remote, &c->remote, c->remote_len, c->udp);
+	if (local.addr.address_case != TAPSHIM__TRACE__ADDRESS__ADDRESS__NOT_SET)
+		conn.local_address = &local.addr;
+	if (remote.addr.address_case !=
+	    TAPSHIM__TRACE__ADDRESS__ADDRESS__NOT_SET)
+		conn.remote_address = &remote.addr;
+	conn.role = (Tapshim__Trace__Role)c->role;
+	conn.pid = c->pid;
+	conn.inode = c->inode;
+	tapshim__trace__trace_wrapper__init(&w);
+	if (fmt == CONF_FORMAT_DELIMITED) {
+		tapshim__trace__socket_streamed_trace_segment__init(&sg);
+		sg.trace_id = id;
+		sg.message_piece_case = TAPSHIM__TRACE__SOCKET_STREAMED_TRACE_SEGMENT__MESSAGE_PIECE_CONNECTION;
+		sg.connection = &conn;
+		w.trace_case = TAPSHIM__TRACE__TRACE_WRAPPER__TRACE_SOCKET_STREAMED_TRACE_SEGMENT;
+		w.socket_streamed_trace_segment = &sg;
+	} else {
+		tapshim__trace__socket_buffered_trace__init(&bt);
+		bt.trace_id = id;
+		bt.connection = &conn;
+		w.trace_case = TAPSHIM__TRACE__TRACE_WRAPPER__TRACE_SOCKET_BUFFERED_TRACE;
+		w.socket_buffered_trace = &bt;
+	}
+	return (enc_wrapper(e, fmt, &w, 0));
+}
+
+/*
+ * One event as its own chunk (or record): a read or write with what was
+ * kept of its bytes (Body.truncated and tapshim's Body.length when less
+ * than all), or a closed event.
+ */
+int
+enc_event(struct enc_buf *e, enum conf_format fmt, uint64_t id,
+    const struct enc_event *ev)
+{
+	Tapshim__Trace__TraceWrapper			w;
+	Tapshim__Trace__SocketBufferedTrace		bt;
+	Tapshim__Trace__SocketStreamedTraceSegment	sg;
+	Tapshim__Trace__SocketEvent			se, *sep = &se;
+	Tapshim__Trace__SocketEvent__Read		rd;
+	Tapshim__Trace__SocketEvent__Write		wr;
+	Tapshim__Trace__SocketEvent__Closed		cl;
+	Tapshim__Trace__Timestamp			ts;
+	Tapshim__Trace__Body				body;
+
+	tapshim__trace__socket_event__init(&se);
+	tapshim__trace__timestamp__init(&ts);
+	ts.seconds = ev->sec;
+	ts.nanos = ev->nsec;
+	se.timestamp = &ts;
+	tapshim__trace__body__init(&body);
+	body.body_type_case = TAPSHIM__TRACE__BODY__BODY_TYPE_AS_BYTES;
+	body.as_bytes.data = (uint8_t *)(uintptr_t)ev->data;
+	body.as_bytes.len = ev->caplen;
+	if (ev->len > ev->caplen) {
+		body.truncated = 1;
+		body.length = ev->len;
+	}
+	switch (ev->kind) {
+	case ENC_READ:
+		tapshim__trace__socket_event__read__init(&rd);
+		rd.data = &body;
+		rd.end_stream = ev->end_stream != 0;
+		se.event_selector_case =
+		    TAPSHIM__TRACE__SOCKET_EVENT__EVENT_SELECTOR_READ;
+		se.read = &rd;
+		break;
+	case ENC_WRITE:
+		tapshim__trace__socket_event__write__init(&wr);
+		wr.data = &body;
+		wr.end_stream = ev->end_stream != 0;
+		se.event_selector_case =
+		    TAPSHIM__TRACE__SOCKET_EVENT__EVENT_SELECTOR_WRITE;
+		se.write = &wr;
+		break;
+	case ENC_CLOSED:
+		tapshim__trace__socket_event__closed__init(&cl);
+		cl.reset = (Tapshim__Trace__Reset)ev->reset;
+		se.event_selector_case =
+		    TAPSHIM__TRACE__SOCKET_EVENT__EVENT_SELECTOR_CLOSED;
+		se.closed = &cl;
+		break;
+	}
+	tapshim__trace__trace_wrapper__init(&w);
+	if (fmt == CONF_FORMAT_DELIMITED) {
+		tapshim__trace__socket_streamed_trace_segment__init(&sg);
+		sg.trace_id = id;
+		sg.message_piece_case = TAPSHIM__TRACE__SOCKET_STREAMED_TRACE_SEGMENT__MESSAGE_PIECE_EVENT;
+		sg.event = &se;
+		w.trace_case = TAPSHIM__TRACE__TRACE_WRAPPER__TRACE_SOCKET_STREAMED_TRACE_SEGMENT;
+		w.socket_streamed_trace_segment = &sg;
+	} else {
+		tapshim__trace__socket_buffered_trace__init(&bt);
+		bt.n_events = 1;
+		bt.events = &sep;
+		w.trace_case = TAPSHIM__TRACE__TRACE_WRAPPER__TRACE_SOCKET_BUFFERED_TRACE;
+		w.socket_buffered_trace = &bt;
+	}
+	return (enc_wrapper(e, fmt, &w, ev->kind != ENC_CLOSED &&
+	    ev->caplen >= ENC_ZEROCOPY_MIN ? ev->caplen : 0));
+}
+
+/* The last chunk of a .pb: the truncation flags (nothing for records). */
+int
+enc_end(struct enc_buf *e, enum conf_format fmt, uint64_t id, int read_trunc,
+    int write_trunc)
+{
+	Tapshim__Trace__TraceWrapper		w;
+	Tapshim__Trace__SocketBufferedTrace	bt;
+
+	if (fmt == CONF_FORMAT_DELIMITED || (!read_trunc && !write_trunc))
+		return (0);
+	tapshim__trace__socket_buffered_trace__init(&bt);
+	bt.trace_id = id;
+	bt.read_truncated = read_trunc != 0;
+	bt.write_truncated = write_trunc != 0;
+	tapshim__trace__trace_wrapper__init(&w);
+	w.trace_case = TAPSHIM__TRACE__TRACE_WRAPPER__TRACE_SOCKET_BUFFERED_TRACE;
+	w.socket_buffered_trace = &bt;
+	return (enc_wrapper(e, fmt, &w, 0));
+}

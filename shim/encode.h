@@ -1,0 +1,77 @@
+/* Encoding trace chunks (.pb) and records (.pb_length_delimited). */
+#ifndef TAPSHIM_ENCODE_H
+#define TAPSHIM_ENCODE_H
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+/* Payloads this large are written from the program's buffer, not copied. */
+#define ENC_ZEROCOPY_MIN	2048
+#define ENC_IOV_MAX		16
+
+enum enc_kind {
+	ENC_READ,
+	ENC_WRITE,
+	ENC_CLOSED
+};
+
+enum enc_role {
+	ENC_ROLE_UNKNOWN,
+	ENC_ROLE_CLIENT,
+	ENC_ROLE_SERVER
+};
+
+struct enc_event {
+	enum enc_kind	 kind;
+	int64_t		 sec;
+	int32_t		 nsec;
+	const void	*data;
+	size_t		 caplen;	/* bytes kept */
+	uint64_t	 len;		/* bytes the call moved */
+	int		 end_stream;
+	int		 reset;		/* closed: 1 by peer, 2 local */
+};
+
+struct enc_conn {
+	struct sockaddr_storage	 local;
+	socklen_t		 local_len;
+	struct sockaddr_storage	 remote;
+	socklen_t		 remote_len;
+	int			 udp;
+	enum enc_role		 role;
+	uint32_t		 pid;
+	uint64_t		 inode;
+};
+
+/*
+ * Encoded bytes waiting to be written: copied pieces in buf, large
+ * payloads by reference, in order, as iovecs for one writev().
+ */
+struct enc_buf {
+	ProtobufCBuffer	 base;
+	uint8_t		*buf;
+	size_t		 cap;
+	size_t		 len;		/* bytes used in buf */
+	size_t		 seg;		/* start of the piece not yet in iov */
+	struct iovec	 iov[ENC_IOV_MAX];
+	int		 niov;
+	size_t		 pending;	/* all bytes waiting, copied or not */
+	int		 refs;		/* iovecs into the program's memory */
+};
+
+void	enc_init(struct enc_buf *, uint8_t *, size_t);
+void	enc_reset(struct enc_buf *);
+int	enc_conn(struct enc_buf *, enum conf_format, uint64_t,
+	    const struct enc_conn *);
+int	enc_event(struct enc_buf *, enum conf_format, uint64_t,
+	    const struct enc_event *);
+int	enc_end(struct enc_buf *, enum conf_format, uint64_t, int, int);
+int	enc_iov(struct enc_buf *, struct iovec **);
+
+#endif
