@@ -1,0 +1,36 @@
+/* Connections being traced: one trace each, shared by dup'ed fds. */
+#ifndef TAPSHIM_CONN_H
+#define TAPSHIM_CONN_H
+
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "encode.h"
+
+/* Recorded bytes gathered per connection before a write to its file. */
+#define CONN_BUF		16384
+/* Trace files open at once, whatever the number of connections. */
+#define CONN_FILES_MAX		8
+/* Gathered events are written out at least this often (ns) while busy. */
+#define CONN_FLUSH_NS		100000000LL
+
+struct conn;
+
+struct conn	*conn_open(int, enum enc_role, const struct sockaddr *,
+		    socklen_t);
+struct conn	*conn_get(int);
+void		 conn_put(struct conn *);
+void		 conn_record(struct conn *, enum enc_kind, const void *,
+		    size_t, int);
+void		 conn_note_reset(struct conn *);
+void		 conn_fd_closed(int);
+void		 conn_fd_dup(int, int);
+void		 conn_flush_all(void);
+void		 conn_fork_prepare(void);
+void		 conn_fork_parent(void);
+void		 conn_fork_child(void);
+uint64_t	 conn_id(const struct conn *);
+
+#endif

@@ -1,0 +1,134 @@
+/* Hooks that begin and end connections: connect, accept, shutdown. */
+
+#include "config.h"
+
+#include <sys/syscall.h>
+
+#include <errno.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "hook.h"
+#include "shim.h"
+
+/* Is fd a stream socket of a family the shim traces? */
+static int
+conn_traceable(int fd)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(int), slen = sizeof ss;
+	int			type = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    type != SOCK_STREAM ||
+	    getsockname(fd, (struct sockaddr *)&ss, &slen) == -1)
+		return (0);
+	return (ss.ss_family == AF_INET || ss.ss_family == AF_INET6 ||
+	    ss.ss_family == AF_UNIX);
+}
+
+static int
+hook_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	int	r, saved;
+
+	if (!shim_enter()) {
+		r = REAL(connect, SYS_connect, fd, sa, len);
+		shim_leave();
+		return (r);
+	}
+	r = REAL(connect, SYS_connect, fd, sa, len);
+	saved = errno;
+	/* A non-blocking connect is under way: its SYN is sent (row 17). */
+	if ((r == 0 || saved == EINPROGRESS) && conn_traceable(fd))
+		conn_open(fd, ENC_ROLE_CLIENT, sa, len);
+	shim_leave();
+	errno = saved;
+	return (r);
+}
+
+static int
+hook_accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+{
+	int	r, saved;
+
+	if (!shim_enter()) {
+		r = REAL(accept4, SYS_accept4, fd, sa, len, flags);
+		shim_leave();
+		return (r);
+	}
+	r = REAL(accept4, SYS_accept4, fd, sa, len, flags);
+	saved = errno;
+	if (r >= 0 && conn_traceable(r))
+		conn_open(r, ENC_ROLE_SERVER, NULL, 0);
+	shim_leave();
+	errno = saved;
+	return (r);
+}
+
+static int
+hook_accept(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	int	r, saved;
+
+	if (!shim_enter()) {
+		r = REAL(accept, SYS_accept, fd, sa, len);
+		shim_leave();
+		return (r);
+	}
+	r = REAL(accept, SYS_accept, fd, sa, len);
+	saved = errno;
+	if (r >= 0 && conn_traceable(r))
+		conn_open(r, ENC_ROLE_SERVER, NULL, 0);
+	shim_leave();
+	errno = saved;
+	return (r);
+}
+
+/* shutdown(SHUT_WR) ends the program's direction: Write.end_stream. */
+static int
+hook_shutdown(int fd, int how)
+{
+	struct conn	*c;
+	int		 r, saved;
+
+	if (!shim_enter()) {
+		r = REAL(shutdown, SYS_shutdown, fd, how);
+		shim_leave();
+		return (r);
+	}
+	r = REAL(shutdown, SYS_shutdown, fd, how);
+	saved = errno;
+	if (r == 0 && (how == SHUT_WR || how == SHUT_RDWR) &&
+	    (c = conn_get(fd)) != NULL) {
+		conn_record(c, ENC_WRITE, NULL, 0, 1);
+		conn_put(c);
+	}
+	shim_leave();
+	errno = saved;
+	return (r);
+}
+
+HOOK int
+connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	return (hook_connect(fd, sa, len));
+}
+
+HOOK int
+accept(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	return (hook_accept(fd, sa, len));
+}
+
+HOOK int
+accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+{
+	return (hook_accept4(fd, sa, len, flags));
+}
+
+HOOK int
+shutdown(int fd, int how)
+{
+	return (hook_shutdown(fd, how));
+}

@@ -1,0 +1,27 @@
+/* What the hook files share: recording helpers around conn.c. */
+#ifndef TAPSHIM_HOOK_H
+#define TAPSHIM_HOOK_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "encode.h"
+#include "real.h"
+
+/* Exported hook symbols; everything else in libtapshim.so is hidden. */
+#define HOOK	__attribute__((visibility("default")))
+
+/* The real function, or the raw syscall while symbols are resolved. */
+#define REAL(fn, sys, ...)						\
+	(real.fn == NULL && !real_resolving() ? real_init() : (void)0,	\
+	 real.fn != NULL && !real_resolving() ? real.fn(__VA_ARGS__) :	\
+	 (__typeof__(real.fn(__VA_ARGS__)))syscall(sys, __VA_ARGS__))
+
+void	hook_data(int, enum enc_kind, const void *, ssize_t, int);
+void	hook_iov(int, enum enc_kind, const struct iovec *, size_t, ssize_t,
+	    int);
+void	hook_eof(int);
+void	hook_error(int, int);
+
+#endif

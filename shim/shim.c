@@ -1,0 +1,162 @@
+/* The shim's global state: configuration, start-up, the re-entry guard. */
+
+#include "config.h"
+
+#include <sys/syscall.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "real.h"
+#include "shim.h"
+
+enum shim_state {
+	SHIM_NEW,		/* nothing done yet */
+	SHIM_STARTING,		/* one thread is reading the configuration */
+	SHIM_ON,
+	SHIM_OFF		/* a bad setting: hooks only pass through */
+};
+
+struct conf		shim_conf;
+
+static int		shim_state;
+static pid_t		shim_pid;
+
+/*
+ * How deep this thread is in hooks: only the outermost records, so the
+ * shim's own I/O and a signal handler's calls inside a hook pass
+ * through (interposition-pitfalls.md, rows 3 and 6).
+ */
+static __thread int	shim_depth __attribute__((tls_model("initial-exec")));
+
+/* getenv for conf_read(). */
+static const char *
+shim_getenv(const char *name)
+{
+	return (getenv(name));
+}
+
+static void
+shim_fork_child(void)
+{
+	shim_pid = (pid_t)syscall(SYS_getpid);
+	conn_fork_child();
+}
+
+/*
+ * Start: resolve the real functions, read the configuration, register
+ * the fork handlers. Runs once, from the constructor or from whichever
+ * hook comes first (another library's constructor may call one before
+ * ours ran: row 2). Threads that find it under way just pass through.
+ */
+void
+shim_init(void)
+{
+	char	errbuf[CONF_ERRBUF_SIZE];
+	int	expect = SHIM_NEW;
+
+	if (!__atomic_compare_exchange_n(&shim_state, &expect, SHIM_STARTING,
+	    0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	real_init();
+	shim_pid = (pid_t)syscall(SYS_getpid);
+	if (conf_read(&shim_conf, shim_getenv, errbuf) == -1) {
+		shim_say("%s; tracing is off", errbuf);
+		__atomic_store_n(&shim_state, SHIM_OFF, __ATOMIC_RELEASE);
+		return;
+	}
+	pthread_atfork(conn_fork_prepare, conn_fork_parent, shim_fork_child);
+	__atomic_store_n(&shim_state, SHIM_ON, __ATOMIC_RELEASE);
+}
+
+/*
+ * Is this the outermost hook, with tracing on, in a process that may
+ * record? Every hook calls it, and shim_leave() after, whatever it says.
+ */
+int
+shim_enter(void)
+{
+	if (shim_depth++ > 0 || real_resolving())
+		return (0);
+	if (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) == SHIM_NEW)
+		shim_init();
+	/* The vfork check (a syscall) is left to traced fds: conn_get(). */
+	return (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) == SHIM_ON);
+}
+
+void
+shim_leave(void)
+{
+	shim_depth--;
+}
+
+/*
+ * May this process record now? Not before start-up ended, not with a bad
+ * setting, and not in a vfork child: it shares the parent's memory, and
+ * no fork handler ran to tell it apart (row 5).
+ */
+int
+shim_tracing(void)
+{
+	return (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) == SHIM_ON &&
+	    shim_pid == (pid_t)syscall(SYS_getpid));
+}
+
+/* A message on stderr, "tapshim: ...", in one write, errno kept. */
+void
+shim_say(const char *fmt, ...)
+{
+	char	buf[1024];
+	va_list	ap;
+	int	n, saved = errno;
+
+	n = snprintf(buf, sizeof buf, "tapshim: ");
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof buf - 2)
+		n = (int)sizeof buf - 2;
+	buf[n++] = '\n';
+	(void)syscall(SYS_write, STDERR_FILENO, buf, (size_t)n);
+	errno = saved;
+}
+
+/* shim_say(), the first time only for this *said flag. */
+void
+shim_say_once(int *said, const char *fmt, ...)
+{
+	char	buf[900];
+	va_list	ap;
+
+	if (__atomic_exchange_n(said, 1, __ATOMIC_ACQ_REL))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	shim_say("%s", buf);
+}
+
+__attribute__((constructor)) static void
+shim_constructor(void)
+{
+	int	saved = errno;
+
+	shim_init();
+	errno = saved;
+}
+
+/* At exit: write out what is gathered; free nothing (row 19). */
+__attribute__((destructor)) static void
+shim_destructor(void)
+{
+	int	saved = errno;
+
+	if (shim_tracing())
+		conn_flush_all();
+	errno = saved;
+}

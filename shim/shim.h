@@ -1,0 +1,17 @@
+/* The shim's global state: configuration, start-up, the re-entry guard. */
+#ifndef TAPSHIM_SHIM_H
+#define TAPSHIM_SHIM_H
+
+#include "conf.h"
+
+extern struct conf	shim_conf;
+
+int	shim_enter(void);
+void	shim_leave(void);
+int	shim_tracing(void);
+void	shim_init(void);
+void	shim_say(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	shim_say_once(int *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+#endif
