@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <stdarg.h>
 #include <unistd.h>
 
@@ -86,6 +87,67 @@ hook_fcntl(int fd, int cmd, void *arg)
 	return (r);
 }
 
+/* Forget fds lo..hi, closed together (close_range, closefrom). */
+static void
+fd_range_closed(unsigned int lo, unsigned int hi, int outer)
+{
+	unsigned int	fd;
+
+	if (hi >= FDTAB_MAX_FD)
+		hi = FDTAB_MAX_FD - 1;
+	for (fd = lo; fd <= hi; fd++) {
+		if (outer)
+			conn_fd_closed((int)fd);
+		else
+			(void)fdtab_swap((int)fd, NULL);
+	}
+}
+
+/* close_range: CLOSE_RANGE_CLOEXEC only marks fds, it closes nothing. */
+static int
+hook_close_range(unsigned int lo, unsigned int hi, int flags)
+{
+	int	r, saved, outer = shim_enter();
+
+	r = REAL(close_range, SYS_close_range, lo, hi, flags);
+	saved = errno;
+	if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+		fd_range_closed(lo, hi, outer);
+	shim_leave();
+	errno = saved;
+	return (r);
+}
+
+static void
+hook_closefrom(int lo)
+{
+	int	saved, outer = shim_enter();
+
+	if (real.closefrom == NULL && !real_resolving())
+		real_init();
+	if (real.closefrom != NULL && !real_resolving())
+		real.closefrom(lo);
+	else
+		(void)syscall(SYS_close_range, (unsigned int)lo, ~0U, 0);
+	saved = errno;
+	if (lo >= 0)
+		fd_range_closed((unsigned int)lo, ~0U, outer);
+	shim_leave();
+	errno = saved;
+}
+
+static int
+hook_fcntl64(int fd, int cmd, void *arg)
+{
+	int	r, outer = shim_enter();
+
+	r = REAL(fcntl64, SYS_fcntl, fd, cmd, arg);
+	if (outer && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+		fd_copied(fd, r);
+	shim_leave();
+	return (r);
+}
+
 HOOK int
 close(int fd)
 {
@@ -121,4 +183,28 @@ fcntl(int fd, int cmd, ...)
 	arg = va_arg(ap, void *);
 	va_end(ap);
 	return (hook_fcntl(fd, cmd, arg));
+}
+
+HOOK int
+fcntl64(int fd, int cmd, ...)
+{
+	va_list	ap;
+	void	*arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return (hook_fcntl64(fd, cmd, arg));
+}
+
+HOOK int
+close_range(unsigned int lo, unsigned int hi, int flags)
+{
+	return (hook_close_range(lo, hi, flags));
+}
+
+HOOK void
+closefrom(int lo)
+{
+	hook_closefrom(lo);
 }

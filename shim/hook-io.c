@@ -2,12 +2,15 @@
 
 #include "config.h"
 
+#include <sys/sendfile.h>
 #include <sys/syscall.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "conn.h"
+#include "fdtab.h"
 #include "hook.h"
 #include "shim.h"
 
@@ -191,6 +194,150 @@ hook_sendmsg(int fd, const struct msghdr *m, int flags)
 	return (r);
 }
 
+/* Each message of a recvmmsg/sendmmsg batch, as its own call would be. */
+static void
+io_mmsg(int fd, enum enc_kind kind, const struct mmsghdr *v, int r)
+{
+	int	i;
+
+	for (i = 0; i < r; i++)
+		hook_iov(fd, kind, v[i].msg_hdr.msg_iov, v[i].msg_hdr.msg_iovlen,
+		    (ssize_t)v[i].msg_len, 0);
+}
+
+static int
+hook_recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
+    struct timespec *t)
+{
+	int	r;
+
+	if (!shim_enter()) {
+		r = REAL(recvmmsg, SYS_recvmmsg, fd, v, n, flags, t);
+		shim_leave();
+		return (r);
+	}
+	r = REAL(recvmmsg, SYS_recvmmsg, fd, v, n, flags, t);
+	if (r > 0 && !io_not_data(flags) && !(flags & MSG_TRUNC))
+		io_mmsg(fd, ENC_READ, v, r);
+	else if (r < 0)
+		hook_error(fd, errno);
+	shim_leave();
+	return (r);
+}
+
+static int
+hook_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
+{
+	int	r;
+
+	if (!shim_enter()) {
+		r = REAL(sendmmsg, SYS_sendmmsg, fd, v, n, flags);
+		shim_leave();
+		return (r);
+	}
+	r = REAL(sendmmsg, SYS_sendmmsg, fd, v, n, flags);
+	if (r > 0)
+		io_mmsg(fd, ENC_WRITE, v, r);
+	else if (r < 0)
+		hook_error(fd, errno);
+	shim_leave();
+	return (r);
+}
+
+/*
+ * sendfile moves file bytes the hooks never see: read the same range
+ * back from the file (pitfalls, row 16), a stack buffer at a time; what
+ * cannot be read back is kept as a length.
+ */
+static void
+io_sendfile_done(int out, int in, off_t from, ssize_t r)
+{
+	char	 buf[8192];
+	ssize_t	 n, got;
+	int	 saved = errno;
+
+	for (n = 0; n < r; n += got) {
+		got = pread(in, buf, (size_t)(r - n) < sizeof buf ?
+		    (size_t)(r - n) : sizeof buf, from + n);
+		if (got <= 0) {
+			hook_data(out, ENC_WRITE, NULL, r - n, 0);
+			break;
+		}
+		hook_data(out, ENC_WRITE, buf, got, 0);
+	}
+	errno = saved;
+}
+
+static ssize_t
+hook_sendfile(int out, int in, off_t *off, size_t n, int is64)
+{
+	off_t	from;
+	ssize_t	r;
+	int	saved;
+
+	if (!shim_enter()) {
+		r = is64 ? REAL(sendfile64, SYS_sendfile, out, in, off, n) :
+		    REAL(sendfile, SYS_sendfile, out, in, off, n);
+		shim_leave();
+		return (r);
+	}
+	/* Where the file's bytes come from; errno is the program's. */
+	saved = errno;
+	from = off != NULL ? *off : fdtab_get(out) == FDTAB_OTHER ? 0 :
+	    lseek(in, 0, SEEK_CUR);
+	errno = saved;
+	r = is64 ? REAL(sendfile64, SYS_sendfile, out, in, off, n) :
+	    REAL(sendfile, SYS_sendfile, out, in, off, n);
+	if (r > 0)
+		io_sendfile_done(out, in, from, r);
+	else if (r < 0)
+		hook_error(out, errno);
+	shim_leave();
+	return (r);
+}
+
+/*
+ * The fortified variants (_FORTIFY_SOURCE): the real _chk function runs,
+ * so its buffer check stays (pitfalls, row 10).
+ */
+static ssize_t
+hook_read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	ssize_t	r;
+	int	outer = shim_enter();
+
+	if (real.__read_chk == NULL && !real_resolving())
+		real_init();
+	r = real.__read_chk != NULL && !real_resolving() ?
+	    real.__read_chk(fd, buf, n, buflen) : REAL(read, SYS_read, fd, buf,
+	    n);
+	if (outer)
+		io_read_done(fd, buf, n, r);
+	shim_leave();
+	return (r);
+}
+
+static ssize_t
+hook_recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+    struct sockaddr *sa, socklen_t *salen, int is_recv)
+{
+	ssize_t	r;
+	int	outer = shim_enter();
+
+	if (real.__recv_chk == NULL && !real_resolving())
+		real_init();
+	if (is_recv && real.__recv_chk != NULL && !real_resolving())
+		r = real.__recv_chk(fd, buf, n, buflen, flags);
+	else if (!is_recv && real.__recvfrom_chk != NULL && !real_resolving())
+		r = real.__recvfrom_chk(fd, buf, n, buflen, flags, sa, salen);
+	else
+		r = syscall(SYS_recvfrom, fd, buf, n, flags, sa, salen);
+	if (outer && !io_not_data(flags))
+		io_read_done(fd, (flags & MSG_TRUNC) ? NULL : buf, n, r);
+	shim_leave();
+	return (r);
+}
+
 HOOK ssize_t
 read(int fd, void *buf, size_t n)
 {
@@ -251,4 +398,48 @@ HOOK ssize_t
 sendmsg(int fd, const struct msghdr *m, int flags)
 {
 	return (hook_sendmsg(fd, m, flags));
+}
+
+HOOK int
+recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
+    struct timespec *t)
+{
+	return (hook_recvmmsg(fd, v, n, flags, t));
+}
+
+HOOK int
+sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
+{
+	return (hook_sendmmsg(fd, v, n, flags));
+}
+
+HOOK ssize_t
+sendfile(int out, int in, off_t *off, size_t n)
+{
+	return (hook_sendfile(out, in, off, n, 0));
+}
+
+HOOK ssize_t
+sendfile64(int out, int in, off64_t *off, size_t n)
+{
+	return (hook_sendfile(out, in, off, n, 1));
+}
+
+HOOK ssize_t
+__read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	return (hook_read_chk(fd, buf, n, buflen));
+}
+
+HOOK ssize_t
+__recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
+{
+	return (hook_recvfrom_chk(fd, buf, n, buflen, flags, NULL, NULL, 1));
+}
+
+HOOK ssize_t
+__recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+    struct sockaddr *sa, socklen_t *salen)
+{
+	return (hook_recvfrom_chk(fd, buf, n, buflen, flags, sa, salen, 0));
 }

@@ -18,6 +18,12 @@
 	 real.fn != NULL && !real_resolving() ? real.fn(__VA_ARGS__) :	\
 	 (__typeof__(real.fn(__VA_ARGS__)))syscall(sys, __VA_ARGS__))
 
+/* glibc's fortified entry points, declared only under _FORTIFY_SOURCE. */
+ssize_t	__read_chk(int, void *, size_t, size_t);
+ssize_t	__recv_chk(int, void *, size_t, size_t, int);
+ssize_t	__recvfrom_chk(int, void *, size_t, size_t, int, struct sockaddr *,
+	    socklen_t *);
+
 void	hook_data(int, enum enc_kind, const void *, ssize_t, int);
 void	hook_iov(int, enum enc_kind, const struct iovec *, size_t, ssize_t,
 	    int);

@@ -6,6 +6,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <time.h>
+
 struct real_fns {
 	int	(*connect)(int, const struct sockaddr *, socklen_t);
 	int	(*accept)(int, struct sockaddr *, socklen_t *);
@@ -26,6 +28,18 @@ struct real_fns {
 	int	(*dup2)(int, int);
 	int	(*dup3)(int, int, int);
 	int	(*fcntl)(int, int, ...);
+	int	(*fcntl64)(int, int, ...);
+	int	(*recvmmsg)(int, struct mmsghdr *, unsigned int, int,
+		    struct timespec *);
+	int	(*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+	ssize_t	(*sendfile)(int, int, off_t *, size_t);
+	ssize_t	(*sendfile64)(int, int, off_t *, size_t);
+	ssize_t	(*__read_chk)(int, void *, size_t, size_t);
+	ssize_t	(*__recv_chk)(int, void *, size_t, size_t, int);
+	ssize_t	(*__recvfrom_chk)(int, void *, size_t, size_t, int,
+		    struct sockaddr *, socklen_t *);
+	int	(*close_range)(unsigned int, unsigned int, int);
+	void	(*closefrom)(int);
 };
 
 extern struct real_fns	real;
