@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ends.h"
 #include "pcap-out.h"
 #include "synth.h"
 #include "trace-read.h"
@@ -24,6 +25,7 @@ struct input {
 	struct trace_file	*tf;
 	struct synth_stream	*streams;
 	size_t			*left;		/* events still to come, per trace */
+	char			*hidden;	/* the other end is shown instead */
 	struct trace_event	 ev;
 	int			 has_ev;
 };
@@ -42,6 +44,7 @@ struct options {
 	int		 link;
 	size_t		 mss;
 	int		 mss_set;
+	int		 both_ends;
 	int		 quiet;
 };
 
@@ -65,6 +68,8 @@ usage(FILE *f)
 	    "  -y, --linktype TYPE   ether (default) or raw (bare IP packets)\n"
 	    "  -s, --mss BYTES       TCP payload per segment (default %d,\n"
 	    "                        at most %d)\n"
+	    "  -B, --both-ends       when both ends of a connection were\n"
+	    "                        traced, show both (default: once)\n"
 	    "  -q, --quiet           no notices or summary on stderr\n"
 	    "  -h, --help            show this help\n"
 	    "  -V, --version         show the version\n"
@@ -128,6 +133,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "write", required_argument, NULL, 'w' },
 		{ "linktype", required_argument, NULL, 'y' },
 		{ "mss", required_argument, NULL, 's' },
+		{ "both-ends", no_argument, NULL, 'B' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -140,7 +146,7 @@ parse_args(int argc, char **argv, struct options *o)
 	o->link = FRAME_LINK_ETHER;
 	o->mss = SYNTH_MSS_DEFAULT;
 	argv[0] = (char *)progname;	/* getopt's messages name it */
-	while ((c = getopt_long(argc, argv, "w:y:s:qhV", longopts,
+	while ((c = getopt_long(argc, argv, "w:y:s:BqhV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'w':
@@ -169,6 +175,9 @@ parse_args(int argc, char **argv, struct options *o)
 			}
 			o->mss = v;
 			o->mss_set = 1;
+			break;
+		case 'B':
+			o->both_ends = 1;
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -252,7 +261,8 @@ open_input(const struct options *o, struct input *in, const char *path,
 		notice(o, "%s: %zu HTTP trace(s) skipped: only socket traces "
 		    "become packets", path, trace_http_count(in->tf));
 	if ((in->streams = calloc(n ? n : 1, sizeof *in->streams)) == NULL ||
-	    (in->left = calloc(n ? n : 1, sizeof *in->left)) == NULL) {
+	    (in->left = calloc(n ? n : 1, sizeof *in->left)) == NULL ||
+	    (in->hidden = calloc(n ? n : 1, 1)) == NULL) {
 		fprintf(stderr, "%s: %s: out of memory\n", progname, path);
 		return (-1);
 	}
@@ -451,6 +461,8 @@ convert_event(const struct options *o, struct live *lv, struct input *in,
 	size_t			 t = in->ev.trace;
 	struct synth_stream	*s = &in->streams[t];
 
+	if (in->hidden[t])
+		return (0);
 	if (in->left[t] == trace_info(in->tf, t)->nevents && live_start(o, lv, in, t) == -1) {
 		fprintf(stderr, "%s: out of memory\n", progname);
 		return (-1);
@@ -498,6 +510,47 @@ out:
 	return (rc);
 }
 
+/*
+ * Both ends of one connection traced (a client and a server on one
+ * machine): show it once, from the end that kept more, unless -B.
+ */
+static int
+hide_other_ends(const struct options *o, struct input *in, unsigned int n)
+{
+	struct end_ref	*r;
+	size_t		 total = 0, k = 0, j;
+	unsigned int	 i;
+
+	for (i = 0; i < n; i++)
+		total += trace_count(in[i].tf);
+	if (o->both_ends || total < 2)
+		return (0);
+	if ((r = calloc(total, sizeof *r)) == NULL) {
+		fprintf(stderr, "%s: out of memory\n", progname);
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < trace_count(in[i].tf); j++) {
+			r[k].t = trace_info(in[i].tf, j);
+			r[k].input = i;
+			r[k++].trace = j;
+		}
+	}
+	ends_pair(r, total);
+	for (k = 0; k < total; k++) {
+		if (!r[k].drop)
+			continue;
+		in[r[k].input].hidden[r[k].trace] = 1;
+		notice(o, "%s: trace %llu is the other end of %s trace %llu: "
+		    "shown once (-B shows both)", trace_name(in[r[k].input].tf),
+		    (unsigned long long)r[k].t->trace_id,
+		    trace_name(in[r[k].other->input].tf),
+		    (unsigned long long)r[k].other->t->trace_id);
+	}
+	free(r);
+	return (0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -524,6 +577,8 @@ main(int argc, char **argv)
 		if (open_input(&o, &in[i], argv[optind + i], i, &mapped) == -1)
 			goto done;
 	}
+	if (hide_other_ends(&o, in, n) == -1)
+		goto done;
 	catch_signals();
 	if (pcap_out_open(&out, o.out, o.link, errbuf) == -1) {
 		fprintf(stderr, "%s: %s\n", progname, errbuf);
@@ -555,6 +610,7 @@ done:
 		trace_close(in[i].tf);
 		free(in[i].streams);
 		free(in[i].left);
+		free(in[i].hidden);
 	}
 	free(in);
 	return (rc);

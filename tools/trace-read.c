@@ -522,6 +522,27 @@ trace_next(struct trace_file *tf, struct trace_event *ev, char *errbuf)
 	return (1);
 }
 
+/* Count an event into its trace's facts: events, bytes, time span. */
+static void
+read_index_event(struct trace_info *t, const struct trace_event *ev)
+{
+	t->nevents++;
+	t->bytes += ev->caplen;
+	if (!ev->has_time)
+		return;
+	if (!t->has_time || ev->sec < t->first_sec || (ev->sec ==
+	    t->first_sec && ev->nsec < t->first_nsec)) {
+		t->first_sec = ev->sec;
+		t->first_nsec = ev->nsec;
+	}
+	if (!t->has_time || ev->sec > t->last_sec || (ev->sec ==
+	    t->last_sec && ev->nsec > t->last_nsec)) {
+		t->last_sec = ev->sec;
+		t->last_nsec = ev->nsec;
+	}
+	t->has_time = 1;
+}
+
 /* Walk the whole file once: validate it and gather each trace's facts. */
 static int
 read_index(struct trace_file *tf, char *errbuf)
@@ -532,7 +553,7 @@ read_index(struct trace_file *tf, char *errbuf)
 	tf->indexing = 1;
 	trace_rewind(tf);
 	while ((r = trace_next(tf, &ev, errbuf)) == 1)
-		tf->traces[ev.trace].nevents++;
+		read_index_event(&tf->traces[ev.trace], &ev);
 	tf->indexing = 0;
 	trace_rewind(tf);
 	if (r < 0)

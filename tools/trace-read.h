@@ -56,6 +56,12 @@ struct trace_info {
 	int			 read_truncated;
 	int			 write_truncated;
 	size_t			 nevents;
+	uint64_t		 bytes;		/* captured, both ways */
+	int			 has_time;	/* first and last are set */
+	int64_t			 first_sec;
+	uint32_t		 first_nsec;
+	int64_t			 last_sec;
+	uint32_t		 last_nsec;
 };
 
 struct trace_event {
