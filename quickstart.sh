@@ -1,8 +1,9 @@
 #!/bin/sh
 # quickstart.sh: install what tapshim needs, build it, and show it working.
 #
-#   ./quickstart.sh        build, then convert the bundled sample trace and
-#                          show what tshark makes of it
+#   ./quickstart.sh        build, then trace curl fetching a page from a
+#                          local web server, turn the trace into a capture
+#                          and show what tshark makes of it
 #   ./quickstart.sh test   build, then run the whole test suite: make check
 #                          (-Werror), again under ASan+UBSan, make distcheck
 #
@@ -17,7 +18,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # Build tools, libraries, and the programs the tests judge with.
 packages="gcc make autoconf automake libtool pkg-config
 	libprotobuf-c-dev protobuf-c-compiler libpcap-dev check libunwind-dev
-	protobuf-compiler tshark python3"
+	protobuf-compiler tshark python3 curl"
 
 say() {
 	printf '\n== %s\n' "$*"
@@ -65,17 +66,43 @@ build() {
 		die "build failed in $dir"
 }
 
-# Convert the bundled sample and show the capture, as a user would.
+# A free TCP port on 127.0.0.1.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Trace curl against a local web server, as a user would, and show it.
 demo() {
 	out=$top/quickstart-out
-	mkdir -p "$out"
-	say "tap2pcap tests/data/sample.pb $out/sample.pcap"
-	"$top/build/tools/tap2pcap" "$top/tests/data/sample.pb" "$out/sample.pcap"
-	say "tshark -r $out/sample.pcap"
-	tshark -r "$out/sample.pcap" 2>/dev/null
-	say "tshark -r $out/sample.pcap -q -z follow,tcp,ascii,0"
-	tshark -r "$out/sample.pcap" -q -z follow,tcp,ascii,0 2>/dev/null
-	say "open it in Wireshark: wireshark $out/sample.pcap"
+	lib=$top/build/shim/.libs/libtapshim.so
+	rm -rf "$out"
+	mkdir -p "$out/www"
+	printf 'Hello from tapshim\n' >"$out/www/hello.txt"
+	port=$(free_port)
+	python3 -m http.server "$port" --bind 127.0.0.1 \
+	    --directory "$out/www" >/dev/null 2>&1 &
+	server=$!
+	trap 'kill $server 2>/dev/null' EXIT
+	i=0
+	until python3 -c "import socket; socket.create_connection(('127.0.0.1', $port))" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || die "the web server did not start"
+		sleep 0.1
+	done
+	say "LD_PRELOAD=$lib TAPSHIM_PATH_PREFIX=$out/curl curl -s http://127.0.0.1:$port/hello.txt"
+	LD_PRELOAD=$lib TAPSHIM_PATH_PREFIX=$out/curl \
+	    curl -s "http://127.0.0.1:$port/hello.txt"
+	kill $server 2>/dev/null
+	trap - EXIT
+	say "ls $out"
+	ls -l "$out"
+	say "tap2pcap -w $out/curl.pcap $out/curl_*.pb"
+	"$top/build/tools/tap2pcap" -w "$out/curl.pcap" "$out"/curl_*.pb
+	say "tshark -r $out/curl.pcap"
+	tshark -r "$out/curl.pcap" 2>/dev/null
+	say "tshark -r $out/curl.pcap -q -z follow,tcp,ascii,0"
+	tshark -r "$out/curl.pcap" -q -z follow,tcp,ascii,0 2>/dev/null
+	say "open it in Wireshark: wireshark $out/curl.pcap"
 }
 
 # The whole suite: warnings as errors, sanitizers, and the distribution.
@@ -108,7 +135,7 @@ run_tests() {
 case $mode in
 demo|test) ;;
 -h|--help|help)
-	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0 ;;
 *)
 	die "unknown mode '$mode' (use no argument, or 'test')" ;;

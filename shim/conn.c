@@ -260,6 +260,11 @@ conn_new(const struct enc_conn *info)
 		conn_free(c);
 		return (NULL);
 	}
+	if (shim_conf.debug)
+		shim_say("pid %u: trace %llu: %s connection", c->info.pid,
+		    (unsigned long long)c->tf.n, info->role == ENC_ROLE_CLIENT ?
+		    "client" : info->role == ENC_ROLE_SERVER ? "server" :
+		    "already open");
 	/* The file is open: take a place for it, or close it for now. */
 	pthread_mutex_lock(&c->lock);
 	if (conn_file(c) == -1)

@@ -71,6 +71,9 @@ shim_init(void)
 		return;
 	}
 	pthread_atfork(conn_fork_prepare, conn_fork_parent, shim_fork_child);
+	if (shim_conf.debug)
+		shim_say("pid %d: tracing into %s_<N>%s", (int)shim_pid,
+		    shim_conf.prefix, conf_extension(shim_conf.format));
 	__atomic_store_n(&shim_state, SHIM_ON, __ATOMIC_RELEASE);
 }
 
