@@ -308,6 +308,33 @@ conn_open(int fd, enum enc_role role, const struct sockaddr *peer,
 	return (c);
 }
 
+/*
+ * A connect that failed (refused, timed out, unreachable): a trace of its
+ * own all the same, holding the error and when, for the capture to show
+ * a SYN and its answer. Nothing goes in the fd table.
+ */
+void
+conn_failed(int fd, const struct sockaddr *peer, socklen_t peerlen, int err)
+{
+	struct enc_conn	 info;
+	struct conn	*c;
+
+	if (!shim_tracing())
+		return;
+	conn_describe(&info, fd, ENC_ROLE_CLIENT, peer, peerlen);
+	info.error = strerrorname_np(err);
+	if (info.error == NULL)
+		info.error = "EIO";
+	if ((c = conn_new(&info)) == NULL)
+		return;
+	if (err == ECONNREFUSED) {
+		pthread_mutex_lock(&c->lock);
+		c->reset = 1;
+		pthread_mutex_unlock(&c->lock);
+	}
+	conn_put(c);		/* records the closed event */
+}
+
 /* Take a reference on the connection in fd's slot, if it still is. */
 static struct conn *
 conn_ref(int fd, struct conn *c)

@@ -21,6 +21,7 @@ struct conn;
 struct conn	*conn_open(int, enum enc_role, const struct sockaddr *,
 		    socklen_t);
 struct conn	*conn_get(int);
+void		 conn_failed(int, const struct sockaddr *, socklen_t, int);
 void		 conn_put(struct conn *);
 void		 conn_record(struct conn *, enum enc_kind, const void *,
 		    size_t, int);

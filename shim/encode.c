@@ -171,6 +171,8 @@ enc_conn(struct enc_buf *e, enum conf_format fmt, uint64_t id,
 	conn.role = (Tapshim__Trace__Role)c->role;
 	conn.pid = c->pid;
 	conn.inode = c->inode;
+	if (c->error != NULL)
+		conn.error = (char *)(uintptr_t)c->error;
 	tapshim__trace__trace_wrapper__init(&w);
 	if (fmt == CONF_FORMAT_DELIMITED) {
 		tapshim__trace__socket_streamed_trace_segment__init(&sg);

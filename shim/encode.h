@@ -47,6 +47,7 @@ struct enc_conn {
 	enum enc_role		 role;
 	uint32_t		 pid;
 	uint64_t		 inode;
+	const char		*error;		/* errno name, or NULL */
 };
 
 /*

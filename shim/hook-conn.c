@@ -27,6 +27,23 @@ conn_traceable(int fd)
 	    ss.ss_family == AF_UNIX);
 }
 
+/* Did the connection itself fail (not the call: EINTR, EBADF...)? */
+static int
+connect_failed(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+	case ETIMEDOUT:
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+	case ECONNRESET:
+	case ENOENT:		/* AF_UNIX: no such socket */
+		return (1);
+	default:
+		return (0);
+	}
+}
+
 static int
 hook_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
@@ -42,6 +59,8 @@ hook_connect(int fd, const struct sockaddr *sa, socklen_t len)
 	/* A non-blocking connect is under way: its SYN is sent (row 17). */
 	if ((r == 0 || saved == EINPROGRESS) && conn_traceable(fd))
 		conn_open(fd, ENC_ROLE_CLIENT, sa, len);
+	else if (r == -1 && connect_failed(saved) && conn_traceable(fd))
+		conn_failed(fd, sa, len, saved);
 	shim_leave();
 	errno = saved;
 	return (r);

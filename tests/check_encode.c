@@ -225,6 +225,30 @@ START_TEST(test_unix)
 }
 END_TEST
 
+/* A failed connect: the errno name, read back; a closed event only. */
+START_TEST(test_error)
+{
+	struct enc_conn		 c;
+	struct enc_event	 ev = event(ENC_CLOSED, NULL, 0, 0);
+	struct trace_event	 te;
+
+	memset(&c, 0, sizeof c);
+	c.local_len = inet_sa(&c.local, "127.0.0.1", 40000);
+	c.remote_len = inet_sa(&c.remote, "127.0.0.1", 9);
+	c.role = ENC_ROLE_CLIENT;
+	c.error = "ECONNREFUSED";
+	ev.reset = 1;
+	ck_assert_int_eq(enc_conn(&eb, CONF_FORMAT_BINARY, 5, &c), 0);
+	ck_assert_int_eq(enc_event(&eb, CONF_FORMAT_BINARY, 5, &ev), 0);
+	flush();
+	open_file("e.pb");
+	ck_assert_str_eq(trace_info(tf, 0)->conn.error, "ECONNREFUSED");
+	ck_assert_int_eq(trace_next(tf, &te, errbuf), 1);
+	ck_assert_int_eq(te.kind, TRACE_EV_CLOSED);
+	ck_assert_int_eq(te.reset, TRACE_RESET_BY_PEER);
+}
+END_TEST
+
 /* No room: nothing is appended and -1 says "write out first". */
 START_TEST(test_full)
 {
@@ -279,6 +303,7 @@ main(void)
 	tcase_add_test(tc, test_round_trip_pb);
 	tcase_add_test(tc, test_round_trip_ld);
 	tcase_add_test(tc, test_unix);
+	tcase_add_test(tc, test_error);
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_iov_full);
 	suite_add_tcase(s, tc);

@@ -153,6 +153,35 @@ START_TEST(test_after_closed)
 }
 END_TEST
 
+/* A refused connect: SYN, then the peer's RST; a timed-out one: SYN. */
+START_TEST(test_refused)
+{
+	struct pkt	syn, rst;
+
+	info4(TRACE_ROLE_CLIENT, 40000, 9);
+	strcpy(ti.conn.error, "ECONNREFUSED");
+	synth_stream_init(&st, &ti, 1, 0);
+	feed_close(TRACE_RESET_BY_PEER);
+	ck_assert_uint_eq(cap.n, 2);
+	seg(0, 40000, TCP_SYN, 0, 0, &syn);
+	parse(&cap, 1, &rst);		/* no SYN from 9: check it by hand */
+	ck_assert_uint_eq(rst.sport, 9);
+	ck_assert_uint_eq(rst.flags, TCP_RST | TCP_ACK);
+	ck_assert_uint_eq(rst.ack, syn.seq + 1);
+	ck_assert_uint_eq(rst.paylen, 0);
+	feed(TRACE_EV_WRITE, "late");
+	ck_assert_uint_eq(cap.n, 2);
+
+	capture_free(&cap);
+	info4(TRACE_ROLE_CLIENT, 40001, 9);
+	strcpy(ti.conn.error, "ETIMEDOUT");
+	synth_stream_init(&st, &ti, 2, 0);
+	feed_close(TRACE_RESET_NONE);
+	ck_assert_uint_eq(cap.n, 1);
+	seg(0, 40001, TCP_SYN, 0, 0, NULL);
+}
+END_TEST
+
 /* Address mapping and UDP, then what follows a TCP close. */
 static Suite *
 synth_addr_suite(void)
@@ -171,6 +200,7 @@ synth_addr_suite(void)
 	tc = tcase_create("flow");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_after_closed);
+	tcase_add_test(tc, test_refused);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -170,6 +170,7 @@ synth_stream_init(struct synth_stream *s, const struct trace_info *t,
 	memset(s, 0, sizeof *s);
 	s->local = synth_local_is_client(t) ? 0 : 1;
 	s->udp = t->conn.local.udp || t->conn.remote.udp;
+	s->failed = t->conn.error[0] != '\0';
 	memset(&local, 0, sizeof local);
 	memset(&remote, 0, sizeof remote);
 	ip_local = synth_ip(&local, &t->conn.local);
@@ -250,6 +251,22 @@ synth_handshake(struct synth *sy, struct synth_stream *s,
 	return (synth_tcp(sy, s, 0, TCP_ACK, ev, NULL, 0, 0));
 }
 
+/*
+ * A connect that failed: the client's SYN, answered by a RST if the
+ * peer refused it, by nothing if it timed out or was unreachable.
+ */
+static int
+synth_refused(struct synth *sy, struct synth_stream *s,
+    const struct trace_event *ev)
+{
+	s->state = SYNTH_CLOSED;
+	if (synth_tcp(sy, s, 0, TCP_SYN, ev, NULL, 0, 0) == -1)
+		return (-1);
+	if (ev->kind == TRACE_EV_CLOSED && ev->reset != TRACE_RESET_NONE)
+		return (synth_tcp(sy, s, 1, TCP_RST | TCP_ACK, ev, NULL, 0, 0));
+	return (0);
+}
+
 /* The event's payload from side `from`, in segments, ACKed by the peer. */
 static int
 synth_data(struct synth *sy, struct synth_stream *s, int from,
@@ -324,6 +341,8 @@ synth_event(struct synth *sy, struct synth_stream *s,
 		s->state = SYNTH_CLOSED;
 		return (0);
 	}
+	if (s->state == SYNTH_NEW && s->failed)
+		return (synth_refused(sy, s, ev));
 	if (s->state == SYNTH_NEW && synth_handshake(sy, s, ev) == -1)
 		return (-1);
 	if (ev->kind != TRACE_EV_CLOSED) {

@@ -46,6 +46,7 @@ struct synth_stream {
 	int			local;		/* the traced process's side */
 	int			udp;
 	int			mapped;		/* synthetic addresses */
+	int			failed;		/* the connect failed */
 	enum synth_state	state;
 };
 

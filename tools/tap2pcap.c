@@ -234,6 +234,9 @@ describe(const struct options *o, const struct input *in, size_t i)
 		    path[0] != '\0' ? " " : "", path, a, s->side[0].ep.port, b,
 		    s->side[1].ep.port);
 	}
+	if (t->conn.error[0] != '\0')
+		notice(o, "%s: trace %llu: the connect failed: %s", name,
+		    (unsigned long long)t->trace_id, t->conn.error);
 	if (t->read_truncated || t->write_truncated)
 		notice(o, "%s: trace %llu was truncated by the tracer (%s); "
 		    "cut packets are marked", name,

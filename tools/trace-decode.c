@@ -180,6 +180,15 @@ decode_conn(const uint8_t *base, const uint8_t *p, size_t n,
 				return (-1);
 			continue;
 		}
+		if (f.number == EXT_FIRST + 3) {
+			if (decode_type(base, p, &f, WIRE_LEN, "Connection",
+			    e) == -1)
+				return (-1);
+			snprintf(c->error, sizeof c->error, "%.*s",
+			    (int)(f.len < sizeof c->error ? f.len :
+			    sizeof c->error - 1), (const char *)f.data);
+			continue;
+		}
 		if (f.number < EXT_FIRST || f.number > EXT_FIRST + 2)
 			continue;
 		if (decode_type(base, p, &f, WIRE_VARINT, "Connection",

@@ -46,6 +46,7 @@ struct trace_conn {
 	enum trace_role		 role;
 	uint32_t		 pid;
 	uint64_t		 inode;
+	char			 error[32];	/* connect failed: errno name */
 };
 
 /* One connection's trace inside a file; a file usually holds one. */
