@@ -1,0 +1,632 @@
+/* A program for tests/shim.sh: every hooked socket call, over each family. */
+
+/*
+ * shim-prog OUTDIR SOCKPATH
+ *
+ * For IPv4 (127.0.0.1), IPv6 (::1) and an AF_UNIX stream socket at
+ * SOCKPATH, a forked server and the parent as client move distinct,
+ * deterministic messages both ways over two connections: the first,
+ * taken by accept4(), with write/read, send/recv, sendto/recvfrom,
+ * sendmsg/recvmsg and writev/readv, then through dup(), dup2() and
+ * fcntl(F_DUPFD_CLOEXEC) copies, recv(MSG_PEEK) before a real recv,
+ * shutdown(SHUT_WR), a read of end of file and close; the second, taken
+ * by accept(), one message each way. Each side writes the exact bytes it
+ * sent to OUTDIR/FAMILY[-accept].c2s (client) or .s2c (server), and the
+ * client's address to FAMILY[-accept].client, for the test to compare the
+ * capture with. Every message is checked on arrival; the exit status is
+ * non-zero if any call misbehaved. stdout says the same with and without
+ * the shim.
+ */
+
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A hung call must not hang make check: each process dies after this. */
+#define PROG_TIMEOUT	30
+#define PROG_MAXMSG	(128 * 1024)
+/* Where the copies go: numbers the program does not otherwise use. */
+#define PROG_DUP2_FD	50
+#define PROG_FCNTL_MIN	60
+
+enum call {
+	CALL_WRITE, CALL_SEND, CALL_SENDTO, CALL_SENDMSG, CALL_WRITEV,
+	CALL_READ, CALL_RECV, CALL_RECVFROM, CALL_RECVMSG, CALL_READV,
+	CALL_PEEK		/* recv(MSG_PEEK), then recv until complete */
+};
+
+/* Each side's fds for one connection: the socket and its copies. */
+enum slot { FD_MAIN, FD_DUP, FD_DUP2, FD_FCNTL, FD_SLOTS };
+
+/* One message: who sends it, with which calls, on which fds, how long. */
+struct step {
+	int		 from_client;
+	enum call	 send, recv;
+	enum slot	 cfd, sfd;	/* the client's fd, the server's */
+	size_t		 len;
+};
+
+/* One end of one connection. */
+struct side {
+	const char	*fam;
+	int		 client;
+	int		 conn;		/* 1: accept4()'s, 2: accept()'s */
+	int		 fd[FD_SLOTS];
+	FILE		*sent;		/* the bytes this side sent */
+	size_t		 nsent, nrecv;
+};
+
+static const char *const call_names[] = {
+	"write", "send", "sendto", "sendmsg", "writev",
+	"read", "recv", "recvfrom", "recvmsg", "readv", "recv(MSG_PEEK)"
+};
+
+/* The first connection; the copies are made before step DUP_STEP. */
+#define DUP_STEP	10
+static const struct step conn1_steps[] = {
+	{ 1, CALL_WRITE, CALL_READ, FD_MAIN, FD_MAIN, 1000 },
+	{ 0, CALL_WRITE, CALL_READ, FD_MAIN, FD_MAIN, 70000 },
+	{ 1, CALL_SEND, CALL_RECV, FD_MAIN, FD_MAIN, 5000 },
+	{ 0, CALL_SEND, CALL_RECV, FD_MAIN, FD_MAIN, 3000 },
+	{ 1, CALL_SENDTO, CALL_RECVFROM, FD_MAIN, FD_MAIN, 2000 },
+	{ 0, CALL_SENDTO, CALL_RECVFROM, FD_MAIN, FD_MAIN, 100000 },
+	{ 1, CALL_SENDMSG, CALL_RECVMSG, FD_MAIN, FD_MAIN, 9001 },
+	{ 0, CALL_SENDMSG, CALL_RECVMSG, FD_MAIN, FD_MAIN, 20000 },
+	{ 1, CALL_WRITEV, CALL_READV, FD_MAIN, FD_MAIN, 40000 },
+	{ 0, CALL_WRITEV, CALL_READV, FD_MAIN, FD_MAIN, 333 },
+	/* DUP_STEP: the client has closed FD_MAIN. */
+	{ 1, CALL_WRITE, CALL_READ, FD_DUP, FD_DUP2, 777 },
+	{ 0, CALL_WRITE, CALL_READ, FD_DUP2, FD_DUP, 888 },
+	{ 1, CALL_SEND, CALL_RECV, FD_DUP2, FD_FCNTL, 4096 },
+	{ 0, CALL_SEND, CALL_RECV, FD_FCNTL, FD_DUP2, 4097 },
+	{ 1, CALL_WRITE, CALL_PEEK, FD_FCNTL, FD_MAIN, 1500 },
+	{ 0, CALL_WRITE, CALL_PEEK, FD_FCNTL, FD_FCNTL, 1501 },
+	/* The client shuts down writing; the server reads EOF, then: */
+	{ 0, CALL_WRITEV, CALL_READ, FD_FCNTL, FD_MAIN, 2222 }
+};
+#define CONN1_STEPS	(sizeof conn1_steps / sizeof conn1_steps[0])
+
+static const struct step conn2_steps[] = {
+	{ 1, CALL_SEND, CALL_READ, FD_MAIN, FD_MAIN, 300 },
+	{ 0, CALL_WRITE, CALL_RECV, FD_MAIN, FD_MAIN, 400 }
+};
+#define CONN2_STEPS	(sizeof conn2_steps / sizeof conn2_steps[0])
+
+static const char	*outdir;
+static uint8_t		 msgbuf[PROG_MAXMSG], inbuf[PROG_MAXMSG];
+
+/* Say what went wrong, as "shim-prog: ipv4 client 1: ...". */
+static int
+fail(const struct side *s, const char *what, int err)
+{
+	fprintf(stderr, "shim-prog: %s %s %d: %s%s%s\n", s->fam,
+	    s->client ? "client" : "server", s->conn, what, err ? ": " : "",
+	    err ? strerror(err) : "");
+	return (-1);
+}
+
+/* Message `step` of connection `conn` of a family: its exact bytes. */
+static void
+msg_make(uint8_t *buf, size_t len, const char *fam, int conn, size_t step,
+    int from_client)
+{
+	char		head[64];
+	uint32_t	x = 2166136261u;
+	size_t		i;
+	int		n;
+
+	for (i = 0; fam[i] != '\0'; i++)
+		x = (x ^ (uint8_t)fam[i]) * 16777619u;
+	x ^= (uint32_t)(conn * 1000 + (int)step * 2 + from_client) * 2654435761u;
+	for (i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		buf[i] = (uint8_t)(x >> 11);
+	}
+	/* A readable start, for whoever reads a capture. */
+	n = snprintf(head, sizeof head, "<%s %d.%zu %s> ", fam, conn, step,
+	    from_client ? "c2s" : "s2c");
+	memcpy(buf, head, (size_t)n < len ? (size_t)n : len);
+}
+
+/* Cut buf into three pieces (two for a receive): an iovec array. */
+static int
+iov_split(struct iovec *iov, uint8_t *buf, size_t len, int pieces)
+{
+	size_t	at = 0, n;
+	int	i;
+
+	for (i = 0; i < pieces; i++) {
+		n = i == pieces - 1 ? len - at : len / (size_t)pieces;
+		iov[i].iov_base = buf + at;
+		iov[i].iov_len = n;
+		at += n;
+	}
+	return (pieces);
+}
+
+/* One sending call of kind how. */
+static ssize_t
+send_once(int fd, enum call how, uint8_t *buf, size_t len)
+{
+	struct iovec	iov[3];
+	struct msghdr	m;
+
+	switch (how) {
+	case CALL_WRITE:
+		return (write(fd, buf, len));
+	case CALL_SEND:
+		return (send(fd, buf, len, 0));
+	case CALL_SENDTO:
+		return (sendto(fd, buf, len, 0, NULL, 0));
+	case CALL_SENDMSG:
+		memset(&m, 0, sizeof m);
+		m.msg_iov = iov;
+		m.msg_iovlen = (size_t)iov_split(iov, buf, len, 3);
+		return (sendmsg(fd, &m, 0));
+	case CALL_WRITEV:
+		return (writev(fd, iov, iov_split(iov, buf, len, 3)));
+	default:
+		errno = EINVAL;
+		return (-1);
+	}
+}
+
+/* One receiving call of kind how (after a peek: a plain recv). */
+static ssize_t
+recv_once(int fd, enum call how, uint8_t *buf, size_t len)
+{
+	struct sockaddr_storage	ss;
+	struct iovec		iov[2];
+	struct msghdr		m;
+	socklen_t		sslen = sizeof ss;
+
+	switch (how) {
+	case CALL_READ:
+		return (read(fd, buf, len));
+	case CALL_RECV:
+	case CALL_PEEK:
+		return (recv(fd, buf, len, 0));
+	case CALL_RECVFROM:
+		return (recvfrom(fd, buf, len, 0, (struct sockaddr *)&ss,
+		    &sslen));
+	case CALL_RECVMSG:
+		memset(&m, 0, sizeof m);
+		m.msg_iov = iov;
+		m.msg_iovlen = (size_t)iov_split(iov, buf, len, 2);
+		return (recvmsg(fd, &m, 0));
+	case CALL_READV:
+		return (readv(fd, iov, iov_split(iov, buf, len, 2)));
+	default:
+		errno = EINVAL;
+		return (-1);
+	}
+}
+
+/* Send all of a message, again after a short count; keep what went. */
+static int
+msg_send(struct side *s, int fd, enum call how, uint8_t *buf, size_t len)
+{
+	size_t	off = 0;
+	ssize_t	r;
+
+	while (off < len) {
+		r = send_once(fd, how, buf + off, len - off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return (fail(s, call_names[how], r == 0 ? 0 : errno));
+		if (fwrite(buf + off, 1, (size_t)r, s->sent) != (size_t)r)
+			return (fail(s, "recording what was sent", errno));
+		off += (size_t)r;
+		s->nsent += (size_t)r;
+	}
+	return (0);
+}
+
+/* A peek shows the message's first bytes and consumes nothing. */
+static int
+msg_peek(struct side *s, int fd, const uint8_t *want, size_t len)
+{
+	ssize_t	r;
+
+	do
+		r = recv(fd, inbuf, len, MSG_PEEK);
+	while (r == -1 && errno == EINTR);
+	if (r <= 0)
+		return (fail(s, "recv(MSG_PEEK)", r == 0 ? 0 : errno));
+	if (memcmp(inbuf, want, (size_t)r) != 0)
+		return (fail(s, "recv(MSG_PEEK) saw other bytes", 0));
+	return (0);
+}
+
+/* Receive a whole message, however the kernel cuts it, and check it. */
+static int
+msg_recv(struct side *s, int fd, enum call how, const uint8_t *want,
+    size_t len)
+{
+	size_t	got = 0;
+	ssize_t	r;
+
+	if (how == CALL_PEEK && msg_peek(s, fd, want, len) == -1)
+		return (-1);
+	while (got < len) {
+		r = recv_once(fd, how, inbuf + got, len - got);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return (fail(s, r == 0 ? "early end of file" :
+			    call_names[how], r == 0 ? 0 : errno));
+		got += (size_t)r;
+	}
+	s->nrecv += len;
+	if (memcmp(inbuf, want, len) != 0)
+		return (fail(s, "received other bytes than were sent", 0));
+	return (0);
+}
+
+/* This side's part in one step: send, receive, or nothing. */
+static int
+step_run(struct side *s, const struct step *st, size_t i)
+{
+	int	fd = s->fd[s->client ? st->cfd : st->sfd];
+
+	msg_make(msgbuf, st->len, s->fam, s->conn, i, st->from_client);
+	if (st->from_client == s->client)
+		return (msg_send(s, fd, st->send, msgbuf, st->len));
+	return (msg_recv(s, fd, st->recv, msgbuf, st->len));
+}
+
+/* The copies: dup(), dup2() onto a fixed number, fcntl(F_DUPFD_CLOEXEC). */
+static int
+side_dup(struct side *s)
+{
+	int	fd = s->fd[FD_MAIN];
+
+	if ((s->fd[FD_DUP] = dup(fd)) == -1)
+		return (fail(s, "dup", errno));
+	if ((s->fd[FD_DUP2] = dup2(fd, PROG_DUP2_FD)) != PROG_DUP2_FD)
+		return (fail(s, "dup2", errno));
+	if ((s->fd[FD_FCNTL] = fcntl(fd, F_DUPFD_CLOEXEC, PROG_FCNTL_MIN)) ==
+	    -1)
+		return (fail(s, "fcntl(F_DUPFD_CLOEXEC)", errno));
+	/* The client goes on with the copies only. */
+	if (s->client) {
+		s->fd[FD_MAIN] = -1;
+		if (close(fd) == -1)
+			return (fail(s, "close", errno));
+	}
+	return (0);
+}
+
+/* read() returns 0: the peer shut its direction down. */
+static int
+side_eof(struct side *s, int fd)
+{
+	ssize_t	r;
+
+	do
+		r = read(fd, inbuf, sizeof inbuf);
+	while (r == -1 && errno == EINTR);
+	if (r != 0)
+		return (fail(s, r > 0 ? "data where end of file was expected" :
+		    "read at end of file", r > 0 ? 0 : errno));
+	return (0);
+}
+
+/* Close every fd of the side still open. */
+static int
+side_close(struct side *s)
+{
+	int	i, rc = 0;
+
+	for (i = 0; i < FD_SLOTS; i++) {
+		if (s->fd[i] == -1)
+			continue;
+		if (close(s->fd[i]) == -1)
+			rc = fail(s, "close", errno);
+		s->fd[i] = -1;
+	}
+	return (rc);
+}
+
+/*
+ * The first connection, from either end. Before the last step the
+ * client shuts down writing and the server reads end of file; after it,
+ * the server shuts down too and the client reads end of file.
+ */
+static int
+conn1_run(struct side *s)
+{
+	size_t	i;
+	int	last = s->client ? FD_FCNTL : FD_MAIN;
+
+	for (i = 0; i < CONN1_STEPS; i++) {
+		if (i == DUP_STEP && side_dup(s) == -1)
+			return (-1);
+		if (i == CONN1_STEPS - 1 && s->client &&
+		    shutdown(s->fd[last], SHUT_WR) == -1)
+			return (fail(s, "shutdown", errno));
+		if (i == CONN1_STEPS - 1 && !s->client &&
+		    side_eof(s, s->fd[last]) == -1)
+			return (-1);
+		if (step_run(s, &conn1_steps[i], i) == -1)
+			return (-1);
+	}
+	if (!s->client && shutdown(s->fd[last], SHUT_WR) == -1)
+		return (fail(s, "shutdown", errno));
+	if (s->client && side_eof(s, s->fd[last]) == -1)
+		return (-1);
+	return (side_close(s));
+}
+
+/* The second connection: a message each way, the server closes first. */
+static int
+conn2_run(struct side *s)
+{
+	size_t	i;
+
+	for (i = 0; i < CONN2_STEPS; i++) {
+		if (step_run(s, &conn2_steps[i], i) == -1)
+			return (-1);
+	}
+	if (s->client && side_eof(s, s->fd[FD_MAIN]) == -1)
+		return (-1);
+	return (side_close(s));
+}
+
+/* OUTDIR/FAMILY[-accept].EXT, opened for writing. */
+static FILE *
+out_open(const char *fam, int conn, const char *ext)
+{
+	char	path[PATH_MAX];
+	FILE	*f;
+
+	snprintf(path, sizeof path, "%s/%s%s.%s", outdir, fam,
+	    conn == 2 ? "-accept" : "", ext);
+	if ((f = fopen(path, "w")) == NULL)
+		fprintf(stderr, "shim-prog: %s: %s\n", path, strerror(errno));
+	return (f);
+}
+
+/* Set a side up on a connected fd. */
+static int
+side_init(struct side *s, const char *fam, int client, int conn, int fd)
+{
+	int	i;
+
+	memset(s, 0, sizeof *s);
+	s->fam = fam;
+	s->client = client;
+	s->conn = conn;
+	s->fd[FD_MAIN] = fd;
+	for (i = 1; i < FD_SLOTS; i++)
+		s->fd[i] = -1;
+	s->sent = out_open(fam, conn, client ? "c2s" : "s2c");
+	return (s->sent == NULL ? -1 : 0);
+}
+
+/* Run a connection from one end; close the record of what it sent. */
+static int
+side_run(struct side *s)
+{
+	int	rc;
+
+	rc = s->conn == 1 ? conn1_run(s) : conn2_run(s);
+	if (fclose(s->sent) == EOF && rc == 0)
+		rc = fail(s, "recording what was sent", errno);
+	return (rc);
+}
+
+/* The server, in the child: accept4() then accept(), one at a time. */
+static int
+serve(const char *fam, int lfd)
+{
+	struct sockaddr_storage	ss;
+	struct side		s;
+	socklen_t		len = sizeof ss;
+	int			fd;
+
+	alarm(PROG_TIMEOUT);
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+		perror("shim-prog: accept4");
+		return (1);
+	}
+	if (side_init(&s, fam, 0, 1, fd) == -1 || side_run(&s) == -1)
+		return (1);
+	if ((fd = accept(lfd, (struct sockaddr *)&ss, &len)) == -1) {
+		perror("shim-prog: accept");
+		return (1);
+	}
+	if (side_init(&s, fam, 0, 2, fd) == -1 || side_run(&s) == -1)
+		return (1);
+	return (close(lfd) == -1);
+}
+
+/* Write the client's address ("127.0.0.1:PORT", "[::1]:PORT", "unix"). */
+static int
+client_name(const char *fam, int conn, int fd)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof ss;
+	char			 a[INET6_ADDRSTRLEN];
+	FILE			*f;
+	int			 port = 0;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    (f = out_open(fam, conn, "client")) == NULL)
+		return (-1);
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &a4->sin_addr, a, sizeof a);
+		port = ntohs(a4->sin_port);
+		fprintf(f, "%s:%d\n", a, port);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &a6->sin6_addr, a, sizeof a);
+		port = ntohs(a6->sin6_port);
+		fprintf(f, "[%s]:%d\n", a, port);
+	} else
+		fprintf(f, "unix\n");
+	return (fclose(f) == EOF ? -1 : 0);
+}
+
+/* The client's end of connection conn. */
+static int
+client_run(const char *fam, int conn, const struct sockaddr_storage *ss,
+    socklen_t len, size_t *nsent, size_t *nrecv)
+{
+	struct side	s;
+	int		fd;
+
+	if ((fd = socket(ss->ss_family, SOCK_STREAM, 0)) == -1 ||
+	    connect(fd, (const struct sockaddr *)ss, len) == -1) {
+		fprintf(stderr, "shim-prog: %s client %d: connect: %s\n", fam,
+		    conn, strerror(errno));
+		return (-1);
+	}
+	if (client_name(fam, conn, fd) == -1 ||
+	    side_init(&s, fam, 1, conn, fd) == -1 || side_run(&s) == -1)
+		return (-1);
+	*nsent += s.nsent;
+	*nrecv += s.nrecv;
+	return (0);
+}
+
+/* A listening socket for a family; -2 if the system has no such family. */
+static int
+listen_on(const char *fam, const char *path, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_un	*sun = (struct sockaddr_un *)ss;
+	int			 fd;
+
+	memset(ss, 0, sizeof *ss);
+	if (strcmp(fam, "ipv4") == 0) {
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		*len = sizeof *sin;
+	} else if (strcmp(fam, "ipv6") == 0) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = in6addr_loopback;
+		*len = sizeof *sin6;
+	} else {
+		sun->sun_family = AF_UNIX;
+		snprintf(sun->sun_path, sizeof sun->sun_path, "%s", path);
+		*len = sizeof *sun;
+		(void)unlink(path);
+	}
+	if ((fd = socket(ss->ss_family, SOCK_STREAM, 0)) == -1)
+		return (errno == EAFNOSUPPORT ? -2 : -1);
+	if (bind(fd, (struct sockaddr *)ss, *len) == -1) {
+		close(fd);
+		return (errno == EADDRNOTAVAIL ? -2 : -1);
+	}
+	if (listen(fd, 4) == -1 ||
+	    getsockname(fd, (struct sockaddr *)ss, len) == -1) {
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+/* Wait for the server; 0 if it exited with status 0. */
+static int
+server_wait(const char *fam, pid_t pid)
+{
+	int	st;
+
+	while (waitpid(pid, &st, 0) == -1) {
+		if (errno != EINTR) {
+			perror("shim-prog: waitpid");
+			return (-1);
+		}
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return (0);
+	fprintf(stderr, "shim-prog: %s server: %s %d\n", fam,
+	    WIFEXITED(st) ? "exit status" : "killed by signal",
+	    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	return (-1);
+}
+
+/* Both connections of one family; 0 if every call behaved. */
+static int
+family_run(const char *fam, const char *path)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	size_t			nsent = 0, nrecv = 0;
+	pid_t			pid;
+	int			lfd, rc;
+
+	if ((lfd = listen_on(fam, path, &ss, &len)) == -2) {
+		printf("%s: not available here\n", fam);
+		return (0);
+	}
+	if (lfd == -1) {
+		fprintf(stderr, "shim-prog: %s: listen: %s\n", fam,
+		    strerror(errno));
+		return (-1);
+	}
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1) {
+		perror("shim-prog: fork");
+		return (-1);
+	}
+	if (pid == 0)
+		exit(serve(fam, lfd));
+	close(lfd);
+	rc = client_run(fam, 1, &ss, len, &nsent, &nrecv);
+	if (rc == 0)
+		rc = client_run(fam, 2, &ss, len, &nsent, &nrecv);
+	if (server_wait(fam, pid) == -1)
+		rc = -1;
+	if (rc == 0)
+		printf("%s: 2 connections, client sent %zu bytes, received "
+		    "%zu\n", fam, nsent, nrecv);
+	return (rc);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const char *const fams[] = { "ipv4", "ipv6", "unix" };
+	size_t	i;
+	int	rc = 0;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: shim-prog OUTDIR SOCKPATH\n");
+		return (2);
+	}
+	outdir = argv[1];
+	alarm(PROG_TIMEOUT);
+	for (i = 0; i < sizeof fams / sizeof fams[0]; i++) {
+		if (family_run(fams[i], argv[2]) == -1)
+			rc = 1;
+	}
+	return (rc);
+}
