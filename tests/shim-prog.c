@@ -3,23 +3,24 @@
 /*
  * shim-prog OUTDIR SOCKPATH
  *
- * For IPv4 (127.0.0.1), IPv6 (::1) and an AF_UNIX stream socket at
- * SOCKPATH, a forked server and the parent as client move distinct,
- * deterministic messages both ways over two connections: the first,
- * taken by accept4(), with write/read, send/recv, sendto/recvfrom,
- * sendmsg/recvmsg and writev/readv, then through dup(), dup2() and
- * fcntl(F_DUPFD_CLOEXEC) copies, recv(MSG_PEEK) before a real recv,
- * shutdown(SHUT_WR), a read of end of file and close; the second, taken
- * by accept(), one message each way. Each side writes the exact bytes it
- * sent to OUTDIR/FAMILY[-accept].c2s (client) or .s2c (server), and the
- * client's address to FAMILY[-accept].client, for the test to compare the
- * capture with. Every message is checked on arrival; the exit status is
- * non-zero if any call misbehaved. stdout says the same with and without
- * the shim.
+ * For IPv4 (127.0.0.1), IPv6 (::1) and AF_UNIX (a stream socket at
+ * SOCKPATH), the parent as client and a forked server move distinct,
+ * deterministic messages both ways over two connections. The first,
+ * taken by accept4(), uses every data call the shim hooks (the table
+ * conn1_steps), part of it through dup(), dup2(), dup3() and
+ * fcntl(F_DUPFD_CLOEXEC) copies, the client's original fd closed; then
+ * the client shuts down writing, the server reads end of file, sends a
+ * last message and shuts down too; close_range() and close() end it. The
+ * second, taken by accept(), is a message each way, the server closing
+ * first and the client reading end of file with recvmmsg(). Each side writes the bytes it sent to OUTDIR/FAMILY[-accept].c2s
+ * (client) or .s2c (server), and the client its address to .client.
+ * Every message is checked on arrival; the exit status is 1 if any call
+ * misbehaved. stdout is the same with and without the shim.
  */
 
 #include "config.h"
 
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -32,7 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
+#include <netdb.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,16 +45,31 @@
 #define PROG_MAXMSG	(128 * 1024)
 /* Where the copies go: numbers the program does not otherwise use. */
 #define PROG_DUP2_FD	50
+#define PROG_DUP3_FD	55
 #define PROG_FCNTL_MIN	60
+
+/* The fortified entry points (_FORTIFY_SOURCE), called as such. */
+ssize_t	__read_chk(int, void *, size_t, size_t);
+ssize_t	__recv_chk(int, void *, size_t, size_t, int);
+ssize_t	__recvfrom_chk(int, void *, size_t, size_t, int, struct sockaddr *,
+	    socklen_t *);
 
 enum call {
 	CALL_WRITE, CALL_SEND, CALL_SENDTO, CALL_SENDMSG, CALL_WRITEV,
+	CALL_SENDMMSG, CALL_SENDFILE,
 	CALL_READ, CALL_RECV, CALL_RECVFROM, CALL_RECVMSG, CALL_READV,
+	CALL_RECVMMSG, CALL_READ_CHK, CALL_RECV_CHK, CALL_RECVFROM_CHK,
 	CALL_PEEK		/* recv(MSG_PEEK), then recv until complete */
 };
 
+static const char *const call_names[] = {
+	"write", "send", "sendto", "sendmsg", "writev", "sendmmsg", "sendfile",
+	"read", "recv", "recvfrom", "recvmsg", "readv", "recvmmsg",
+	"__read_chk", "__recv_chk", "__recvfrom_chk", "recv(MSG_PEEK)"
+};
+
 /* Each side's fds for one connection: the socket and its copies. */
-enum slot { FD_MAIN, FD_DUP, FD_DUP2, FD_FCNTL, FD_SLOTS };
+enum slot { FD_MAIN, FD_DUP, FD_DUP2, FD_DUP3, FD_FCNTL, FD_SLOTS };
 
 /* One message: who sends it, with which calls, on which fds, how long. */
 struct step {
@@ -71,11 +87,6 @@ struct side {
 	int		 fd[FD_SLOTS];
 	FILE		*sent;		/* the bytes this side sent */
 	size_t		 nsent, nrecv;
-};
-
-static const char *const call_names[] = {
-	"write", "send", "sendto", "sendmsg", "writev",
-	"read", "recv", "recvfrom", "recvmsg", "readv", "recv(MSG_PEEK)"
 };
 
 /* The first connection; the copies are made before step DUP_STEP. */
@@ -96,6 +107,12 @@ static const struct step conn1_steps[] = {
 	{ 0, CALL_WRITE, CALL_READ, FD_DUP2, FD_DUP, 888 },
 	{ 1, CALL_SEND, CALL_RECV, FD_DUP2, FD_FCNTL, 4096 },
 	{ 0, CALL_SEND, CALL_RECV, FD_FCNTL, FD_DUP2, 4097 },
+	{ 1, CALL_SENDMMSG, CALL_RECVMMSG, FD_DUP3, FD_DUP3, 6000 },
+	{ 0, CALL_SENDMMSG, CALL_RECVMMSG, FD_DUP3, FD_DUP3, 9000 },
+	{ 1, CALL_SENDFILE, CALL_READ_CHK, FD_DUP3, FD_FCNTL, 3333 },
+	{ 0, CALL_SENDFILE, CALL_READ_CHK, FD_DUP, FD_DUP3, 50000 },
+	{ 1, CALL_WRITE, CALL_RECV_CHK, FD_DUP, FD_MAIN, 1234 },
+	{ 0, CALL_WRITE, CALL_RECVFROM_CHK, FD_FCNTL, FD_FCNTL, 4321 },
 	{ 1, CALL_WRITE, CALL_PEEK, FD_FCNTL, FD_MAIN, 1500 },
 	{ 0, CALL_WRITE, CALL_PEEK, FD_FCNTL, FD_FCNTL, 1501 },
 	/* The client shuts down writing; the server reads EOF, then: */
@@ -111,8 +128,10 @@ static const struct step conn2_steps[] = {
 
 static const char	*outdir;
 static uint8_t		 msgbuf[PROG_MAXMSG], inbuf[PROG_MAXMSG];
+static int		 sendfile_fd = -1;
+static pid_t		 sendfile_pid;
 
-/* Say what went wrong, as "shim-prog: ipv4 client 1: ...". */
+/* Say what went wrong, as "shim-prog: ipv4 client 1: ..."; -1. */
 static int
 fail(const struct side *s, const char *what, int err)
 {
@@ -147,29 +166,83 @@ msg_make(uint8_t *buf, size_t len, const char *fam, int conn, size_t step,
 	memcpy(buf, head, (size_t)n < len ? (size_t)n : len);
 }
 
-/* Cut buf into three pieces (two for a receive): an iovec array. */
+/* Cut buf into n pieces, the first never empty: an iovec array. */
 static int
-iov_split(struct iovec *iov, uint8_t *buf, size_t len, int pieces)
+iov_split(struct iovec *iov, uint8_t *buf, size_t len, int n)
 {
-	size_t	at = 0, n;
+	size_t	at = 0;
 	int	i;
 
-	for (i = 0; i < pieces; i++) {
-		n = i == pieces - 1 ? len - at : len / (size_t)pieces;
+	for (i = 0; i < n; i++) {
 		iov[i].iov_base = buf + at;
-		iov[i].iov_len = n;
-		at += n;
+		iov[i].iov_len = len / (size_t)n;
+		if (i == 0)
+			iov[i].iov_len = len - (size_t)(n - 1) * (len / (size_t)n);
+		at += iov[i].iov_len;
 	}
-	return (pieces);
+	return (n);
+}
+
+/* Two messages of a batch over iov (two pieces each when sending). */
+static void
+mmsg_split(struct mmsghdr *mm, struct iovec *iov, uint8_t *buf, size_t len,
+    int pieces)
+{
+	int	i;
+
+	memset(mm, 0, 2 * sizeof *mm);
+	iov_split(iov, buf, len, 2 * pieces);
+	for (i = 0; i < 2; i++) {
+		mm[i].msg_hdr.msg_iov = iov + i * pieces;
+		mm[i].msg_hdr.msg_iovlen = (size_t)pieces;
+	}
+}
+
+/* The bytes a batch call moved: -1 for an error, as other calls. */
+static ssize_t
+mmsg_total(const struct mmsghdr *mm, int r)
+{
+	ssize_t	n = 0;
+	int	i;
+
+	for (i = 0; i < r; i++)
+		n += (ssize_t)mm[i].msg_len;
+	return (r < 0 ? -1 : n);
+}
+
+/*
+ * sendfile from a file of this process's own (the shim reads the range
+ * back after the call, so the other side must not rewrite it then). The
+ * client names the offset; the server uses the file's position.
+ */
+static ssize_t
+send_file(const struct side *s, int fd, const uint8_t *buf, size_t len)
+{
+	FILE	*f;
+	off_t	 off = 0;
+
+	if (sendfile_fd == -1 || sendfile_pid != getpid()) {
+		if ((f = tmpfile()) == NULL)
+			return (-1);
+		sendfile_fd = fileno(f);
+		sendfile_pid = getpid();
+	}
+	if (pwrite(sendfile_fd, buf, len, 0) != (ssize_t)len ||
+	    lseek(sendfile_fd, 0, SEEK_SET) == -1)
+		return (-1);
+	return (sendfile(fd, sendfile_fd, s->client ? &off : NULL, len));
 }
 
 /* One sending call of kind how. */
 static ssize_t
-send_once(int fd, enum call how, uint8_t *buf, size_t len)
+send_once(const struct side *s, int fd, enum call how, uint8_t *buf,
+    size_t len)
 {
-	struct iovec	iov[3];
+	struct mmsghdr	mm[2];
+	struct iovec	iov[4];
 	struct msghdr	m;
 
+	memset(&m, 0, sizeof m);
 	switch (how) {
 	case CALL_WRITE:
 		return (write(fd, buf, len));
@@ -178,12 +251,16 @@ send_once(int fd, enum call how, uint8_t *buf, size_t len)
 	case CALL_SENDTO:
 		return (sendto(fd, buf, len, 0, NULL, 0));
 	case CALL_SENDMSG:
-		memset(&m, 0, sizeof m);
 		m.msg_iov = iov;
 		m.msg_iovlen = (size_t)iov_split(iov, buf, len, 3);
 		return (sendmsg(fd, &m, 0));
 	case CALL_WRITEV:
 		return (writev(fd, iov, iov_split(iov, buf, len, 3)));
+	case CALL_SENDMMSG:
+		mmsg_split(mm, iov, buf, len, 2);
+		return (mmsg_total(mm, sendmmsg(fd, mm, 2, 0)));
+	case CALL_SENDFILE:
+		return (send_file(s, fd, buf, len));
 	default:
 		errno = EINVAL;
 		return (-1);
@@ -195,10 +272,12 @@ static ssize_t
 recv_once(int fd, enum call how, uint8_t *buf, size_t len)
 {
 	struct sockaddr_storage	ss;
+	struct mmsghdr		mm[2];
 	struct iovec		iov[2];
 	struct msghdr		m;
-	socklen_t		sslen = sizeof ss;
+	socklen_t		sl = sizeof ss;
 
+	memset(&m, 0, sizeof m);
 	switch (how) {
 	case CALL_READ:
 		return (read(fd, buf, len));
@@ -206,15 +285,24 @@ recv_once(int fd, enum call how, uint8_t *buf, size_t len)
 	case CALL_PEEK:
 		return (recv(fd, buf, len, 0));
 	case CALL_RECVFROM:
-		return (recvfrom(fd, buf, len, 0, (struct sockaddr *)&ss,
-		    &sslen));
+		return (recvfrom(fd, buf, len, 0, (struct sockaddr *)&ss, &sl));
 	case CALL_RECVMSG:
-		memset(&m, 0, sizeof m);
 		m.msg_iov = iov;
 		m.msg_iovlen = (size_t)iov_split(iov, buf, len, 2);
 		return (recvmsg(fd, &m, 0));
 	case CALL_READV:
 		return (readv(fd, iov, iov_split(iov, buf, len, 2)));
+	case CALL_RECVMMSG:
+		mmsg_split(mm, iov, buf, len, 1);
+		return (mmsg_total(mm, recvmmsg(fd, mm, 2, MSG_WAITFORONE,
+		    NULL)));
+	case CALL_READ_CHK:
+		return (__read_chk(fd, buf, len, len));
+	case CALL_RECV_CHK:
+		return (__recv_chk(fd, buf, len, len, 0));
+	case CALL_RECVFROM_CHK:
+		return (__recvfrom_chk(fd, buf, len, len, 0,
+		    (struct sockaddr *)&ss, &sl));
 	default:
 		errno = EINVAL;
 		return (-1);
@@ -229,7 +317,7 @@ msg_send(struct side *s, int fd, enum call how, uint8_t *buf, size_t len)
 	ssize_t	r;
 
 	while (off < len) {
-		r = send_once(fd, how, buf + off, len - off);
+		r = send_once(s, fd, how, buf + off, len - off);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -242,22 +330,6 @@ msg_send(struct side *s, int fd, enum call how, uint8_t *buf, size_t len)
 	return (0);
 }
 
-/* A peek shows the message's first bytes and consumes nothing. */
-static int
-msg_peek(struct side *s, int fd, const uint8_t *want, size_t len)
-{
-	ssize_t	r;
-
-	do
-		r = recv(fd, inbuf, len, MSG_PEEK);
-	while (r == -1 && errno == EINTR);
-	if (r <= 0)
-		return (fail(s, "recv(MSG_PEEK)", r == 0 ? 0 : errno));
-	if (memcmp(inbuf, want, (size_t)r) != 0)
-		return (fail(s, "recv(MSG_PEEK) saw other bytes", 0));
-	return (0);
-}
-
 /* Receive a whole message, however the kernel cuts it, and check it. */
 static int
 msg_recv(struct side *s, int fd, enum call how, const uint8_t *want,
@@ -266,8 +338,16 @@ msg_recv(struct side *s, int fd, enum call how, const uint8_t *want,
 	size_t	got = 0;
 	ssize_t	r;
 
-	if (how == CALL_PEEK && msg_peek(s, fd, want, len) == -1)
-		return (-1);
+	/* A peek shows the first bytes and consumes nothing. */
+	if (how == CALL_PEEK) {
+		while ((r = recv(fd, inbuf, len, MSG_PEEK)) == -1 &&
+		    errno == EINTR)
+			;
+		if (r <= 0)
+			return (fail(s, "recv(MSG_PEEK)", r == 0 ? 0 : errno));
+		if (memcmp(inbuf, want, (size_t)r) != 0)
+			return (fail(s, "recv(MSG_PEEK) saw other bytes", 0));
+	}
 	while (got < len) {
 		r = recv_once(fd, how, inbuf + got, len - got);
 		if (r == -1 && errno == EINTR)
@@ -283,7 +363,7 @@ msg_recv(struct side *s, int fd, enum call how, const uint8_t *want,
 	return (0);
 }
 
-/* This side's part in one step: send, receive, or nothing. */
+/* This side's part in one step: send or receive. */
 static int
 step_run(struct side *s, const struct step *st, size_t i)
 {
@@ -295,7 +375,7 @@ step_run(struct side *s, const struct step *st, size_t i)
 	return (msg_recv(s, fd, st->recv, msgbuf, st->len));
 }
 
-/* The copies: dup(), dup2() onto a fixed number, fcntl(F_DUPFD_CLOEXEC). */
+/* The copies; the client goes on with them only. */
 static int
 side_dup(struct side *s)
 {
@@ -305,10 +385,11 @@ side_dup(struct side *s)
 		return (fail(s, "dup", errno));
 	if ((s->fd[FD_DUP2] = dup2(fd, PROG_DUP2_FD)) != PROG_DUP2_FD)
 		return (fail(s, "dup2", errno));
+	if ((s->fd[FD_DUP3] = dup3(fd, PROG_DUP3_FD, O_CLOEXEC)) == -1)
+		return (fail(s, "dup3", errno));
 	if ((s->fd[FD_FCNTL] = fcntl(fd, F_DUPFD_CLOEXEC, PROG_FCNTL_MIN)) ==
 	    -1)
 		return (fail(s, "fcntl(F_DUPFD_CLOEXEC)", errno));
-	/* The client goes on with the copies only. */
 	if (s->client) {
 		s->fd[FD_MAIN] = -1;
 		if (close(fd) == -1)
@@ -317,68 +398,75 @@ side_dup(struct side *s)
 	return (0);
 }
 
-/* read() returns 0: the peer shut its direction down. */
+/* A read call (how) returns 0: the peer shut its direction down. */
 static int
-side_eof(struct side *s, int fd)
+side_eof(struct side *s, int fd, enum call how)
 {
 	ssize_t	r;
 
-	do
-		r = read(fd, inbuf, sizeof inbuf);
-	while (r == -1 && errno == EINTR);
-	if (r != 0)
-		return (fail(s, r > 0 ? "data where end of file was expected" :
-		    "read at end of file", r > 0 ? 0 : errno));
-	return (0);
+	while ((r = recv_once(fd, how, inbuf, sizeof inbuf)) == -1 &&
+	    errno == EINTR)
+		;
+	if (r == 0)
+		return (0);
+	return (fail(s, r > 0 ? "data where end of file was expected" :
+	    "read at end of file", r > 0 ? 0 : errno));
 }
 
-/* Close every fd of the side still open. */
+/*
+ * Close every fd of the side still open: the server's high copies at
+ * once with close_range() (nothing else of the child's is there).
+ */
 static int
 side_close(struct side *s)
 {
 	int	i, rc = 0;
 
-	for (i = 0; i < FD_SLOTS; i++) {
-		if (s->fd[i] == -1)
-			continue;
-		if (close(s->fd[i]) == -1)
+	if (!s->client && s->fd[FD_FCNTL] != -1) {
+		if (close_range(PROG_DUP2_FD, (unsigned int)s->fd[FD_FCNTL],
+		    0) == -1)
+			rc = fail(s, "close_range", errno);
+		s->fd[FD_DUP2] = s->fd[FD_DUP3] = s->fd[FD_FCNTL] = -1;
+	}
+	for (i = FD_SLOTS - 1; i >= 0; i--) {
+		if (s->fd[i] != -1 && close(s->fd[i]) == -1)
 			rc = fail(s, "close", errno);
 		s->fd[i] = -1;
 	}
 	return (rc);
 }
 
-/*
- * The first connection, from either end. Before the last step the
- * client shuts down writing and the server reads end of file; after it,
- * the server shuts down too and the client reads end of file.
- */
+/* The first connection, from either end: the steps, the half-closes. */
 static int
 conn1_run(struct side *s)
 {
 	size_t	i;
-	int	last = s->client ? FD_FCNTL : FD_MAIN;
+	int	fd;
 
 	for (i = 0; i < CONN1_STEPS; i++) {
 		if (i == DUP_STEP && side_dup(s) == -1)
 			return (-1);
+		fd = s->fd[s->client ? FD_FCNTL : FD_MAIN];
 		if (i == CONN1_STEPS - 1 && s->client &&
-		    shutdown(s->fd[last], SHUT_WR) == -1)
+		    shutdown(fd, SHUT_WR) == -1)
 			return (fail(s, "shutdown", errno));
 		if (i == CONN1_STEPS - 1 && !s->client &&
-		    side_eof(s, s->fd[last]) == -1)
+		    side_eof(s, fd, CALL_READ) == -1)
 			return (-1);
 		if (step_run(s, &conn1_steps[i], i) == -1)
 			return (-1);
 	}
-	if (!s->client && shutdown(s->fd[last], SHUT_WR) == -1)
+	if (!s->client && shutdown(fd, SHUT_WR) == -1)
 		return (fail(s, "shutdown", errno));
-	if (s->client && side_eof(s, s->fd[last]) == -1)
+	if (s->client && side_eof(s, fd, CALL_READ) == -1)
 		return (-1);
 	return (side_close(s));
 }
 
-/* The second connection: a message each way, the server closes first. */
+/*
+ * The second connection: a message each way; the server closes first,
+ * the client sees it with recvmmsg (a message of length 0).
+ */
 static int
 conn2_run(struct side *s)
 {
@@ -388,7 +476,7 @@ conn2_run(struct side *s)
 		if (step_run(s, &conn2_steps[i], i) == -1)
 			return (-1);
 	}
-	if (s->client && side_eof(s, s->fd[FD_MAIN]) == -1)
+	if (s->client && side_eof(s, s->fd[FD_MAIN], CALL_RECVMMSG) == -1)
 		return (-1);
 	return (side_close(s));
 }
@@ -407,32 +495,28 @@ out_open(const char *fam, int conn, const char *ext)
 	return (f);
 }
 
-/* Set a side up on a connected fd. */
+/* Run connection conn from one end, on a connected fd. */
 static int
-side_init(struct side *s, const char *fam, int client, int conn, int fd)
+side_run(const char *fam, int client, int conn, int fd, size_t *nsent,
+    size_t *nrecv)
 {
-	int	i;
+	struct side	s;
+	int		i, rc;
 
-	memset(s, 0, sizeof *s);
-	s->fam = fam;
-	s->client = client;
-	s->conn = conn;
-	s->fd[FD_MAIN] = fd;
+	memset(&s, 0, sizeof s);
+	s.fam = fam;
+	s.client = client;
+	s.conn = conn;
+	s.fd[FD_MAIN] = fd;
 	for (i = 1; i < FD_SLOTS; i++)
-		s->fd[i] = -1;
-	s->sent = out_open(fam, conn, client ? "c2s" : "s2c");
-	return (s->sent == NULL ? -1 : 0);
-}
-
-/* Run a connection from one end; close the record of what it sent. */
-static int
-side_run(struct side *s)
-{
-	int	rc;
-
-	rc = s->conn == 1 ? conn1_run(s) : conn2_run(s);
-	if (fclose(s->sent) == EOF && rc == 0)
-		rc = fail(s, "recording what was sent", errno);
+		s.fd[i] = -1;
+	if ((s.sent = out_open(fam, conn, client ? "c2s" : "s2c")) == NULL)
+		return (-1);
+	rc = conn == 1 ? conn1_run(&s) : conn2_run(&s);
+	if (fclose(s.sent) == EOF && rc == 0)
+		rc = fail(&s, "recording what was sent", errno);
+	*nsent += s.nsent;
+	*nrecv += s.nrecv;
 	return (rc);
 }
 
@@ -441,8 +525,8 @@ static int
 serve(const char *fam, int lfd)
 {
 	struct sockaddr_storage	ss;
-	struct side		s;
 	socklen_t		len = sizeof ss;
+	size_t			n = 0;
 	int			fd;
 
 	alarm(PROG_TIMEOUT);
@@ -450,13 +534,13 @@ serve(const char *fam, int lfd)
 		perror("shim-prog: accept4");
 		return (1);
 	}
-	if (side_init(&s, fam, 0, 1, fd) == -1 || side_run(&s) == -1)
+	if (side_run(fam, 0, 1, fd, &n, &n) == -1)
 		return (1);
 	if ((fd = accept(lfd, (struct sockaddr *)&ss, &len)) == -1) {
 		perror("shim-prog: accept");
 		return (1);
 	}
-	if (side_init(&s, fam, 0, 2, fd) == -1 || side_run(&s) == -1)
+	if (side_run(fam, 0, 2, fd, &n, &n) == -1)
 		return (1);
 	return (close(lfd) == -1);
 }
@@ -467,27 +551,18 @@ client_name(const char *fam, int conn, int fd)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 len = sizeof ss;
-	char			 a[INET6_ADDRSTRLEN];
+	char			 host[INET6_ADDRSTRLEN], port[8];
 	FILE			*f;
-	int			 port = 0;
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
 	    (f = out_open(fam, conn, "client")) == NULL)
 		return (-1);
-	if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-
-		inet_ntop(AF_INET, &a4->sin_addr, a, sizeof a);
-		port = ntohs(a4->sin_port);
-		fprintf(f, "%s:%d\n", a, port);
-	} else if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-
-		inet_ntop(AF_INET6, &a6->sin6_addr, a, sizeof a);
-		port = ntohs(a6->sin6_port);
-		fprintf(f, "[%s]:%d\n", a, port);
-	} else
+	if (ss.ss_family == AF_UNIX)
 		fprintf(f, "unix\n");
+	else if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof host,
+	    port, sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		fprintf(f, ss.ss_family == AF_INET6 ? "[%s]:%s\n" : "%s:%s\n",
+		    host, port);
 	return (fclose(f) == EOF ? -1 : 0);
 }
 
@@ -496,8 +571,7 @@ static int
 client_run(const char *fam, int conn, const struct sockaddr_storage *ss,
     socklen_t len, size_t *nsent, size_t *nrecv)
 {
-	struct side	s;
-	int		fd;
+	int	fd;
 
 	if ((fd = socket(ss->ss_family, SOCK_STREAM, 0)) == -1 ||
 	    connect(fd, (const struct sockaddr *)ss, len) == -1) {
@@ -505,12 +579,9 @@ client_run(const char *fam, int conn, const struct sockaddr_storage *ss,
 		    conn, strerror(errno));
 		return (-1);
 	}
-	if (client_name(fam, conn, fd) == -1 ||
-	    side_init(&s, fam, 1, conn, fd) == -1 || side_run(&s) == -1)
+	if (client_name(fam, conn, fd) == -1)
 		return (-1);
-	*nsent += s.nsent;
-	*nrecv += s.nrecv;
-	return (0);
+	return (side_run(fam, 1, conn, fd, nsent, nrecv));
 }
 
 /* A listening socket for a family; -2 if the system has no such family. */
@@ -518,36 +589,32 @@ static int
 listen_on(const char *fam, const char *path, struct sockaddr_storage *ss,
     socklen_t *len)
 {
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-	struct sockaddr_un	*sun = (struct sockaddr_un *)ss;
+	struct sockaddr_in	*a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*a6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_un	*un = (struct sockaddr_un *)ss;
 	int			 fd;
 
 	memset(ss, 0, sizeof *ss);
 	if (strcmp(fam, "ipv4") == 0) {
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		*len = sizeof *sin;
+		a4->sin_family = AF_INET;
+		a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		*len = sizeof *a4;
 	} else if (strcmp(fam, "ipv6") == 0) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = in6addr_loopback;
-		*len = sizeof *sin6;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_addr = in6addr_loopback;
+		*len = sizeof *a6;
 	} else {
-		sun->sun_family = AF_UNIX;
-		snprintf(sun->sun_path, sizeof sun->sun_path, "%s", path);
-		*len = sizeof *sun;
+		un->sun_family = AF_UNIX;
+		snprintf(un->sun_path, sizeof un->sun_path, "%s", path);
+		*len = sizeof *un;
 		(void)unlink(path);
 	}
 	if ((fd = socket(ss->ss_family, SOCK_STREAM, 0)) == -1)
 		return (errno == EAFNOSUPPORT ? -2 : -1);
-	if (bind(fd, (struct sockaddr *)ss, *len) == -1) {
-		close(fd);
-		return (errno == EADDRNOTAVAIL ? -2 : -1);
-	}
-	if (listen(fd, 4) == -1 ||
+	if (bind(fd, (struct sockaddr *)ss, *len) == -1 || listen(fd, 4) == -1 ||
 	    getsockname(fd, (struct sockaddr *)ss, len) == -1) {
 		close(fd);
-		return (-1);
+		return (errno == EADDRNOTAVAIL ? -2 : -1);
 	}
 	return (fd);
 }
