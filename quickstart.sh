@@ -18,7 +18,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # Build tools, libraries, and the programs the tests judge with.
 packages="gcc make autoconf automake libtool pkg-config
 	libprotobuf-c-dev protobuf-c-compiler libpcap-dev check libunwind-dev
-	protobuf-compiler tshark python3 curl"
+	protobuf-compiler tshark python3 curl nginx"
 
 say() {
 	printf '\n== %s\n' "$*"
@@ -49,9 +49,21 @@ install_deps() {
 		die "missing packages:$missing (run as root or install them)"
 	fi
 	export DEBIAN_FRONTEND=noninteractive
-	$sudo apt-get update -qq
+	# Packages must not start services (nginx would listen on port 80 of
+	# every interface); the tests start their own servers on 127.0.0.1.
+	policy=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		policy=/usr/sbin/policy-rc.d
+		printf '#!/bin/sh\nexit 101\n' | $sudo tee $policy >/dev/null
+		$sudo chmod 755 $policy
+	fi
 	# shellcheck disable=SC2086
-	$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	$sudo apt-get update -qq &&
+	    $sudo apt-get install -y -qq --no-install-recommends $missing \
+	    >/dev/null
+	rc=$?
+	[ -z "$policy" ] || $sudo rm -f "$policy"
+	[ $rc -eq 0 ] || die "apt-get could not install:$missing"
 }
 
 # Configure and build in $1 with configure options $2.
