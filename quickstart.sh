@@ -57,11 +57,13 @@ install_deps() {
 		printf '#!/bin/sh\nexit 101\n' | $sudo tee $policy >/dev/null
 		$sudo chmod 755 $policy
 	fi
+	rc=0
 	# shellcheck disable=SC2086
-	$sudo apt-get update -qq &&
+	if ! { $sudo apt-get update -qq &&
 	    $sudo apt-get install -y -qq --no-install-recommends $missing \
-	    >/dev/null
-	rc=$?
+	    >/dev/null; }; then
+		rc=1
+	fi
 	[ -z "$policy" ] || $sudo rm -f "$policy"
 	[ $rc -eq 0 ] || die "apt-get could not install:$missing"
 }
