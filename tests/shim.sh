@@ -315,12 +315,14 @@ convert()
 	# shellcheck disable=SC2046
 	run "$name" "$TAP2PCAP" -w "$pcap" $(awk -F'\t' -v r="$role" \
 	    '$2 == r { print $1 }' "$dir/info.txt")
+	# Flags from tcp.flags.str ("·······A··S·"): tshark prints booleans
+	# as 1 or True depending on its version.
 	ts -r "$pcap" -Y 'tcp.flags.syn==1 || tcp.flags.fin==1 ||
 	    tcp.flags.reset==1 || tcp.len>0' -T fields -e frame.number \
-	    -e tcp.stream -e tcp.flags.syn -e tcp.flags.ack -e tcp.flags.fin \
-	    -e tcp.flags.reset -e tcp.len -e ip.src -e ipv6.src -e tcp.srcport \
-	    -e ip.dst -e ipv6.dst 2>/dev/null | awk -F'\t' '{ print $1, $2,
-		$3, $4, $5, $6, $7, $8 $9 ":" $10, $11 $12 }' >"$dir/$name.pkts"
+	    -e tcp.stream -e tcp.flags.str -e tcp.len -e ip.src -e ipv6.src \
+	    -e tcp.srcport -e ip.dst -e ipv6.dst 2>/dev/null | awk -F'\t' '{
+		print $1, $2, $3 ~ /S/, $3 ~ /A/, $3 ~ /F/, $3 ~ /R/, $4,
+		    $5 $6 ":" $7, $8 $9 }' >"$dir/$name.pkts"
 }
 
 # The stream whose SYN came from ADDR:PORT, in PKTS.
