@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
@@ -52,6 +53,12 @@ static struct conn	*conn_pool;
 static pthread_mutex_t	 conn_files_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conn	*conn_files[CONN_FILES_MAX];
 static unsigned int	 conn_files_hand;
+
+/*
+ * The fd (plus one) of each open trace file, read without a lock by the
+ * close and dup2 hooks to protect the shim's fds from the program.
+ */
+static int		 conn_file_fds[CONN_FILES_MAX];
 
 static int		 conn_said_rx, conn_said_tx, conn_said_write;
 static int		 conn_said_create;
@@ -142,6 +149,8 @@ conn_file(struct conn *c)
 			v = conn_files[conn_files_hand];
 			if (pthread_mutex_trylock(&v->lock) != 0)
 				continue;
+			__atomic_store_n(&conn_file_fds[conn_files_hand], 0,
+			    __ATOMIC_RELEASE);
 			tracefile_close(&v->tf);
 			v->file = -1;
 			pthread_mutex_unlock(&v->lock);
@@ -162,6 +171,8 @@ conn_file(struct conn *c)
 		c->file = -1;
 		return (-1);
 	}
+	__atomic_store_n(&conn_file_fds[c->file], c->tf.fd + 1,
+	    __ATOMIC_RELEASE);
 	return (0);
 }
 
@@ -171,11 +182,77 @@ conn_file_release(struct conn *c)
 {
 	if (c->file >= 0) {
 		pthread_mutex_lock(&conn_files_lock);
+		__atomic_store_n(&conn_file_fds[c->file], 0, __ATOMIC_RELEASE);
 		conn_files[c->file] = NULL;
 		pthread_mutex_unlock(&conn_files_lock);
 		c->file = -1;
 	}
 	tracefile_close(&c->tf);
+}
+
+/* The connection whose trace file is fd, locked; NULL if none. */
+static struct conn *
+conn_file_owner(int fd)
+{
+	struct conn	*v = NULL;
+	unsigned int	 i;
+
+	for (i = 0; i < CONN_FILES_MAX; i++) {
+		if (__atomic_load_n(&conn_file_fds[i], __ATOMIC_ACQUIRE) ==
+		    fd + 1)
+			break;
+	}
+	if (i == CONN_FILES_MAX)
+		return (NULL);		/* the common case: not ours */
+	pthread_mutex_lock(&conn_files_lock);
+	v = conn_files[i];
+	pthread_mutex_unlock(&conn_files_lock);
+	if (v == NULL)
+		return (NULL);
+	pthread_mutex_lock(&v->lock);
+	if (v->file == (int)i && v->tf.fd == fd && tracefile_is_ours(&v->tf))
+		return (v);
+	pthread_mutex_unlock(&v->lock);
+	return (NULL);
+}
+
+/*
+ * Is fd one of the shim's trace files? The program never opened it, so
+ * its close() must fail with EBADF, as it would without the shim.
+ */
+int
+conn_file_guard(int fd)
+{
+	struct conn	*v;
+
+	if ((v = conn_file_owner(fd)) == NULL)
+		return (0);
+	pthread_mutex_unlock(&v->lock);
+	return (1);
+}
+
+/*
+ * The program is about to dup2() or dup3() onto fd: if it is a trace
+ * file, move the trace file to another fd first, so neither ever writes
+ * into the other's file (pitfalls, row 8).
+ */
+void
+conn_file_move(int fd)
+{
+	struct conn	*v;
+	int		 low, nfd;
+
+	if ((v = conn_file_owner(fd)) == NULL)
+		return;
+	low = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
+	if (low >= 0) {
+		nfd = tracefile_high_fd(low);
+		__atomic_store_n(&conn_file_fds[v->file], nfd + 1,
+		    __ATOMIC_RELEASE);
+		v->tf.fd = nfd;
+		(void)syscall(SYS_close, fd);
+	}
+	pthread_mutex_unlock(&v->lock);
 }
 
 /*
@@ -627,9 +704,11 @@ conn_fork_child(void)
 	pthread_mutex_init(&conn_pool_lock, NULL);
 	pthread_mutex_init(&conn_files_lock, NULL);
 	for (i = 0; i < CONN_FILES_MAX; i++) {
-		if (conn_files[i] != NULL && conn_files[i]->tf.fd >= 0)
-			(void)syscall(SYS_close, conn_files[i]->tf.fd);
+		/* The program may have dup2()ed over it: close only ours. */
+		if (conn_files[i] != NULL)
+			tracefile_close(&conn_files[i]->tf);
 		conn_files[i] = NULL;
+		conn_file_fds[i] = 0;
 	}
 	fdtab_inherit();
 }

@@ -27,6 +27,8 @@ void		 conn_record(struct conn *, enum enc_kind, const void *,
 		    size_t, int);
 void		 conn_note_reset(struct conn *);
 void		 conn_fd_closed(int);
+int		 conn_file_guard(int);
+void		 conn_file_move(int);
 void		 conn_fd_dup(int, int);
 void		 conn_flush_all(void);
 void		 conn_fork_prepare(void);

@@ -25,9 +25,17 @@ hook_close(int fd)
 {
 	int	r, saved, outer = shim_enter();
 
+	if (outer && shim_tracing() && conn_file_guard(fd)) {
+		shim_leave();
+		errno = EBADF;
+		return (-1);
+	}
 	r = REAL(close, SYS_close, fd);
 	saved = errno;
-	if (outer)
+	/* Not in a vfork child: the table is the parent's (row 5). */
+	if (!shim_tracing())
+		;
+	else if (outer)
 		conn_fd_closed(fd);
 	else
 		(void)fdtab_swap(fd, NULL);
@@ -42,7 +50,7 @@ fd_copied(int oldfd, int r)
 {
 	int	saved = errno;
 
-	if (r >= 0 && r != oldfd)
+	if (r >= 0 && r != oldfd && shim_tracing())
 		conn_fd_dup(oldfd, r);
 	errno = saved;
 	return (r);
@@ -65,6 +73,8 @@ hook_dup3(int oldfd, int newfd, int flags, int is_dup2)
 {
 	int	r, outer = shim_enter();
 
+	if (outer && oldfd != newfd && shim_tracing())
+		conn_file_move(newfd);
 	if (is_dup2)
 		r = REAL(dup2, SYS_dup2, oldfd, newfd);
 	else
@@ -93,6 +103,8 @@ fd_range_closed(unsigned int lo, unsigned int hi, int outer)
 {
 	unsigned int	fd;
 
+	if (!shim_tracing())
+		return;
 	if (hi >= FDTAB_MAX_FD)
 		hi = FDTAB_MAX_FD - 1;
 	for (fd = lo; fd <= hi; fd++) {

@@ -41,11 +41,30 @@ shim_getenv(const char *name)
 	return (getenv(name));
 }
 
+/*
+ * Around fork: this thread holds the shim's global locks from prepare to
+ * parent/child, so a signal handler's hook on it must pass through (row 6).
+ */
+static void
+shim_fork_prepare(void)
+{
+	shim_depth++;
+	conn_fork_prepare();
+}
+
+static void
+shim_fork_parent(void)
+{
+	conn_fork_parent();
+	shim_depth--;
+}
+
 static void
 shim_fork_child(void)
 {
 	shim_pid = (pid_t)syscall(SYS_getpid);
 	conn_fork_child();
+	shim_depth--;
 }
 
 /*
@@ -70,7 +89,7 @@ shim_init(void)
 		__atomic_store_n(&shim_state, SHIM_OFF, __ATOMIC_RELEASE);
 		return;
 	}
-	pthread_atfork(conn_fork_prepare, conn_fork_parent, shim_fork_child);
+	pthread_atfork(shim_fork_prepare, shim_fork_parent, shim_fork_child);
 	if (shim_conf.debug)
 		shim_say("pid %d: tracing into %s_<N>%s", (int)shim_pid,
 		    shim_conf.prefix, conf_extension(shim_conf.format));
