@@ -621,6 +621,35 @@ conn_record(struct conn *c, enum enc_kind kind, const void *data, size_t n,
 	pthread_mutex_unlock(&c->lock);
 }
 
+/*
+ * A non-blocking connect on c failed (the program read SO_ERROR): the
+ * trace gets the error in a connection chunk, which protobuf merges into
+ * the first, as long as nothing was sent or received yet.
+ */
+void
+conn_connect_failed(struct conn *c, int err)
+{
+	struct enc_conn	info;
+
+	pthread_mutex_lock(&c->lock);
+	if (!c->failed && c->kept[0] == 0 && c->kept[1] == 0 &&
+	    c->info.error == NULL) {
+		c->info.error = strerrorname_np(err);
+		if (c->info.error == NULL)
+			c->info.error = "EIO";
+		c->reset = err == ECONNREFUSED;
+		memset(&info, 0, sizeof info);
+		info.error = c->info.error;
+		if (enc_conn(&c->enc, shim_conf.format, c->tf.n, &info) == -1) {
+			conn_flush(c);
+			(void)enc_conn(&c->enc, shim_conf.format, c->tf.n,
+			    &info);
+		}
+		conn_flush(c);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
 /* The program saw ECONNRESET on c: its close is a reset by the peer. */
 void
 conn_note_reset(struct conn *c)

@@ -26,6 +26,7 @@ void		 conn_put(struct conn *);
 void		 conn_record(struct conn *, enum enc_kind, const void *,
 		    size_t, int);
 void		 conn_note_reset(struct conn *);
+void		 conn_connect_failed(struct conn *, int);
 void		 conn_fd_closed(int);
 int		 conn_file_guard(int);
 void		 conn_file_move(int);

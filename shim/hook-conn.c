@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -126,6 +127,42 @@ hook_shutdown(int fd, int how)
 	shim_leave();
 	errno = saved;
 	return (r);
+}
+
+/*
+ * getsockopt(SO_ERROR) is how a program learns that its non-blocking
+ * connect failed (pitfalls, row 17): the trace then says so.
+ */
+static int
+hook_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct conn	*c;
+	int		 r, saved, err;
+
+	if (!shim_enter()) {
+		r = REAL(getsockopt, SYS_getsockopt, fd, level, name, val, len);
+		shim_leave();
+		return (r);
+	}
+	r = REAL(getsockopt, SYS_getsockopt, fd, level, name, val, len);
+	saved = errno;
+	if (r == 0 && level == SOL_SOCKET && name == SO_ERROR && val != NULL &&
+	    len != NULL && *len >= sizeof(int)) {
+		memcpy(&err, val, sizeof err);
+		if (connect_failed(err) && (c = conn_get(fd)) != NULL) {
+			conn_connect_failed(c, err);
+			conn_put(c);
+		}
+	}
+	shim_leave();
+	errno = saved;
+	return (r);
+}
+
+HOOK int
+getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	return (hook_getsockopt(fd, level, name, val, len));
 }
 
 HOOK int

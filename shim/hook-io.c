@@ -200,9 +200,15 @@ io_mmsg(int fd, enum enc_kind kind, const struct mmsghdr *v, int r)
 {
 	int	i;
 
-	for (i = 0; i < r; i++)
-		hook_iov(fd, kind, v[i].msg_hdr.msg_iov, v[i].msg_hdr.msg_iovlen,
-		    (ssize_t)v[i].msg_len, 0);
+	for (i = 0; i < r; i++) {
+		/* An empty message with room for data: end of file. */
+		if (kind == ENC_READ && v[i].msg_len == 0 &&
+		    v[i].msg_hdr.msg_iovlen > 0)
+			hook_eof(fd);
+		else
+			hook_iov(fd, kind, v[i].msg_hdr.msg_iov,
+			    v[i].msg_hdr.msg_iovlen, (ssize_t)v[i].msg_len, 0);
+	}
 }
 
 static int

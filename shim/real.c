@@ -25,7 +25,7 @@ static const struct {
 #define REAL(f) { #f, offsetof(struct real_fns, f) }
 	REAL(connect), REAL(accept), REAL(accept4), REAL(read), REAL(write),
 	REAL(readv), REAL(writev), REAL(recvfrom), REAL(recvmsg),
-	REAL(sendto), REAL(sendmsg), REAL(shutdown), REAL(close),
+	REAL(sendto), REAL(sendmsg), REAL(shutdown), REAL(getsockopt), REAL(close),
 	REAL(dup), REAL(dup2), REAL(dup3), REAL(fcntl), REAL(fcntl64),
 	REAL(recvmmsg), REAL(sendmmsg), REAL(sendfile), REAL(sendfile64),
 	REAL(__read_chk), REAL(__recv_chk), REAL(__recvfrom_chk),

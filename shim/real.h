@@ -23,6 +23,7 @@ struct real_fns {
 		    const struct sockaddr *, socklen_t);
 	ssize_t	(*sendmsg)(int, const struct msghdr *, int);
 	int	(*shutdown)(int, int);
+	int	(*getsockopt)(int, int, int, void *, socklen_t *);
 	int	(*close)(int);
 	int	(*dup)(int);
 	int	(*dup2)(int, int);
