@@ -504,6 +504,74 @@ case_curl()
 	    judge_refused refused
 }
 
+# Judge: run NAME's stderr holds exactly one tapshim: line naming each of
+# the variables given, and nothing else.
+judge_messages()
+{
+	local err=$dir/$1.err v
+
+	shift
+	for v in "$@"; do
+		[ "$(grep -c "^tapshim: .*$v" "$err")" = 1 ] && continue
+		echo "expected one message naming $v in:"
+		cat "$err"
+		return 1
+	done
+	[ "$(grep -c . "$err")" = $# ] && return 0
+	echo "unexpected lines on stderr:"
+	cat "$err"
+	return 1
+}
+
+# Judge: trace F is marked truncated both ways, and its capture keeps
+# KEEP bytes of the response, marked cut, with an unbroken sequence.
+judge_limited()
+{
+	local f=$1 keep=$2 out=$dir/limits.decoded pcap=$dir/limits.pcap n
+
+	"$PROTOC" --proto_path="$top_srcdir/proto" \
+	    --decode=tapshim.trace.TraceWrapper tapshim.proto <"$f" >"$out" ||
+	    { echo "protoc cannot decode $f"; return 1; }
+	grep -q 'read_truncated: true' "$out" &&
+	    grep -q 'write_truncated: true' "$out" ||
+	    { echo "$f: not marked truncated both ways"; return 1; }
+	"$TAP2PCAP" -q -w "$pcap" "$f" || return 1
+	ts -r "$pcap" -q -z expert >"$pcap.z" 2>/dev/null
+	if grep -qE '^(Errors|Warns) \(' "$pcap.z"; then
+		echo "expert info has warnings:"
+		cat "$pcap.z"
+		return 1
+	fi
+	n=$(ts -r "$pcap" -Y 'tcp.srcport != '"$(cat "$dir/l1.out")"' &&
+	    tcp.len > 0' -T fields -e frame.cap_len -e frame.len \
+	    2>/dev/null | awk '{ cap += $1 - 54; if ($1 < $2) cut++ }
+	    END { print cap + 0, cut + 0 }')
+	[ "${n% *}" = "$keep" ] && [ "${n#* }" -gt 0 ] && return 0
+	echo "response bytes kept, segments cut: $n; expected $keep kept"
+	return 1
+}
+
+# curl traced with TAPSHIM_MAX_BUFFERED_RX_BYTES=1000 and _TX_BYTES=10:
+# past them only lengths, one message each, the sequence unbroken.
+case_limits()
+{
+	local port
+
+	port=$(free_port)
+	http_server "$port"
+	run_curl l1 "http://127.0.0.1:$port/blob.bin" \
+	    LD_PRELOAD="$LIBTAPSHIM" TAPSHIM_PATH_PREFIX="$dir/tr/lim" \
+	    TAPSHIM_MAX_BUFFERED_RX_BYTES=1000 TAPSHIM_MAX_BUFFERED_TX_BYTES=10
+	server_stop
+	check "limits: curl exit 0, file intact" \
+	    judge_curl l1 "$tmp/www/blob.bin" 1.0
+	check "limits: one message for each limit reached" \
+	    judge_messages l1 TAPSHIM_MAX_BUFFERED_RX_BYTES \
+	    TAPSHIM_MAX_BUFFERED_TX_BYTES
+	check "limits: truncated both ways; 1000 bytes kept, sequence whole" \
+	    judge_limited "$dir/tr/lim_0.pb" 1000
+}
+
 # http.server traced, curl clients untraced: 3 in turn, then 4 at once.
 case_server()
 {
@@ -776,7 +844,7 @@ run_prog plain
 check "shim-prog runs untraced, exit status 0" judge_rc plain >"$tmp/all.out"
 # The cases run side by side (TAPSHIM_JOBS at a time, default: the number
 # of CPUs); their output is shown in order once all are done.
-cases=${TAPSHIM_CASES:-curl server prog-pb prog-ld nginx}
+cases=${TAPSHIM_CASES:-curl limits server prog-pb prog-ld nginx}
 for c in $cases; do
 	while [ "$(jobs -pr | wc -l)" -ge "${TAPSHIM_JOBS:-$(nproc)}" ]; do
 		wait -n
