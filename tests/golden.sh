@@ -31,35 +31,6 @@ traces=()
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$top_srcdir/tests/lib.sh"
 
-# Skip (77) or, with TAPSHIM_REQUIRE_TOOLS=1, fail when a tool is missing.
-need_tools()
-{
-	local t missing=
-
-	for t in "$TSHARK" "$PROTOC" "$PYTHON"; do
-		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
-	done
-	[ -z "$missing" ] && return 0
-	if [ "${TAPSHIM_REQUIRE_TOOLS:-0}" = 1 ]; then
-		echo "not ok - required tools present (missing:$missing)"
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-	echo "SKIP: golden tests need$missing" \
-	    "(TAPSHIM_REQUIRE_TOOLS=1 makes this a failure)"
-	exit 77
-}
-
-# The interpreter itself: a version manager's shim (pyenv) can cost more
-# than the script it starts, and python runs a few times per case.
-resolve_python()
-{
-	local exe
-
-	exe=$("$PYTHON" -c 'import sys; print(sys.executable)' 2>/dev/null)
-	[ -n "$exe" ] && [ -x "$exe" ] && PYTHON=$exe
-}
-
 # Write the IPv6 case: a 300,000-byte write of numbered lines, a reply.
 gen_ipv6()
 {
@@ -266,7 +237,7 @@ run_case()
 	done
 }
 
-need_tools
+need_tools "golden tests" "$TSHARK" "$PROTOC" "$PYTHON"
 resolve_python
 if [ ! -x "$TAP2PCAP" ]; then
 	echo "not ok - tap2pcap built ($TAP2PCAP not found)"

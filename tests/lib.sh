@@ -256,3 +256,35 @@ judge_same()
 {
 	cmp "$1" "$2"
 }
+
+# Skip the tests (77) or, with TAPSHIM_REQUIRE_TOOLS=1, fail them when a
+# tool is missing: need_tools WHAT TOOL...
+need_tools()
+{
+	local what=$1 t missing=
+
+	shift
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+	done
+	[ -z "$missing" ] && return 0
+	if [ "${TAPSHIM_REQUIRE_TOOLS:-0}" = 1 ]; then
+		echo "not ok - required tools present (missing:$missing)"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	echo "SKIP: $what need$missing" \
+	    "(TAPSHIM_REQUIRE_TOOLS=1 makes this a failure)"
+	exit 77
+}
+
+# Run python as the interpreter itself, not a version manager's script in
+# front of it (pyenv): that costs more than what it starts, and would be
+# traced too.
+resolve_python()
+{
+	local exe
+
+	exe=$("$PYTHON" -c 'import sys; print(sys.executable)' 2>/dev/null)
+	[ -n "$exe" ] && [ -x "$exe" ] && PYTHON=$exe
+}

@@ -47,34 +47,6 @@ pitfall_cflags="-O1 -Wall -pthread"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$top_srcdir/tests/lib.sh"
 
-# Skip (77) or, with TAPSHIM_REQUIRE_TOOLS=1, fail when a tool is missing.
-need_tools()
-{
-	local t missing=
-
-	for t in "$CC" "$TSHARK" "$PROTOC" "$PYTHON"; do
-		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
-	done
-	[ -z "$missing" ] && return 0
-	if [ "${TAPSHIM_REQUIRE_TOOLS:-0}" = 1 ]; then
-		echo "not ok - required tools present (missing:$missing)"
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-	echo "SKIP: pitfall tests need$missing" \
-	    "(TAPSHIM_REQUIRE_TOOLS=1 makes this a failure)"
-	exit 77
-}
-
-# The interpreter itself, not a version manager's shim (as golden.sh).
-resolve_python()
-{
-	local exe
-
-	exe=$("$PYTHON" -c 'import sys; print(sys.executable)' 2>/dev/null)
-	[ -n "$exe" ] && [ -x "$exe" ] && PYTHON=$exe
-}
-
 # A check that cannot run here: skipped, or failed when tools are required.
 skip()
 {
@@ -868,7 +840,7 @@ judge_chk()
 	done
 }
 
-need_tools
+need_tools "pitfall tests" "$CC" "$TSHARK" "$PROTOC" "$PYTHON"
 resolve_python
 if [ ! -x "$TAP2PCAP" ] || [ ! -e "$SHIM" ]; then
 	echo "not ok - tap2pcap and libtapshim.so built ($TAP2PCAP, $SHIM)"

@@ -46,35 +46,6 @@ servers=()
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$top_srcdir/tests/lib.sh"
 
-# Skip (77) or, with TAPSHIM_REQUIRE_TOOLS=1, fail when a tool is missing.
-need_tools()
-{
-	local t missing=
-
-	for t in "$TSHARK" "$PROTOC" "$PYTHON" "$CURL"; do
-		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
-	done
-	[ -z "$missing" ] && return 0
-	if [ "${TAPSHIM_REQUIRE_TOOLS:-0}" = 1 ]; then
-		echo "not ok - required tools present (missing:$missing)"
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-	echo "SKIP: shim tests need$missing" \
-	    "(TAPSHIM_REQUIRE_TOOLS=1 makes this a failure)"
-	exit 77
-}
-
-# The interpreter itself, not a version manager's shell script in front
-# of it (pyenv), which would be traced too.
-resolve_python()
-{
-	local exe
-
-	exe=$("$PYTHON" -c 'import sys; print(sys.executable)' 2>/dev/null)
-	[ -n "$exe" ] && [ -x "$exe" ] && PYTHON=$exe
-}
-
 # The helper: facts about traces (with follow.py's protobuf walker), and
 # the bytes of a curl --trace file.
 write_helper()
@@ -821,7 +792,7 @@ run_case()
 	) >"$tmp/$1.out" 2>&1 &
 }
 
-need_tools
+need_tools "shim tests" "$TSHARK" "$PROTOC" "$PYTHON" "$CURL"
 resolve_python
 for f in "$TAP2PCAP" "$SHIM_PROG" "$LIBTAPSHIM"; do
 	[ -e "$f" ] && continue
