@@ -450,7 +450,7 @@ conn_inherit(int fd, struct conn *tagged)
 		conn_put(c);		/* another thread got there first */
 		return;
 	}
-	for (i = 0; i < FDTAB_MAX_FD; i++) {
+	for (i = fdtab_next(0); i < FDTAB_MAX_FD; i = fdtab_next(i + 1)) {
 		if (i != fd && fdtab_get(i) == tagged &&
 		    fdtab_replace(i, tagged, c))
 			__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
@@ -692,7 +692,7 @@ conn_flush_all(void)
 	struct conn	*v, *c;
 	int		 fd;
 
-	for (fd = 0; fd < FDTAB_MAX_FD; fd++) {
+	for (fd = fdtab_next(0); fd < FDTAB_MAX_FD; fd = fdtab_next(fd + 1)) {
 		v = fdtab_get(fd);
 		if (!fdtab_is_conn(v) || conn_tagged(v) ||
 		    (c = conn_ref(fd, v)) == NULL)

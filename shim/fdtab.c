@@ -104,3 +104,24 @@ fdtab_inherit(void)
 		}
 	}
 }
+
+/*
+ * The first fd at or after fd whose page is mapped (fds in unmapped pages
+ * were never seen), or FDTAB_MAX_FD: walks cost the pages in use, not
+ * the million slots.
+ */
+int
+fdtab_next(int fd)
+{
+	size_t	i;
+
+	if (fd < 0)
+		fd = 0;
+	for (i = (size_t)fd / FDTAB_PAGE; i < FDTAB_PAGES; i++) {
+		if (__atomic_load_n(&fdtab_pages[i], __ATOMIC_ACQUIRE) == NULL)
+			continue;
+		return (i == (size_t)fd / FDTAB_PAGE ? fd :
+		    (int)(i * FDTAB_PAGE));
+	}
+	return (FDTAB_MAX_FD);
+}

@@ -18,5 +18,6 @@ struct conn	*fdtab_swap(int, struct conn *);
 int		 fdtab_replace(int, struct conn *, struct conn *);
 int		 fdtab_is_conn(const struct conn *);
 void		 fdtab_inherit(void);
+int		 fdtab_next(int);
 
 #endif

@@ -105,9 +105,12 @@ fd_range_closed(unsigned int lo, unsigned int hi, int outer)
 
 	if (!shim_tracing())
 		return;
+	if (lo >= FDTAB_MAX_FD)
+		return;
 	if (hi >= FDTAB_MAX_FD)
 		hi = FDTAB_MAX_FD - 1;
-	for (fd = lo; fd <= hi; fd++) {
+	for (fd = (unsigned int)fdtab_next((int)lo); fd <= hi;
+	    fd = (unsigned int)fdtab_next((int)fd + 1)) {
 		if (outer)
 			conn_fd_closed((int)fd);
 		else

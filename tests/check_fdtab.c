@@ -96,6 +96,21 @@ START_TEST(test_page_race)
 }
 END_TEST
 
+/* fdtab_next skips pages never mapped, and stops at the end. */
+START_TEST(test_next)
+{
+	ck_assert_int_eq(fdtab_next(0), FDTAB_MAX_FD);	/* nothing mapped */
+	fdtab_swap(10, A);
+	fdtab_swap(600000, B);
+	ck_assert_int_eq(fdtab_next(0), 0);		/* 10's page: 0..4095 */
+	ck_assert_int_eq(fdtab_next(11), 11);
+	ck_assert_int_eq(fdtab_next(5000), 600000 - 600000 % 4096);
+	ck_assert_int_eq(fdtab_next(600001), 600001);
+	ck_assert_int_eq(fdtab_next(700000), FDTAB_MAX_FD);
+	ck_assert_int_eq(fdtab_next(-5), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -109,6 +124,7 @@ main(void)
 	tcase_add_test(tc, test_is_conn);
 	tcase_add_test(tc, test_inherit);
 	tcase_add_test(tc, test_page_race);
+	tcase_add_test(tc, test_next);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
