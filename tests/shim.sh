@@ -508,8 +508,13 @@ judge_limited()
 	    { echo "$f: not marked truncated both ways"; return 1; }
 	"$TAP2PCAP" -q -w "$pcap" "$f" || return 1
 	ts -r "$pcap" -q -z expert >"$pcap.z" 2>/dev/null
-	if grep -qE '^(Errors|Warns) \(' "$pcap.z"; then
-		echo "expert info has warnings:"
+	# Cut bodies may puzzle HTTP's dissector (a Protocol warning); the
+	# capture must still have no sequence, checksum or malformed ones.
+	if awk '/^(Errors|Warns) \(/ { bad = 1; next }
+	    /^(Notes|Chats) \(/ { bad = 0 }
+	    bad && $2 ~ /^(Sequence|Checksum|Malformed)$/ { found = 1 }
+	    END { exit !found }' "$pcap.z"; then
+		echo "expert info has sequence, checksum or malformed warnings:"
 		cat "$pcap.z"
 		return 1
 	fi
