@@ -149,14 +149,53 @@ enc_address(struct enc_addr *a, const struct sockaddr_storage *ss,
 	}
 }
 
+/*
+ * Frame a connection or an event for the format: a .pb chunk (a buffered
+ * trace holding it, and the trace id with the connection) or a streamed
+ * segment; then append it.
+ */
+static int
+enc_piece(struct enc_buf *e, enum conf_format fmt, uint64_t id,
+    Tapshim__Trace__Connection *conn, Tapshim__Trace__SocketEvent *ev,
+    size_t byref)
+{
+	Tapshim__Trace__TraceWrapper			w;
+	Tapshim__Trace__SocketBufferedTrace		bt;
+	Tapshim__Trace__SocketStreamedTraceSegment	sg;
+
+	tapshim__trace__trace_wrapper__init(&w);
+	if (fmt == CONF_FORMAT_DELIMITED) {
+		tapshim__trace__socket_streamed_trace_segment__init(&sg);
+		sg.trace_id = id;
+		if (conn != NULL) {
+			sg.message_piece_case = TAPSHIM__TRACE__SOCKET_STREAMED_TRACE_SEGMENT__MESSAGE_PIECE_CONNECTION;
+			sg.connection = conn;
+		} else {
+			sg.message_piece_case = TAPSHIM__TRACE__SOCKET_STREAMED_TRACE_SEGMENT__MESSAGE_PIECE_EVENT;
+			sg.event = ev;
+		}
+		w.trace_case = TAPSHIM__TRACE__TRACE_WRAPPER__TRACE_SOCKET_STREAMED_TRACE_SEGMENT;
+		w.socket_streamed_trace_segment = &sg;
+	} else {
+		tapshim__trace__socket_buffered_trace__init(&bt);
+		if (conn != NULL) {
+			bt.trace_id = id;
+			bt.connection = conn;
+		} else {
+			bt.n_events = 1;
+			bt.events = &ev;
+		}
+		w.trace_case = TAPSHIM__TRACE__TRACE_WRAPPER__TRACE_SOCKET_BUFFERED_TRACE;
+		w.socket_buffered_trace = &bt;
+	}
+	return (enc_wrapper(e, fmt, &w, byref));
+}
+
 /* The first chunk of a trace: its id and its connection. */
 int
 enc_conn(struct enc_buf *e, enum conf_format fmt, uint64_t id,
     const struct enc_conn *c)
 {
-	Tapshim__Trace__TraceWrapper			w;
-	Tapshim__Trace__SocketBufferedTrace		bt;
-	Tapshim__Trace__SocketStreamedTraceSegment	sg;
 	Tapshim__Trace__Connection			conn;
 	struct enc_addr					local, remote;
 
@@ -173,22 +212,7 @@ enc_conn(struct enc_buf *e, enum conf_format fmt, uint64_t id,
 	conn.inode = c->inode;
 	if (c->error != NULL)
 		conn.error = (char *)(uintptr_t)c->error;
-	tapshim__trace__trace_wrapper__init(&w);
-	if (fmt == CONF_FORMAT_DELIMITED) {
-		tapshim__trace__socket_streamed_trace_segment__init(&sg);
-		sg.trace_id = id;
-		sg.message_piece_case = TAPSHIM__TRACE__SOCKET_STREAMED_TRACE_SEGMENT__MESSAGE_PIECE_CONNECTION;
-		sg.connection = &conn;
-		w.trace_case = TAPSHIM__TRACE__TRACE_WRAPPER__TRACE_SOCKET_STREAMED_TRACE_SEGMENT;
-		w.socket_streamed_trace_segment = &sg;
-	} else {
-		tapshim__trace__socket_buffered_trace__init(&bt);
-		bt.trace_id = id;
-		bt.connection = &conn;
-		w.trace_case = TAPSHIM__TRACE__TRACE_WRAPPER__TRACE_SOCKET_BUFFERED_TRACE;
-		w.socket_buffered_trace = &bt;
-	}
-	return (enc_wrapper(e, fmt, &w, 0));
+	return (enc_piece(e, fmt, id, &conn, NULL, 0));
 }
 
 /*
@@ -200,10 +224,7 @@ int
 enc_event(struct enc_buf *e, enum conf_format fmt, uint64_t id,
     const struct enc_event *ev)
 {
-	Tapshim__Trace__TraceWrapper			w;
-	Tapshim__Trace__SocketBufferedTrace		bt;
-	Tapshim__Trace__SocketStreamedTraceSegment	sg;
-	Tapshim__Trace__SocketEvent			se, *sep = &se;
+	Tapshim__Trace__SocketEvent			se;
 	Tapshim__Trace__SocketEvent__Read		rd;
 	Tapshim__Trace__SocketEvent__Write		wr;
 	Tapshim__Trace__SocketEvent__Closed		cl;
@@ -248,22 +269,7 @@ enc_event(struct enc_buf *e, enum conf_format fmt, uint64_t id,
 		se.closed = &cl;
 		break;
 	}
-	tapshim__trace__trace_wrapper__init(&w);
-	if (fmt == CONF_FORMAT_DELIMITED) {
-		tapshim__trace__socket_streamed_trace_segment__init(&sg);
-		sg.trace_id = id;
-		sg.message_piece_case = TAPSHIM__TRACE__SOCKET_STREAMED_TRACE_SEGMENT__MESSAGE_PIECE_EVENT;
-		sg.event = &se;
-		w.trace_case = TAPSHIM__TRACE__TRACE_WRAPPER__TRACE_SOCKET_STREAMED_TRACE_SEGMENT;
-		w.socket_streamed_trace_segment = &sg;
-	} else {
-		tapshim__trace__socket_buffered_trace__init(&bt);
-		bt.n_events = 1;
-		bt.events = &sep;
-		w.trace_case = TAPSHIM__TRACE__TRACE_WRAPPER__TRACE_SOCKET_BUFFERED_TRACE;
-		w.socket_buffered_trace = &bt;
-	}
-	return (enc_wrapper(e, fmt, &w, ev->kind != ENC_CLOSED &&
+	return (enc_piece(e, fmt, id, NULL, &se, ev->kind != ENC_CLOSED &&
 	    ev->caplen >= ENC_ZEROCOPY_MIN ? ev->caplen : 0));
 }
 
