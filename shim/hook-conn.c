@@ -48,14 +48,14 @@ connect_failed(int err)
 static int
 hook_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	int	r, saved;
+	int	r, saved, outer;
 
-	if (!shim_enter()) {
-		r = REAL(connect, SYS_connect, fd, sa, len);
+	outer = shim_enter();
+	r = REAL(connect, SYS_connect, fd, sa, len);
+	if (!outer) {
 		shim_leave();
 		return (r);
 	}
-	r = REAL(connect, SYS_connect, fd, sa, len);
 	saved = errno;
 	/* A non-blocking connect is under way: its SYN is sent (row 17). */
 	if ((r == 0 || saved == EINPROGRESS) && conn_traceable(fd))
@@ -70,14 +70,14 @@ hook_connect(int fd, const struct sockaddr *sa, socklen_t len)
 static int
 hook_accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
-	int	r, saved;
+	int	r, saved, outer;
 
-	if (!shim_enter()) {
-		r = REAL(accept4, SYS_accept4, fd, sa, len, flags);
+	outer = shim_enter();
+	r = REAL(accept4, SYS_accept4, fd, sa, len, flags);
+	if (!outer) {
 		shim_leave();
 		return (r);
 	}
-	r = REAL(accept4, SYS_accept4, fd, sa, len, flags);
 	saved = errno;
 	if (r >= 0 && conn_traceable(r))
 		conn_open(r, ENC_ROLE_SERVER, NULL, 0);
@@ -89,14 +89,14 @@ hook_accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 static int
 hook_accept(int fd, struct sockaddr *sa, socklen_t *len)
 {
-	int	r, saved;
+	int	r, saved, outer;
 
-	if (!shim_enter()) {
-		r = REAL(accept, SYS_accept, fd, sa, len);
+	outer = shim_enter();
+	r = REAL(accept, SYS_accept, fd, sa, len);
+	if (!outer) {
 		shim_leave();
 		return (r);
 	}
-	r = REAL(accept, SYS_accept, fd, sa, len);
 	saved = errno;
 	if (r >= 0 && conn_traceable(r))
 		conn_open(r, ENC_ROLE_SERVER, NULL, 0);
@@ -110,14 +110,14 @@ static int
 hook_shutdown(int fd, int how)
 {
 	struct conn	*c;
-	int		 r, saved;
+	int		 r, saved, outer;
 
-	if (!shim_enter()) {
-		r = REAL(shutdown, SYS_shutdown, fd, how);
+	outer = shim_enter();
+	r = REAL(shutdown, SYS_shutdown, fd, how);
+	if (!outer) {
 		shim_leave();
 		return (r);
 	}
-	r = REAL(shutdown, SYS_shutdown, fd, how);
 	saved = errno;
 	if (r == 0 && (how == SHUT_WR || how == SHUT_RDWR) &&
 	    (c = conn_get(fd)) != NULL) {
@@ -137,14 +137,14 @@ static int
 hook_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	struct conn	*c;
-	int		 r, saved, err;
+	int		 r, saved, err, outer;
 
-	if (!shim_enter()) {
-		r = REAL(getsockopt, SYS_getsockopt, fd, level, name, val, len);
+	outer = shim_enter();
+	r = REAL(getsockopt, SYS_getsockopt, fd, level, name, val, len);
+	if (!outer) {
 		shim_leave();
 		return (r);
 	}
-	r = REAL(getsockopt, SYS_getsockopt, fd, level, name, val, len);
 	saved = errno;
 	if (r == 0 && level == SOL_SOCKET && name == SO_ERROR && val != NULL &&
 	    len != NULL && *len >= sizeof(int)) {

@@ -40,13 +40,14 @@ static ssize_t
 hook_read(int fd, void *buf, size_t n)
 {
 	ssize_t	r;
+	int	outer;
 
-	if (!shim_enter()) {
-		r = REAL(read, SYS_read, fd, buf, n);
+	outer = shim_enter();
+	r = REAL(read, SYS_read, fd, buf, n);
+	if (!outer) {
 		shim_leave();
 		return (r);
 	}
-	r = REAL(read, SYS_read, fd, buf, n);
 	io_read_done(fd, buf, n, r);
 	shim_leave();
 	return (r);
@@ -56,13 +57,14 @@ static ssize_t
 hook_write(int fd, const void *buf, size_t n)
 {
 	ssize_t	r;
+	int	outer;
 
-	if (!shim_enter()) {
-		r = REAL(write, SYS_write, fd, buf, n);
+	outer = shim_enter();
+	r = REAL(write, SYS_write, fd, buf, n);
+	if (!outer) {
 		shim_leave();
 		return (r);
 	}
-	r = REAL(write, SYS_write, fd, buf, n);
 	if (r > 0)
 		hook_data(fd, ENC_WRITE, buf, r, 0);
 	else if (r < 0)
@@ -75,13 +77,14 @@ static ssize_t
 hook_readv(int fd, const struct iovec *iov, int cnt)
 {
 	ssize_t	r;
+	int	outer;
 
-	if (!shim_enter()) {
-		r = REAL(readv, SYS_readv, fd, iov, cnt);
+	outer = shim_enter();
+	r = REAL(readv, SYS_readv, fd, iov, cnt);
+	if (!outer) {
 		shim_leave();
 		return (r);
 	}
-	r = REAL(readv, SYS_readv, fd, iov, cnt);
 	if (r > 0)
 		hook_iov(fd, ENC_READ, iov, (size_t)cnt, r, 0);
 	else
@@ -94,13 +97,14 @@ static ssize_t
 hook_writev(int fd, const struct iovec *iov, int cnt)
 {
 	ssize_t	r;
+	int	outer;
 
-	if (!shim_enter()) {
-		r = REAL(writev, SYS_writev, fd, iov, cnt);
+	outer = shim_enter();
+	r = REAL(writev, SYS_writev, fd, iov, cnt);
+	if (!outer) {
 		shim_leave();
 		return (r);
 	}
-	r = REAL(writev, SYS_writev, fd, iov, cnt);
 	if (r > 0)
 		hook_iov(fd, ENC_WRITE, iov, (size_t)cnt, r, 0);
 	else if (r < 0)
@@ -114,13 +118,14 @@ hook_recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa,
     socklen_t *salen)
 {
 	ssize_t	r;
+	int	outer;
 
-	if (!shim_enter()) {
-		r = REAL(recvfrom, SYS_recvfrom, fd, buf, n, flags, sa, salen);
+	outer = shim_enter();
+	r = REAL(recvfrom, SYS_recvfrom, fd, buf, n, flags, sa, salen);
+	if (!outer) {
 		shim_leave();
 		return (r);
 	}
-	r = REAL(recvfrom, SYS_recvfrom, fd, buf, n, flags, sa, salen);
 	if (!io_not_data(flags)) {
 		/* TCP MSG_TRUNC discards r bytes: a gap, not data. */
 		io_read_done(fd, (flags & MSG_TRUNC) ? NULL : buf, n, r);
@@ -134,13 +139,14 @@ hook_sendto(int fd, const void *buf, size_t n, int flags,
     const struct sockaddr *sa, socklen_t salen)
 {
 	ssize_t	r;
+	int	outer;
 
-	if (!shim_enter()) {
-		r = REAL(sendto, SYS_sendto, fd, buf, n, flags, sa, salen);
+	outer = shim_enter();
+	r = REAL(sendto, SYS_sendto, fd, buf, n, flags, sa, salen);
+	if (!outer) {
 		shim_leave();
 		return (r);
 	}
-	r = REAL(sendto, SYS_sendto, fd, buf, n, flags, sa, salen);
 	/* TCP Fast Open: a connect and the first data at once (row 17). */
 	if ((flags & MSG_FASTOPEN) && sa != NULL && r >= 0)
 		conn_open(fd, ENC_ROLE_CLIENT, sa, salen);
@@ -156,13 +162,14 @@ static ssize_t
 hook_recvmsg(int fd, struct msghdr *m, int flags)
 {
 	ssize_t	r;
+	int	outer;
 
-	if (!shim_enter()) {
-		r = REAL(recvmsg, SYS_recvmsg, fd, m, flags);
+	outer = shim_enter();
+	r = REAL(recvmsg, SYS_recvmsg, fd, m, flags);
+	if (!outer) {
 		shim_leave();
 		return (r);
 	}
-	r = REAL(recvmsg, SYS_recvmsg, fd, m, flags);
 	if (io_not_data(flags))
 		;
 	else if (r > 0 && !(flags & MSG_TRUNC))
@@ -177,13 +184,14 @@ static ssize_t
 hook_sendmsg(int fd, const struct msghdr *m, int flags)
 {
 	ssize_t	r;
+	int	outer;
 
-	if (!shim_enter()) {
-		r = REAL(sendmsg, SYS_sendmsg, fd, m, flags);
+	outer = shim_enter();
+	r = REAL(sendmsg, SYS_sendmsg, fd, m, flags);
+	if (!outer) {
 		shim_leave();
 		return (r);
 	}
-	r = REAL(sendmsg, SYS_sendmsg, fd, m, flags);
 	if ((flags & MSG_FASTOPEN) && m->msg_name != NULL && r >= 0)
 		conn_open(fd, ENC_ROLE_CLIENT, m->msg_name, m->msg_namelen);
 	if (r > 0)
@@ -215,14 +223,14 @@ static int
 hook_recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
     struct timespec *t)
 {
-	int	r;
+	int	r, outer;
 
-	if (!shim_enter()) {
-		r = REAL(recvmmsg, SYS_recvmmsg, fd, v, n, flags, t);
+	outer = shim_enter();
+	r = REAL(recvmmsg, SYS_recvmmsg, fd, v, n, flags, t);
+	if (!outer) {
 		shim_leave();
 		return (r);
 	}
-	r = REAL(recvmmsg, SYS_recvmmsg, fd, v, n, flags, t);
 	if (r > 0 && !io_not_data(flags) && !(flags & MSG_TRUNC))
 		io_mmsg(fd, ENC_READ, v, r);
 	else if (r < 0)
@@ -234,14 +242,14 @@ hook_recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
 static int
 hook_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 {
-	int	r;
+	int	r, outer;
 
-	if (!shim_enter()) {
-		r = REAL(sendmmsg, SYS_sendmmsg, fd, v, n, flags);
+	outer = shim_enter();
+	r = REAL(sendmmsg, SYS_sendmmsg, fd, v, n, flags);
+	if (!outer) {
 		shim_leave();
 		return (r);
 	}
-	r = REAL(sendmmsg, SYS_sendmmsg, fd, v, n, flags);
 	if (r > 0)
 		io_mmsg(fd, ENC_WRITE, v, r);
 	else if (r < 0)
