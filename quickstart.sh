@@ -18,7 +18,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # Build tools, libraries, and the programs the tests judge with.
 packages="gcc make autoconf automake libtool pkg-config
 	libprotobuf-c-dev protobuf-c-compiler libpcap-dev check libunwind-dev
-	protobuf-compiler tshark python3 curl nginx"
+	protobuf-compiler tshark python3 curl nginx openssl wget tcpdump
+	libcap2-bin binutils libjson-c-dev bind9-dnsutils"
 
 say() {
 	printf '\n== %s\n' "$*"
@@ -103,15 +104,13 @@ demo() {
 		[ $i -lt 100 ] || die "the web server did not start"
 		sleep 0.1
 	done
-	say "LD_PRELOAD=$lib TAPSHIM_PATH_PREFIX=$out/curl curl -s http://127.0.0.1:$port/hello.txt"
-	LD_PRELOAD=$lib TAPSHIM_PATH_PREFIX=$out/curl \
-	    curl -s "http://127.0.0.1:$port/hello.txt"
+	say "tapshim -o $out/curl -w $out/curl.pcap -- curl -s http://127.0.0.1:$port/hello.txt"
+	TAPSHIM_LIBRARY=$lib "$top/build/tools/tapshim" -o "$out/curl" \
+	    -w "$out/curl.pcap" -- curl -s "http://127.0.0.1:$port/hello.txt"
 	kill $server 2>/dev/null
 	trap - EXIT
 	say "ls $out"
 	ls -l "$out"
-	say "tap2pcap -w $out/curl.pcap $out/curl_*.pb"
-	"$top/build/tools/tap2pcap" -w "$out/curl.pcap" "$out"/curl_*.pb
 	say "tshark -r $out/curl.pcap"
 	tshark -r "$out/curl.pcap" 2>/dev/null
 	say "tshark -r $out/curl.pcap -q -z follow,tcp,ascii,0"

@@ -15,6 +15,8 @@
 #    off: the shim does not see sendfile's bytes yet), curl traced or not.
 # 2. bench/rr.c makes N round trips, a 64-byte request and a 64-byte
 #    response each, over one connection; both ends traced, or neither.
+#    A third, untraced download writes the payload to a file on the file
+#    system the traces go to: what storing the bytes once costs anyway.
 # Untraced and traced runs alternate. Every traced run's trace is read
 # back (python3, walking the protobuf) and must hold every byte the
 # programs moved: curl's request and the whole HTTP response, rr's N * 64
@@ -275,16 +277,17 @@ nginx_stop() {
 	rm -f "$ngx/nginx.pid"
 }
 
-# One download, traced when $2 is a trace prefix; results in $1.*.
+# One download, traced when $2 is a trace prefix, untraced into the
+# file $3 when $2 is empty; results in $1.*.
 download() {
-	local tag=$1 prefix=${2:-}
+	local tag=$1 prefix=${2:-} out=${3:-/dev/null}
 	local w='%{http_code} %{size_header} %{size_download} %{size_request}\n'
 	if [ -n "$prefix" ]; then
 		timed "$tag" env LD_PRELOAD="$shim" TAPSHIM_PATH_PREFIX="$prefix" \
 		    curl -s -S -o /dev/null -w "$w" "$url" ||
 			die "traced curl failed: $(cat "$tag.err")"
 	else
-		timed "$tag" curl -s -S -o /dev/null -w "$w" "$url" ||
+		timed "$tag" curl -s -S -o "$out" -w "$w" "$url" ||
 			die "curl failed: $(cat "$tag.err")"
 	fi
 	read -r code _ got _ <"$tag.out"
@@ -381,7 +384,7 @@ cleanup() {
 	nginx_stop
 	[ "${KEEP:-0}" = 1 ] && { echo "kept: $scratch" >&2; return 0; }
 	rm -rf "$ngx" "$www" "$scratch"/traces "$scratch"/rr \
-	    "$scratch"/[dr][ut][0-9]* "$scratch"/said
+	    "$scratch"/[dr][utf][0-9]* "$scratch"/said
 	[ "$created" = 1 ] && rmdir "$scratch" 2>/dev/null
 	return 0
 }
@@ -412,6 +415,10 @@ for ((i = 0; i < runs; i++)); do
 	((i % 2)) || download "$scratch/du$i"
 	download "$scratch/dt$i" "$scratch/traces/d$i/t"
 	((i % 2)) && download "$scratch/du$i"
+	# The floor: curl itself writing the payload to a file on the disk
+	# the traces go to, as costly for the kernel as the trace's writes.
+	download "$scratch/df$i" "" "$scratch/traces/d$i.file"
+	rm -f "$scratch/traces/d$i.file"
 	t0=$(now)
 	sync
 	calc '%.3f\n' 'b - a' -v a="$t0" -v b="$(now)" >"$scratch/dt$i.sync"
@@ -460,7 +467,7 @@ mib() { calc '%.1f' 'k / 1024' -v k="$1"; }
 ratio() { calc '%.2f' 'b / a' -v a="$1" -v b="$2"; }
 delta() { calc '%+.1f' '(b - a) / 1024' -v a="$1" -v b="$2"; }
 
-du_wall=$(med du .wall) dt_wall=$(med dt .wall)
+du_wall=$(med du .wall) dt_wall=$(med dt .wall) df_wall=$(med df .wall)
 du_rss=$(med du .rss) dt_rss=$(med dt .rss)
 ru_wall=$(med ru .wall) rt_wall=$(med rt .wall)
 ru_rss=$(med ru .rss) rt_rss=$(med rt .rss)
@@ -492,6 +499,8 @@ row "download, untraced" "$du_wall" "$(med du .cpu)" "" "$(mib "$du_rss")" \
 row "download, traced" "$dt_wall" "$(med dt .cpu)" "$d_ratio" \
     "$(mib "$dt_rss")" "$(delta "$du_rss" "$dt_rss")" "$(med dt .size)" \
     "$d_lost"
+row "  untraced, to a file" "$df_wall" "$(med df .cpu)" \
+    "$(ratio "$du_wall" "$df_wall")" "$(mib "$(med df .rss)")" "" "" ""
 row "round trips, untraced" "$ru_wall" "$ru_cpu" "" "$(mib "$ru_rss")" \
     "" "" ""
 row "round trips, traced" "$rt_wall" "$rt_cpu" "$r_ratio" \
@@ -502,8 +511,13 @@ row "  rr server, traced" "" "" "" "$(mib "$rts_rss")" \
     "$(delta "$rus_rss" "$rts_rss")" "" ""
 printf '\nwall s: curl, or the rr client; cpu s: the same, rr client and '
 printf 'server together; trace bytes: all files of a run (both ends).\n'
-printf 'download walls: untraced %s; traced %s\n' "$(all du .wall | xargs)" \
-    "$(all dt .wall | xargs)"
+printf 'download walls: untraced %s; traced %s; untraced to a file %s\n' \
+    "$(all du .wall | xargs)" "$(all dt .wall | xargs)" \
+    "$(all df .wall | xargs)"
+printf 'untraced, to a file: curl -o FILE on the traces'"'"' file system, '
+printf 'the kernel'"'"'s cost of
+  storing the payload once; traced / '
+printf 'to a file: %s\n' "$(ratio "$df_wall" "$dt_wall")"
 printf 'round-trip walls: untraced %s; traced %s\n' \
     "$(all ru .wall | xargs)" "$(all rt .wall | xargs)"
 # Ratios run by run too: a load that drifts moves both runs of a pair.

@@ -147,6 +147,96 @@ conf_debug(struct conf *c, const char *v, char *errbuf)
 	return (conf_fail(errbuf, "TAPSHIM_DEBUG: \"%s\" is not 0 or 1", v));
 }
 
+/* TAPSHIM_TLS: plaintext (unset), ciphertext or both. */
+static int
+conf_tls(struct conf *c, const char *v, char *errbuf)
+{
+	if (v == NULL || strcmp(v, "plaintext") == 0)
+		c->tls = CONF_TLS_PLAINTEXT;
+	else if (strcmp(v, "ciphertext") == 0)
+		c->tls = CONF_TLS_CIPHERTEXT;
+	else if (strcmp(v, "both") == 0)
+		c->tls = CONF_TLS_BOTH;
+	else
+		return (conf_fail(errbuf, "TAPSHIM_TLS: \"%s\" is not "
+		    "plaintext, ciphertext or both", v));
+	return (0);
+}
+
+/*
+ * TAPSHIM_KEYLOG: a file to append SSLKEYLOGFILE lines to, made absolute
+ * now (the program may change directory).
+ */
+static int
+conf_keylog(struct conf *c, const char *v, char *errbuf)
+{
+	char	cwd[PATH_MAX];
+	int	n;
+
+	if (v == NULL || *v == '\0')
+		return (0);
+	if (v[strlen(v) - 1] == '/')
+		return (conf_fail(errbuf, "TAPSHIM_KEYLOG: \"%s\" names a "
+		    "directory, not a file", v));
+	if (*v == '/')
+		n = snprintf(c->keylog, sizeof c->keylog, "%s", v);
+	else if (getcwd(cwd, sizeof cwd) != NULL)
+		n = snprintf(c->keylog, sizeof c->keylog, "%s/%s", cwd, v);
+	else
+		return (conf_fail(errbuf, "TAPSHIM_KEYLOG: cannot make \"%s\" "
+		    "absolute: no working directory", v));
+	if (n < 0 || (size_t)n >= sizeof c->keylog)
+		return (conf_fail(errbuf, "TAPSHIM_KEYLOG: too long"));
+	return (0);
+}
+
+/* TAPSHIM_BACKTRACE: off (the default), connect or all. */
+static int
+conf_backtrace(struct conf *c, const char *v, char *errbuf)
+{
+	if (v == NULL || *v == '\0' || strcmp(v, "off") == 0)
+		c->backtrace = CONF_BT_OFF;
+	else if (strcmp(v, "connect") == 0)
+		c->backtrace = CONF_BT_CONNECT;
+	else if (strcmp(v, "all") == 0)
+		c->backtrace = CONF_BT_ALL;
+	else
+		return (conf_fail(errbuf, "TAPSHIM_BACKTRACE: \"%s\" is not "
+		    "off, connect or all", v));
+	return (0);
+}
+
+/*
+ * TAPSHIM_FILTER: which sockets to trace, a classic BPF program as
+ * tcpdump -ddd prints it (tapshim -f compiles one), run on each socket's
+ * first packet.
+ */
+static int
+conf_filter(struct conf *c, const char *v, char *errbuf)
+{
+	char	err[BPF_ERRBUF_SIZE];
+
+	if (v == NULL || *v == '\0')
+		return (0);
+	if (bpf_parse(&c->filter, v, err) == -1)
+		return (conf_fail(errbuf, "TAPSHIM_FILTER: %s", err));
+	c->has_filter = 1;
+	return (0);
+}
+
+/* TAPSHIM_RUN: the run state file the launcher made (runstate.c). */
+static int
+conf_run(struct conf *c, const char *v, char *errbuf)
+{
+	if (v == NULL || *v == '\0')
+		return (0);
+	if (*v != '/' || strlen(v) >= sizeof c->run)
+		return (conf_fail(errbuf, "TAPSHIM_RUN: \"%s\" is not an "
+		    "absolute path", v));
+	memcpy(c->run, v, strlen(v) + 1);
+	return (0);
+}
+
 /*
  * Read the configuration through getenv_fn (getenv, or a test's). On a
  * bad value, errbuf (CONF_ERRBUF_SIZE) names the variable and says what
@@ -162,7 +252,12 @@ conf_read(struct conf *c, conf_getenv_fn get, char *errbuf)
 	    get("TAPSHIM_MAX_BUFFERED_RX_BYTES"), errbuf) == -1 ||
 	    conf_bytes(&c->max_tx, "TAPSHIM_MAX_BUFFERED_TX_BYTES",
 	    get("TAPSHIM_MAX_BUFFERED_TX_BYTES"), errbuf) == -1 ||
-	    conf_debug(c, get("TAPSHIM_DEBUG"), errbuf) == -1)
+	    conf_debug(c, get("TAPSHIM_DEBUG"), errbuf) == -1 ||
+	    conf_tls(c, get("TAPSHIM_TLS"), errbuf) == -1 ||
+	    conf_keylog(c, get("TAPSHIM_KEYLOG"), errbuf) == -1 ||
+	    conf_backtrace(c, get("TAPSHIM_BACKTRACE"), errbuf) == -1 ||
+	    conf_filter(c, get("TAPSHIM_FILTER"), errbuf) == -1 ||
+	    conf_run(c, get("TAPSHIM_RUN"), errbuf) == -1)
 		return (-1);
 	return (0);
 }

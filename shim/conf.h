@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bpf.h"
+
 #define CONF_ERRBUF_SIZE	256
 #define CONF_UNLIMITED	UINT64_MAX
 
@@ -14,12 +16,32 @@ enum conf_format {
 	CONF_FORMAT_DELIMITED		/* PROTO_BINARY_LENGTH_DELIMITED */
 };
 
+/* TAPSHIM_TLS: what a TLS connection's trace carries. */
+enum conf_tls {
+	CONF_TLS_PLAINTEXT,
+	CONF_TLS_CIPHERTEXT,
+	CONF_TLS_BOTH			/* two traces */
+};
+
+/* TAPSHIM_BACKTRACE: where call sites are taken. */
+enum conf_backtrace {
+	CONF_BT_OFF,			/* the default */
+	CONF_BT_CONNECT,		/* at connect */
+	CONF_BT_ALL			/* at connect and accept */
+};
+
 struct conf {
 	char			prefix[PATH_MAX];	/* absolute */
 	enum conf_format	format;
 	uint64_t		max_rx;		/* bytes of reads kept */
 	uint64_t		max_tx;		/* bytes of writes kept */
 	int			debug;
+	enum conf_tls		tls;
+	char			keylog[PATH_MAX];	/* "" when off */
+	enum conf_backtrace	backtrace;
+	int			has_filter;	/* TAPSHIM_FILTER set */
+	struct bpf_prog		filter;		/* tcpdump -ddd's program */
+	char			run[PATH_MAX];	/* TAPSHIM_RUN, "" if none */
 };
 
 typedef const char *(*conf_getenv_fn)(const char *);

@@ -3,72 +3,32 @@
 #include "config.h"
 
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "conn.h"
+#include "conn-int.h"
 #include "fdtab.h"
+#include "runstate.h"
+#include "scope.h"
 #include "shim.h"
 #include "tracefile.h"
 
 #define CONN_CHUNK	32		/* connections mapped at a time */
-
 /*
- * Connections live in memory that is never unmapped (type-stable), so a
- * hook that read a slot just before another thread closed the fd can
- * still safely try to take a reference, and then sees it lost the race.
- * interposition-pitfalls.md, row 19.
+ * Trace bytes an event takes besides its payload, at most: the wrapper,
+ * timestamp, duration, thread and a datagram's peer (set aside against
+ * the run's --max-total-bytes before it is encoded).
  */
-struct conn {
-	pthread_mutex_t	 lock;		/* everything below */
-	uint32_t	 refs;		/* fd slots + hooks using it; atomic */
-	struct conn	*next;		/* free list */
-	struct tracefile tf;
-	int		 file;		/* slot in conn_files, or -1 */
-	int		 failed;	/* a write failed: the rest is lost */
-	int		 reset;		/* the program saw ECONNRESET */
-	int		 eof;		/* it read end of file */
-	struct enc_conn	 info;		/* fixed once open */
-	uint64_t	 kept[2];	/* bytes kept: [0] reads, [1] writes */
-	int		 truncated[2];
-	uint64_t	 lost;
-	int64_t		 last_flush;
-	struct enc_buf	 enc;
-	uint8_t		 buf[CONN_BUF];
-};
+#define CONN_EVENT_MAX	160
 
 static pthread_mutex_t	 conn_pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conn	*conn_pool;
 
-/* The trace files open now: at most CONN_FILES_MAX, whoever owns them. */
-static pthread_mutex_t	 conn_files_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct conn	*conn_files[CONN_FILES_MAX];
-static unsigned int	 conn_files_hand;
-
-/*
- * The fd (plus one) of each open trace file, read without a lock by the
- * close and dup2 hooks to protect the shim's fds from the program.
- */
-static int		 conn_file_fds[CONN_FILES_MAX];
-
-static int		 conn_said_rx, conn_said_tx, conn_said_write;
-static int		 conn_said_create;
-
-/* The connection a slot value points to, without its tag. */
-static struct conn *
-conn_untag(struct conn *v)
-{
-	return ((struct conn *)((uintptr_t)v & ~FDTAB_INHERITED));
-}
+static int		 conn_said_rx, conn_said_tx;
 
 /* Is a slot value a parent's connection, in a forked child? */
 static int
@@ -78,7 +38,7 @@ conn_tagged(const struct conn *v)
 }
 
 /* CLOCK_REALTIME in nanoseconds. */
-static int64_t
+int64_t
 conn_now(void)
 {
 	struct timespec	ts;
@@ -88,7 +48,7 @@ conn_now(void)
 }
 
 /* Take a connection from the pool, mapping more when it is empty. */
-static struct conn *
+struct conn *
 conn_alloc(void)
 {
 	struct conn	*c, *chunk;
@@ -112,7 +72,7 @@ conn_alloc(void)
 }
 
 /* Give a finished connection back to the pool. */
-static void
+void
 conn_free(struct conn *c)
 {
 	pthread_mutex_lock(&conn_pool_lock);
@@ -122,294 +82,33 @@ conn_free(struct conn *c)
 }
 
 /*
- * Make sure c's trace file is open, taking one of the CONN_FILES_MAX
- * places, from an idle connection if need be (trylock: never wait on
- * another connection while holding the files lock). c->lock is held.
- */
-static int
-conn_file(struct conn *c)
-{
-	struct conn	*v;
-	unsigned int	 i, tries;
-	int		 slot = -1;
-
-	if (c->file >= 0)
-		return (0);
-	for (tries = 0; slot < 0 && tries < 1000; tries++) {
-		if (tries > 0)
-			sched_yield();
-		pthread_mutex_lock(&conn_files_lock);
-		for (i = 0; i < CONN_FILES_MAX && slot < 0; i++) {
-			if (conn_files[i] == NULL)
-				slot = (int)i;
-		}
-		for (i = 0; i < CONN_FILES_MAX && slot < 0; i++) {
-			conn_files_hand = (conn_files_hand + 1) %
-			    CONN_FILES_MAX;
-			v = conn_files[conn_files_hand];
-			if (pthread_mutex_trylock(&v->lock) != 0)
-				continue;
-			__atomic_store_n(&conn_file_fds[conn_files_hand], 0,
-			    __ATOMIC_RELEASE);
-			tracefile_close(&v->tf);
-			v->file = -1;
-			pthread_mutex_unlock(&v->lock);
-			slot = (int)conn_files_hand;
-		}
-		if (slot >= 0) {
-			conn_files[slot] = c;
-			c->file = slot;
-		}
-		pthread_mutex_unlock(&conn_files_lock);
-	}
-	if (slot < 0)
-		return (-1);
-	if (c->tf.fd < 0 && tracefile_reopen(&shim_conf, &c->tf) == -1) {
-		pthread_mutex_lock(&conn_files_lock);
-		conn_files[c->file] = NULL;
-		pthread_mutex_unlock(&conn_files_lock);
-		c->file = -1;
-		return (-1);
-	}
-	__atomic_store_n(&conn_file_fds[c->file], c->tf.fd + 1,
-	    __ATOMIC_RELEASE);
-	return (0);
-}
-
-/* Close c's trace file and give up its place. c->lock is held. */
-static void
-conn_file_release(struct conn *c)
-{
-	if (c->file >= 0) {
-		pthread_mutex_lock(&conn_files_lock);
-		__atomic_store_n(&conn_file_fds[c->file], 0, __ATOMIC_RELEASE);
-		conn_files[c->file] = NULL;
-		pthread_mutex_unlock(&conn_files_lock);
-		c->file = -1;
-	}
-	tracefile_close(&c->tf);
-}
-
-/* The connection whose trace file is fd, locked; NULL if none. */
-static struct conn *
-conn_file_owner(int fd)
-{
-	struct conn	*v = NULL;
-	unsigned int	 i;
-
-	for (i = 0; i < CONN_FILES_MAX; i++) {
-		if (__atomic_load_n(&conn_file_fds[i], __ATOMIC_ACQUIRE) ==
-		    fd + 1)
-			break;
-	}
-	if (i == CONN_FILES_MAX)
-		return (NULL);		/* the common case: not ours */
-	pthread_mutex_lock(&conn_files_lock);
-	v = conn_files[i];
-	pthread_mutex_unlock(&conn_files_lock);
-	if (v == NULL)
-		return (NULL);
-	pthread_mutex_lock(&v->lock);
-	if (v->file == (int)i && v->tf.fd == fd && tracefile_is_ours(&v->tf))
-		return (v);
-	pthread_mutex_unlock(&v->lock);
-	return (NULL);
-}
-
-/*
- * Is fd one of the shim's trace files? The program never opened it, so
- * its close() must fail with EBADF, as it would without the shim.
- */
-int
-conn_file_guard(int fd)
-{
-	struct conn	*v;
-
-	if ((v = conn_file_owner(fd)) == NULL)
-		return (0);
-	pthread_mutex_unlock(&v->lock);
-	return (1);
-}
-
-/*
- * The program is about to dup2() or dup3() onto fd: if it is a trace
- * file, move the trace file to another fd first, so neither ever writes
- * into the other's file (pitfalls, row 8).
+ * n payload bytes of direction dir (0 reads, 1 writes) were not kept,
+ * for reason (each named once in the trace's stats). c->lock is held.
  */
 void
-conn_file_move(int fd)
+conn_lose(struct conn *c, int dir, uint64_t n, const char *reason)
 {
-	struct conn	*v;
-	int		 low, nfd;
+	int	i;
 
-	if ((v = conn_file_owner(fd)) == NULL)
+	if (n == 0)
 		return;
-	low = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
-	if (low >= 0) {
-		nfd = tracefile_high_fd(low);
-		__atomic_store_n(&conn_file_fds[v->file], nfd + 1,
-		    __ATOMIC_RELEASE);
-		v->tf.fd = nfd;
-		(void)syscall(SYS_close, fd);
+	c->st.lost[dir] += n;
+	for (i = 0; i < c->st.nreasons; i++) {
+		if (strcmp(c->st.reasons[i], reason) == 0)
+			return;
 	}
-	pthread_mutex_unlock(&v->lock);
-}
-
-/*
- * Write out what c has gathered. A write that fails ends the trace: what
- * follows is counted as lost, and the shim says so once. c->lock is held.
- */
-static void
-conn_flush(struct conn *c)
-{
-	struct iovec	*iov;
-	int		 n, ok;
-
-	if (c->enc.pending == 0)
-		return;
-	n = enc_iov(&c->enc, &iov);
-	ok = conn_file(c) == 0 && tracefile_writev(&c->tf, iov, n) != -1;
-	if (!ok && errno == ESTALE) {
-		/* The program took our fd's number: reopen by name. */
-		conn_file_release(c);
-		ok = conn_file(c) == 0 &&
-		    tracefile_writev(&c->tf, iov, n) != -1;
-	}
-	if (!ok) {
-		shim_say_once(&conn_said_write, "trace %llu: cannot write: %s; "
-		    "later data is counted as lost",
-		    (unsigned long long)c->tf.n, strerror(errno));
-		c->lost += c->enc.pending;
-		c->failed = 1;
-	}
-	enc_reset(&c->enc);
-	c->last_flush = conn_now();
-}
-
-/* What is known of the socket: addresses, pid, inode. */
-static void
-conn_describe(struct enc_conn *info, int fd, enum enc_role role,
-    const struct sockaddr *peer, socklen_t peerlen)
-{
-	struct stat	st;
-
-	memset(info, 0, sizeof *info);
-	info->role = role;
-	info->pid = (uint32_t)getpid();
-	info->local_len = sizeof info->local;
-	if (getsockname(fd, (struct sockaddr *)&info->local,
-	    &info->local_len) == -1)
-		info->local_len = 0;
-	if (peer != NULL && peerlen <= sizeof info->remote) {
-		memcpy(&info->remote, peer, peerlen);
-		info->remote_len = peerlen;
-	} else {
-		info->remote_len = sizeof info->remote;
-		if (getpeername(fd, (struct sockaddr *)&info->remote,
-		    &info->remote_len) == -1)
-			info->remote_len = 0;
-	}
-	if (fstat(fd, &st) == 0)
-		info->inode = st.st_ino;
-}
-
-/* Set up a connection and its trace file; NULL if it cannot be. */
-static struct conn *
-conn_new(const struct enc_conn *info)
-{
-	struct conn	*c;
-	char		 errbuf[TRACEFILE_ERRBUF_SIZE];
-
-	if ((c = conn_alloc()) == NULL)
-		return (NULL);
-	pthread_mutex_init(&c->lock, NULL);
-	c->file = -1;
-	c->failed = c->reset = c->eof = 0;
-	c->info = *info;
-	c->kept[0] = c->kept[1] = 0;
-	c->truncated[0] = c->truncated[1] = 0;
-	c->lost = 0;
-	c->last_flush = conn_now();
-	enc_init(&c->enc, c->buf, sizeof c->buf);
-	if (tracefile_create(&shim_conf, &c->tf, errbuf) == -1) {
-		shim_say_once(&conn_said_create, "%s; connections are not "
-		    "traced", errbuf);
-		conn_free(c);
-		return (NULL);
-	}
-	if (shim_conf.debug)
-		shim_say("pid %u: trace %llu: %s connection", c->info.pid,
-		    (unsigned long long)c->tf.n, info->role == ENC_ROLE_CLIENT ?
-		    "client" : info->role == ENC_ROLE_SERVER ? "server" :
-		    "already open");
-	/* The file is open: take a place for it, or close it for now. */
-	pthread_mutex_lock(&c->lock);
-	if (conn_file(c) == -1)
-		tracefile_close(&c->tf);
-	(void)enc_conn(&c->enc, shim_conf.format, c->tf.n, &c->info);
-	conn_flush(c);
-	pthread_mutex_unlock(&c->lock);
-	__atomic_store_n(&c->refs, 1, __ATOMIC_RELEASE);
-	return (c);
+	if (c->st.nreasons < ENC_REASONS_MAX)
+		c->st.reasons[c->st.nreasons++] = reason;
 }
 
 /* Put c in fd's slot (which holds its reference); drop what was there. */
-static void
+void
 conn_install(int fd, struct conn *c)
 {
 	struct conn	*old = fdtab_swap(fd, c);
 
 	if (fdtab_is_conn(old) && !conn_tagged(old))
 		conn_put(old);
-}
-
-/*
- * Start tracing the connection on fd, just connected (peer given) or
- * accepted. Returns the connection, or NULL when not traced.
- */
-struct conn *
-conn_open(int fd, enum enc_role role, const struct sockaddr *peer,
-    socklen_t peerlen)
-{
-	struct enc_conn	 info;
-	struct conn	*c;
-
-	if (!shim_tracing())
-		return (NULL);
-	conn_describe(&info, fd, role, peer, peerlen);
-	if ((c = conn_new(&info)) == NULL) {
-		conn_install(fd, FDTAB_OTHER);
-		return (NULL);
-	}
-	conn_install(fd, c);
-	return (c);
-}
-
-/*
- * A connect that failed (refused, timed out, unreachable): a trace of its
- * own all the same, holding the error and when, for the capture to show
- * a SYN and its answer. Nothing goes in the fd table.
- */
-void
-conn_failed(int fd, const struct sockaddr *peer, socklen_t peerlen, int err)
-{
-	struct enc_conn	 info;
-	struct conn	*c;
-
-	if (!shim_tracing())
-		return;
-	conn_describe(&info, fd, ENC_ROLE_CLIENT, peer, peerlen);
-	info.error = strerrorname_np(err);
-	if (info.error == NULL)
-		info.error = "EIO";
-	if ((c = conn_new(&info)) == NULL)
-		return;
-	if (err == ECONNREFUSED) {
-		pthread_mutex_lock(&c->lock);
-		c->reset = 1;
-		pthread_mutex_unlock(&c->lock);
-	}
-	conn_put(c);		/* records the closed event */
 }
 
 /* Take a reference on the connection in fd's slot, if it still is. */
@@ -428,65 +127,6 @@ conn_ref(int fd, struct conn *c)
 		return (NULL);
 	}
 	return (c);
-}
-
-/*
- * In a forked child, the first use of a socket from the parent: the child
- * gets its own trace of it, which every fd of that socket then shares.
- */
-static void
-conn_inherit(int fd, struct conn *tagged)
-{
-	struct conn	*parent = conn_untag(tagged), *c;
-	struct enc_conn	 info = parent->info;
-	int		 i;
-
-	info.pid = (uint32_t)getpid();
-	if ((c = conn_new(&info)) == NULL) {
-		fdtab_replace(fd, tagged, FDTAB_OTHER);
-		return;
-	}
-	if (!fdtab_replace(fd, tagged, c)) {
-		conn_put(c);		/* another thread got there first */
-		return;
-	}
-	for (i = fdtab_next(0); i < FDTAB_MAX_FD; i = fdtab_next(i + 1)) {
-		if (i != fd && fdtab_get(i) == tagged &&
-		    fdtab_replace(i, tagged, c))
-			__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
-	}
-}
-
-/*
- * An fd the shim has not seen made: not a socket, or a stream socket
- * connected behind its back (inherited, made before the shim started).
- * One fstat(), then the answer is cached in the slot.
- */
-static void
-conn_classify(int fd)
-{
-	struct enc_conn	 info;
-	struct stat	 st;
-	struct conn	*c;
-	socklen_t	 len = sizeof(int);
-	int		 type = 0;
-
-	if (fstat(fd, &st) == -1)
-		return;			/* not open: nothing to cache */
-	if (!S_ISSOCK(st.st_mode) || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type,
-	    &len) == -1 || type != SOCK_STREAM) {
-		fdtab_replace(fd, NULL, FDTAB_OTHER);
-		return;
-	}
-	conn_describe(&info, fd, ENC_ROLE_UNKNOWN, NULL, 0);
-	if (info.remote_len == 0 || (info.local.ss_family != AF_INET &&
-	    info.local.ss_family != AF_INET6 &&
-	    info.local.ss_family != AF_UNIX)) {
-		fdtab_replace(fd, NULL, FDTAB_OTHER);
-		return;
-	}
-	if ((c = conn_new(&info)) != NULL && !fdtab_replace(fd, NULL, c))
-		conn_put(c);
 }
 
 /*
@@ -521,12 +161,27 @@ conn_finish(struct conn *c)
 	int64_t			now = conn_now();
 
 	pthread_mutex_lock(&c->lock);
+	if (c->counting) {
+		pthread_mutex_unlock(&c->lock);
+		pthread_mutex_destroy(&c->lock);
+		conn_free(c);
+		return;
+	}
+	if (c->connecting != 0)
+		conn_gave_up(c, now);
+	if (!c->failed && (c->st.events > 0 || c->st.events_lost > 0) &&
+	    enc_stats(&c->enc, shim_conf.format, c->tf.n, &c->st) == -1) {
+		conn_flush(c);
+		(void)enc_stats(&c->enc, shim_conf.format, c->tf.n, &c->st);
+	}
 	if (!c->failed) {
 		memset(&ev, 0, sizeof ev);
 		ev.kind = ENC_CLOSED;
 		ev.sec = now / 1000000000LL;
 		ev.nsec = (int32_t)(now % 1000000000LL);
 		ev.reset = c->reset;
+		ev.error = c->ended_by;
+		ev.tid = shim_tid();
 		if (enc_event(&c->enc, shim_conf.format, c->tf.n, &ev) == -1) {
 			conn_flush(c);
 			(void)enc_event(&c->enc, shim_conf.format, c->tf.n,
@@ -574,32 +229,58 @@ conn_record(struct conn *c, enum enc_kind kind, const void *data, size_t n,
     int eos)
 {
 	struct enc_event	 ev;
-	uint64_t		 limit, room;
-	int64_t			 now = conn_now();
-	int			 dir = kind == ENC_READ ? 0 : 1, *said;
 
-	pthread_mutex_lock(&c->lock);
-	if (n == 0 && kind == ENC_READ && (c->eof || !eos)) {
-		pthread_mutex_unlock(&c->lock);
-		return;
-	}
-	if (n == 0 && kind == ENC_READ)
-		c->eof = 1;
-	if (c->failed) {
-		c->lost += n;
-		pthread_mutex_unlock(&c->lock);
-		return;
-	}
 	memset(&ev, 0, sizeof ev);
 	ev.kind = kind;
-	ev.sec = now / 1000000000LL;
-	ev.nsec = (int32_t)(now % 1000000000LL);
 	ev.data = data;
 	ev.caplen = data != NULL ? n : 0;
 	ev.len = n;
 	ev.end_stream = eos;
-	limit = conn_limit(kind, &said);
+	conn_record_event(c, &ev);
+}
+
+/*
+ * Record a prepared read or write event (a datagram: its peer too), with
+ * when, how long the call took and the thread; the limits apply.
+ */
+void
+conn_record_event(struct conn *c, struct enc_event *evp)
+{
+	struct enc_event	 ev = *evp;
+	uint64_t		 limit, room, want, n = ev.len;
+	int64_t			 now = conn_now();
+	int			 dir = ev.kind == ENC_READ ? 0 : 1, *said;
+
+	pthread_mutex_lock(&c->lock);
+	if (n == 0 && ev.kind == ENC_READ && !c->info.udp &&
+	    (c->eof || !ev.end_stream)) {
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	if (n == 0 && ev.kind == ENC_READ && !c->info.udp)
+		c->eof = 1;
+	if (c->failed || c->counting || c->stopped) {
+		conn_lose(c, dir, n, c->failed ? "write_error" :
+		    scope_reason());
+		c->st.events_lost++;
+		scope_count(dir, 0, n);
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	if (c->connecting != 0)
+		conn_connected(c, now);
+	ev.sec = now / 1000000000LL;
+	ev.nsec = (int32_t)(now % 1000000000LL);
+	ev.tid = shim_tid();
+	if (c->info.udp && ev.peer == NULL && c->dpeer_len > 0) {
+		ev.peer = (const struct sockaddr *)&c->dpeer;
+		ev.peer_len = c->dpeer_len;
+	}
+	if (shim_call_start() != 0 && now > shim_call_start())
+		ev.duration = (uint64_t)(now - shim_call_start());
+	limit = conn_limit(ev.kind, &said);
 	room = limit > c->kept[dir] ? limit - c->kept[dir] : 0;
+	want = ev.caplen;
 	if (ev.caplen > room) {
 		ev.caplen = (size_t)room;
 		c->truncated[dir] = 1;
@@ -608,12 +289,31 @@ conn_record(struct conn *c, enum enc_kind kind, const void *data, size_t n,
 		    "TAPSHIM_MAX_BUFFERED_TX_BYTES" :
 		    "TAPSHIM_MAX_BUFFERED_RX_BYTES");
 	}
+	if (!scope_admit_bytes(ev.caplen + CONN_EVENT_MAX)) {
+		/* The run's limit: nothing more of this trace but its end. */
+		c->stopped = 1;
+		c->truncated[0] = c->truncated[1] = 1;
+		conn_lose(c, dir, n, scope_reason());
+		c->st.events_lost++;
+		scope_count(dir, 0, n);
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
 	c->kept[dir] += ev.caplen;
+	conn_lose(c, dir, want - ev.caplen, dir ? "max_buffered_tx_bytes" :
+	    "max_buffered_rx_bytes");
+	/* A MSG_TRUNC discard: its bytes never reached the program. */
+	conn_lose(c, dir, n - want, "msg_trunc");
+	scope_count(dir, ev.caplen, n - ev.caplen);
 	if (enc_event(&c->enc, shim_conf.format, c->tf.n, &ev) == -1) {
 		conn_flush(c);
 		if (enc_event(&c->enc, shim_conf.format, c->tf.n, &ev) == -1)
 			c->lost += n;
 	}
+	c->st.kept[dir] += ev.caplen;
+	c->st.events++;
+	c->pend[dir] += ev.caplen;
+	c->pend_events++;
 	/* Payload kept by reference must be written before we return. */
 	if (c->enc.refs > 0 || c->enc.len > sizeof c->buf / 2 ||
 	    now - c->last_flush > CONN_FLUSH_NS)
@@ -622,28 +322,17 @@ conn_record(struct conn *c, enum enc_kind kind, const void *data, size_t n,
 }
 
 /*
- * A non-blocking connect on c failed (the program read SO_ERROR): the
- * trace gets the error in a connection chunk, which protobuf merges into
- * the first, as long as nothing was sent or received yet.
+ * Append a piece fn encodes from arg (later connection metadata: TLS),
+ * and write it out.
  */
 void
-conn_connect_failed(struct conn *c, int err)
+conn_add_info(struct conn *c, conn_info_fn fn, const void *arg)
 {
-	struct enc_conn	info;
-
 	pthread_mutex_lock(&c->lock);
-	if (!c->failed && c->kept[0] == 0 && c->kept[1] == 0 &&
-	    c->info.error == NULL) {
-		c->info.error = strerrorname_np(err);
-		if (c->info.error == NULL)
-			c->info.error = "EIO";
-		c->reset = err == ECONNREFUSED;
-		memset(&info, 0, sizeof info);
-		info.error = c->info.error;
-		if (enc_conn(&c->enc, shim_conf.format, c->tf.n, &info) == -1) {
+	if (!c->failed) {
+		if (fn(&c->enc, shim_conf.format, c->tf.n, arg) == -1) {
 			conn_flush(c);
-			(void)enc_conn(&c->enc, shim_conf.format, c->tf.n,
-			    &info);
+			(void)fn(&c->enc, shim_conf.format, c->tf.n, arg);
 		}
 		conn_flush(c);
 	}
@@ -656,7 +345,43 @@ conn_note_reset(struct conn *c)
 {
 	pthread_mutex_lock(&c->lock);
 	c->reset = 1;
+	if (c->ended_by == NULL)
+		c->ended_by = "ECONNRESET";
 	pthread_mutex_unlock(&c->lock);
+}
+
+/* A call on c failed with an error that ends it (EPIPE, ETIMEDOUT...). */
+void
+conn_note_error(struct conn *c, int err)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->ended_by == NULL)
+		c->ended_by = strerrorname_np(err);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * A traced UDP socket was connect()ed to sa: its datagrams that name no
+ * peer (write, send, read, recv) go to or come from it.
+ */
+void
+conn_udp_connect(struct conn *c, const struct sockaddr *sa, socklen_t len)
+{
+	pthread_mutex_lock(&c->lock);
+	c->dpeer_len = 0;
+	if (sa != NULL && len <= sizeof c->dpeer && (sa->sa_family ==
+	    AF_INET || sa->sa_family == AF_INET6)) {
+		memcpy(&c->dpeer, sa, len);
+		c->dpeer_len = len;
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Is c a UDP socket's trace? */
+int
+conn_udp(const struct conn *c)
+{
+	return (c->info.udp);
 }
 
 /* fd was closed: the connection ends with its last fd. */
@@ -711,13 +436,13 @@ void
 conn_fork_prepare(void)
 {
 	pthread_mutex_lock(&conn_pool_lock);
-	pthread_mutex_lock(&conn_files_lock);
+	conn_file_fork_prepare();
 }
 
 void
 conn_fork_parent(void)
 {
-	pthread_mutex_unlock(&conn_files_lock);
+	conn_file_fork_parent();
 	pthread_mutex_unlock(&conn_pool_lock);
 }
 
@@ -728,17 +453,8 @@ conn_fork_parent(void)
 void
 conn_fork_child(void)
 {
-	unsigned int	i;
-
 	pthread_mutex_init(&conn_pool_lock, NULL);
-	pthread_mutex_init(&conn_files_lock, NULL);
-	for (i = 0; i < CONN_FILES_MAX; i++) {
-		/* The program may have dup2()ed over it: close only ours. */
-		if (conn_files[i] != NULL)
-			tracefile_close(&conn_files[i]->tf);
-		conn_files[i] = NULL;
-		conn_file_fds[i] = 0;
-	}
+	conn_file_fork_child();
 	fdtab_inherit();
 }
 

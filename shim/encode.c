@@ -191,12 +191,121 @@ enc_piece(struct enc_buf *e, enum conf_format fmt, uint64_t id,
 	return (enc_wrapper(e, fmt, &w, byref));
 }
 
+/*
+ * A later Connection piece (a Tapshim__Trace__Connection), which readers
+ * merge into the first: metadata learnt after the connection began.
+ */
+int
+enc_conn_piece(struct enc_buf *e, enum conf_format fmt, uint64_t id,
+    void *conn)
+{
+	return (enc_piece(e, fmt, id, conn, NULL, 0));
+}
+
+/*
+ * What a trace kept and lost, as a later Connection piece (stats, field
+ * 1040) merged into the first.
+ */
+int
+enc_stats(struct enc_buf *e, enum conf_format fmt, uint64_t id,
+    const struct enc_stats *st)
+{
+	Tapshim__Trace__Connection	conn;
+	Tapshim__Trace__TraceStats	ts;
+
+	tapshim__trace__connection__init(&conn);
+	tapshim__trace__trace_stats__init(&ts);
+	ts.read_bytes = st->kept[0];
+	ts.written_bytes = st->kept[1];
+	ts.read_lost = st->lost[0];
+	ts.written_lost = st->lost[1];
+	ts.events = st->events;
+	ts.events_lost = st->events_lost;
+	ts.n_lost_reasons = (size_t)st->nreasons;
+	ts.lost_reasons = (char **)(uintptr_t)st->reasons;
+	conn.stats = &ts;
+	return (enc_conn_piece(e, fmt, id, &conn));
+}
+
+/* The name lookup that gave the remote address: Connection.resolution. */
+static void
+enc_resolution(Tapshim__Trace__Connection *conn, const struct resolv_entry *r,
+    Tapshim__Trace__Resolution *res, Tapshim__Trace__Timestamp *rts,
+    char **ans)
+{
+	int	i;
+
+	tapshim__trace__resolution__init(res);
+	res->function = (char *)(uintptr_t)r->function;
+	res->name = (char *)(uintptr_t)r->name;
+	for (i = 0; i < r->nanswers && i < RESOLV_ANSWERS; i++)
+		ans[i] = (char *)(uintptr_t)r->answers[i];
+	res->n_answers = (size_t)i;
+	res->answers = ans;
+	res->duration_ns = r->duration_ns;
+	if (r->error != NULL)
+		res->error = (char *)(uintptr_t)r->error;
+	tapshim__trace__timestamp__init(rts);
+	rts->seconds = r->sec;
+	rts->nanos = r->nsec;
+	res->timestamp = rts;
+	conn->resolution = res;
+}
+
+/*
+ * tapshim's issue 5 fields of a Connection: connect time, when it
+ * started, the process, the call site.
+ */
+static void
+enc_conn_ext(Tapshim__Trace__Connection *conn, const struct enc_conn *c,
+    Tapshim__Trace__Process *proc, Tapshim__Trace__Timestamp *started,
+    Tapshim__Trace__Timestamp *pts, Tapshim__Trace__Resolution *res,
+    Tapshim__Trace__Timestamp *rts, char **ans)
+{
+	const struct enc_proc	*p = c->proc;
+
+	conn->connect_ns = c->connect_ns;
+	if (c->started_sec != 0) {
+		tapshim__trace__timestamp__init(started);
+		started->seconds = c->started_sec;
+		started->nanos = c->started_nsec;
+		conn->started = started;
+	}
+	if (c->resolution != NULL)
+		enc_resolution(conn, c->resolution, res, rts, ans);
+	if (c->nbacktrace > 0) {
+		conn->n_backtrace = (size_t)c->nbacktrace;
+		conn->backtrace = (char **)(uintptr_t)c->backtrace;
+	}
+	if (p == NULL)
+		return;
+	tapshim__trace__process__init(proc);
+	proc->pid = c->pid;
+	proc->ppid = p->ppid;
+	if (p->exe != NULL)
+		proc->exe = (char *)(uintptr_t)p->exe;
+	proc->n_argv = (size_t)p->argc;
+	proc->argv = (char **)(uintptr_t)p->argv;
+	proc->argv_truncated = p->argv_truncated != 0;
+	if (p->start_sec != 0) {
+		tapshim__trace__timestamp__init(pts);
+		pts->seconds = p->start_sec;
+		pts->nanos = p->start_nsec;
+		proc->start_time = pts;
+	}
+	conn->process = proc;
+}
+
 /* The first chunk of a trace: its id and its connection. */
 int
 enc_conn(struct enc_buf *e, enum conf_format fmt, uint64_t id,
     const struct enc_conn *c)
 {
 	Tapshim__Trace__Connection			conn;
+	Tapshim__Trace__Process				proc;
+	Tapshim__Trace__Timestamp			started, pts, rts;
+	Tapshim__Trace__Resolution			res;
+	char						*ans[RESOLV_ANSWERS];
 	struct enc_addr					local, remote;
 
 	tapshim__trace__connection__init(&conn);
@@ -212,6 +321,7 @@ enc_conn(struct enc_buf *e, enum conf_format fmt, uint64_t id,
 	conn.inode = c->inode;
 	if (c->error != NULL)
 		conn.error = (char *)(uintptr_t)c->error;
+	enc_conn_ext(&conn, c, &proc, &started, &pts, &res, &rts, ans);
 	return (enc_piece(e, fmt, id, &conn, NULL, 0));
 }
 
@@ -230,12 +340,22 @@ enc_event(struct enc_buf *e, enum conf_format fmt, uint64_t id,
 	Tapshim__Trace__SocketEvent__Closed		cl;
 	Tapshim__Trace__Timestamp			ts;
 	Tapshim__Trace__Body				body;
+	struct enc_addr					peer;
 
 	tapshim__trace__socket_event__init(&se);
 	tapshim__trace__timestamp__init(&ts);
 	ts.seconds = ev->sec;
 	ts.nanos = ev->nsec;
 	se.timestamp = &ts;
+	se.duration_ns = ev->duration;
+	se.tid = ev->tid;
+	if (ev->peer != NULL) {
+		enc_address(&peer, (const struct sockaddr_storage *)
+		    (const void *)ev->peer, ev->peer_len, 1);
+		if (peer.addr.address_case !=
+		    TAPSHIM__TRACE__ADDRESS__ADDRESS__NOT_SET)
+			se.peer = &peer.addr;
+	}
 	tapshim__trace__body__init(&body);
 	body.body_type_case = TAPSHIM__TRACE__BODY__BODY_TYPE_AS_BYTES;
 	body.as_bytes.data = (uint8_t *)(uintptr_t)ev->data;
@@ -264,6 +384,8 @@ enc_event(struct enc_buf *e, enum conf_format fmt, uint64_t id,
 	case ENC_CLOSED:
 		tapshim__trace__socket_event__closed__init(&cl);
 		cl.reset = (Tapshim__Trace__Reset)ev->reset;
+		if (ev->error != NULL)
+			cl.error = (char *)(uintptr_t)ev->error;
 		se.event_selector_case =
 		    TAPSHIM__TRACE__SOCKET_EVENT__EVENT_SELECTOR_CLOSED;
 		se.closed = &cl;

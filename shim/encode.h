@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "resolv.h"
 
 /* Payloads this large are written from the program's buffer, not copied. */
 #define ENC_ZEROCOPY_MIN	2048
@@ -36,6 +37,23 @@ struct enc_event {
 	uint64_t	 len;		/* bytes the call moved */
 	int		 end_stream;
 	int		 reset;		/* closed: 1 by peer, 2 local */
+	const char	*error;		/* closed: errno name, or NULL */
+	const struct sockaddr *peer;	/* UDP: the datagram's peer */
+	socklen_t	 peer_len;
+	uint64_t	 duration;	/* ns in the call */
+	uint32_t	 tid;
+};
+
+/* The process, once per trace (argv bounded: ENC_ARGV_MAX of them). */
+#define ENC_ARGV_MAX	16
+struct enc_proc {
+	uint32_t	 ppid;
+	const char	*exe;
+	const char	*argv[ENC_ARGV_MAX];
+	int		 argc;
+	int		 argv_truncated;
+	int64_t		 start_sec;
+	int32_t		 start_nsec;
 };
 
 struct enc_conn {
@@ -48,6 +66,24 @@ struct enc_conn {
 	uint32_t		 pid;
 	uint64_t		 inode;
 	const char		*error;		/* errno name, or NULL */
+	uint64_t		 connect_ns;	/* 0: not known */
+	int64_t			 started_sec;	/* connect/accept called */
+	int32_t			 started_nsec;
+	const struct enc_proc	*proc;		/* NULL: not recorded */
+	const char * const	*backtrace;
+	int			 nbacktrace;
+	const struct resolv_entry *resolution;	/* NULL: none matched */
+};
+
+/* What a trace kept and lost: Connection.stats. */
+#define ENC_REASONS_MAX	6
+struct enc_stats {
+	uint64_t		 kept[2];	/* payload: reads, writes */
+	uint64_t		 lost[2];
+	uint64_t		 events;
+	uint64_t		 events_lost;
+	const char		*reasons[ENC_REASONS_MAX];
+	int			 nreasons;
 };
 
 /*
@@ -70,6 +106,10 @@ void	enc_init(struct enc_buf *, uint8_t *, size_t);
 void	enc_reset(struct enc_buf *);
 int	enc_conn(struct enc_buf *, enum conf_format, uint64_t,
 	    const struct enc_conn *);
+int	enc_conn_piece(struct enc_buf *, enum conf_format, uint64_t,
+	    void *);
+int	enc_stats(struct enc_buf *, enum conf_format, uint64_t,
+	    const struct enc_stats *);
 int	enc_event(struct enc_buf *, enum conf_format, uint64_t,
 	    const struct enc_event *);
 int	enc_end(struct enc_buf *, enum conf_format, uint64_t, int, int);

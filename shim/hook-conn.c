@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "fdtab.h"
 #include "hook.h"
 #include "shim.h"
 
@@ -48,7 +49,8 @@ connect_failed(int err)
 static int
 hook_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	int	r, saved, outer;
+	struct conn	*c;
+	int		 r, saved, outer;
 
 	outer = shim_enter();
 	r = REAL(connect, SYS_connect, fd, sa, len);
@@ -59,9 +61,16 @@ hook_connect(int fd, const struct sockaddr *sa, socklen_t len)
 	saved = errno;
 	/* A non-blocking connect is under way: its SYN is sent (row 17). */
 	if ((r == 0 || saved == EINPROGRESS) && conn_traceable(fd))
-		conn_open(fd, ENC_ROLE_CLIENT, sa, len);
+		conn_open_timed(fd, ENC_ROLE_CLIENT, sa, len, shim_call_start(),
+		    r == -1);
 	else if (r == -1 && connect_failed(saved) && conn_traceable(fd))
 		conn_failed(fd, sa, len, saved);
+	else if (r == 0 && fdtab_is_conn(fdtab_get(fd)) &&
+	    (c = conn_get(fd)) != NULL) {
+		if (conn_udp(c))
+			conn_udp_connect(c, sa, len);
+		conn_put(c);
+	}
 	shim_leave();
 	errno = saved;
 	return (r);
@@ -80,7 +89,8 @@ hook_accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 	}
 	saved = errno;
 	if (r >= 0 && conn_traceable(r))
-		conn_open(r, ENC_ROLE_SERVER, NULL, 0);
+		conn_open_timed(r, ENC_ROLE_SERVER, NULL, 0, shim_call_start(),
+		    0);
 	shim_leave();
 	errno = saved;
 	return (r);
@@ -99,7 +109,8 @@ hook_accept(int fd, struct sockaddr *sa, socklen_t *len)
 	}
 	saved = errno;
 	if (r >= 0 && conn_traceable(r))
-		conn_open(r, ENC_ROLE_SERVER, NULL, 0);
+		conn_open_timed(r, ENC_ROLE_SERVER, NULL, 0, shim_call_start(),
+		    0);
 	shim_leave();
 	errno = saved;
 	return (r);
@@ -149,8 +160,13 @@ hook_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	if (r == 0 && level == SOL_SOCKET && name == SO_ERROR && val != NULL &&
 	    len != NULL && *len >= sizeof(int)) {
 		memcpy(&err, val, sizeof err);
-		if (connect_failed(err) && (c = conn_get(fd)) != NULL) {
-			conn_connect_failed(c, err);
+		/* 0 only matters to a traced connect: no new trace for it. */
+		if (((err == 0 && fdtab_is_conn(fdtab_get(fd))) ||
+		    connect_failed(err)) && (c = conn_get(fd)) != NULL) {
+			if (err == 0)
+				conn_connect_done(c);
+			else
+				conn_connect_failed(c, err);
 			conn_put(c);
 		}
 	}

@@ -27,6 +27,29 @@ io_read_done(int fd, const void *buf, size_t n, ssize_t r)
 }
 
 /*
+ * After a recv that named its source (sa, *salen long): a datagram's
+ * peer; a stream's bytes as io_read_done() does. MSG_TRUNC's bytes are
+ * not all in buf: a length only. *salen is read only after a success
+ * (the kernel wrote it); dgram.c takes only a whole IPv4 or IPv6 one.
+ */
+static void
+io_recv_done(int fd, const void *buf, size_t n, ssize_t r, int flags,
+    const struct sockaddr *sa, const socklen_t *salen)
+{
+	socklen_t	len = 0;
+
+	if (r >= 0 && sa != NULL && salen != NULL)
+		len = *salen;
+	if (r > 0)
+		hook_data_peer(fd, ENC_READ, (flags & MSG_TRUNC) ? NULL : buf,
+		    r, len > 0 ? sa : NULL, len);
+	else if (r == 0 && n > 0)
+		hook_eof_peer(fd, len > 0 ? sa : NULL, len);
+	else if (r < 0)
+		hook_error(fd, errno);
+}
+
+/*
  * recv flags that do not consume stream data: a peek is read again
  * later, and the error queue is not the stream (pitfalls, row 15).
  */
@@ -117,19 +140,29 @@ static ssize_t
 hook_recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa,
     socklen_t *salen)
 {
-	ssize_t	r;
-	int	outer;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof ss;
+	ssize_t			 r;
+	int			 outer;
 
 	outer = shim_enter();
-	r = REAL(recvfrom, SYS_recvfrom, fd, buf, n, flags, sa, salen);
 	if (!outer) {
+		r = REAL(recvfrom, SYS_recvfrom, fd, buf, n, flags, sa, salen);
 		shim_leave();
 		return (r);
 	}
-	if (!io_not_data(flags)) {
-		/* TCP MSG_TRUNC discards r bytes: a gap, not data. */
-		io_read_done(fd, (flags & MSG_TRUNC) ? NULL : buf, n, r);
+	/*
+	 * recv() names no source: ask for it all the same, for a datagram's
+	 * peer; the program sees the same result (pitfalls: none).
+	 */
+	if (sa == NULL) {
+		sa = (struct sockaddr *)&ss;
+		salen = &sslen;
 	}
+	r = REAL(recvfrom, SYS_recvfrom, fd, buf, n, flags, sa, salen);
+	/* TCP MSG_TRUNC discards r bytes: a gap, not data. */
+	if (!io_not_data(flags))
+		io_recv_done(fd, buf, n, r, flags, sa, salen);
 	shim_leave();
 	return (r);
 }
@@ -150,8 +183,8 @@ hook_sendto(int fd, const void *buf, size_t n, int flags,
 	/* TCP Fast Open: a connect and the first data at once (row 17). */
 	if ((flags & MSG_FASTOPEN) && sa != NULL && r >= 0)
 		conn_open(fd, ENC_ROLE_CLIENT, sa, salen);
-	if (r > 0)
-		hook_data(fd, ENC_WRITE, buf, r, 0);
+	if (r > 0 || (r == 0 && sa != NULL))
+		hook_data_peer(fd, ENC_WRITE, buf, r, sa, salen);
 	else if (r < 0)
 		hook_error(fd, errno);
 	shim_leave();
@@ -173,9 +206,11 @@ hook_recvmsg(int fd, struct msghdr *m, int flags)
 	if (io_not_data(flags))
 		;
 	else if (r > 0 && !(flags & MSG_TRUNC))
-		hook_iov(fd, ENC_READ, m->msg_iov, m->msg_iovlen, r, 0);
+		hook_iov_peer(fd, ENC_READ, m->msg_iov, m->msg_iovlen, r,
+		    m->msg_name, m->msg_name != NULL ? m->msg_namelen : 0);
 	else
-		io_read_done(fd, NULL, m->msg_iovlen > 0 ? 1 : 0, r);
+		io_recv_done(fd, NULL, m->msg_iovlen > 0 ? 1 : 0, r, MSG_TRUNC,
+		    m->msg_name, &m->msg_namelen);
 	shim_leave();
 	return (r);
 }
@@ -194,28 +229,38 @@ hook_sendmsg(int fd, const struct msghdr *m, int flags)
 	}
 	if ((flags & MSG_FASTOPEN) && m->msg_name != NULL && r >= 0)
 		conn_open(fd, ENC_ROLE_CLIENT, m->msg_name, m->msg_namelen);
-	if (r > 0)
-		hook_iov(fd, ENC_WRITE, m->msg_iov, m->msg_iovlen, r, 0);
+	if (r > 0 || (r == 0 && m->msg_name != NULL))
+		hook_iov_peer(fd, ENC_WRITE, m->msg_iov, m->msg_iovlen, r,
+		    m->msg_name, m->msg_namelen);
 	else if (r < 0)
 		hook_error(fd, errno);
 	shim_leave();
 	return (r);
 }
 
-/* Each message of a recvmmsg/sendmmsg batch, as its own call would be. */
+/*
+ * Each message of a recvmmsg/sendmmsg batch, as its own call would be.
+ * recvmmsg's msg_namelen is the source's length, not the room the
+ * program gave (reading v before the call could fault where the kernel
+ * says EFAULT): dgram.c takes only a whole sockaddr_in or _in6.
+ */
 static void
 io_mmsg(int fd, enum enc_kind kind, const struct mmsghdr *v, int r)
 {
-	int	i;
+	const struct msghdr	*h;
+	socklen_t		 len;
+	int			 i;
 
 	for (i = 0; i < r; i++) {
+		h = &v[i].msg_hdr;
+		len = h->msg_name != NULL ? h->msg_namelen : 0;
 		/* An empty message with room for data: end of file. */
-		if (kind == ENC_READ && v[i].msg_len == 0 &&
-		    v[i].msg_hdr.msg_iovlen > 0)
-			hook_eof(fd);
+		if (kind == ENC_READ && v[i].msg_len == 0 && h->msg_iovlen > 0)
+			hook_eof_peer(fd, len > 0 ? h->msg_name : NULL, len);
 		else
-			hook_iov(fd, kind, v[i].msg_hdr.msg_iov,
-			    v[i].msg_hdr.msg_iovlen, (ssize_t)v[i].msg_len, 0);
+			hook_iov_peer(fd, kind, h->msg_iov, h->msg_iovlen,
+			    (ssize_t)v[i].msg_len, len > 0 ? h->msg_name :
+			    NULL, len);
 	}
 }
 

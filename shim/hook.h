@@ -28,6 +28,11 @@ void	hook_data(int, enum enc_kind, const void *, ssize_t, int);
 void	hook_iov(int, enum enc_kind, const struct iovec *, size_t, ssize_t,
 	    int);
 void	hook_eof(int);
+void	hook_data_peer(int, enum enc_kind, const void *, ssize_t,
+	    const struct sockaddr *, socklen_t);
+void	hook_iov_peer(int, enum enc_kind, const struct iovec *, size_t,
+	    ssize_t, const struct sockaddr *, socklen_t);
+void	hook_eof_peer(int, const struct sockaddr *, socklen_t);
 void	hook_error(int, int);
 
 #endif

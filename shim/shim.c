@@ -9,11 +9,17 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "backtrace.h"
 #include "conn.h"
+#include "procinfo.h"
 #include "real.h"
+#include "resolv.h"
+#include "scope.h"
 #include "shim.h"
+#include "tls.h"
 
 enum shim_state {
 	SHIM_NEW,		/* nothing done yet */
@@ -33,6 +39,10 @@ static pid_t		shim_pid;
  * through (interposition-pitfalls.md, rows 3 and 6).
  */
 static __thread int	shim_depth __attribute__((tls_model("initial-exec")));
+/* When this thread's outermost hook was called (ns), and its thread id. */
+static __thread int64_t	shim_t0 __attribute__((tls_model("initial-exec")));
+static __thread uint32_t shim_tid_cached
+    __attribute__((tls_model("initial-exec")));
 
 /* getenv for conf_read(). */
 static const char *
@@ -63,6 +73,9 @@ static void
 shim_fork_child(void)
 {
 	shim_pid = (pid_t)syscall(SYS_getpid);
+	shim_tid_cached = 0;
+	procinfo_fork_child();
+	resolv_fork_child();
 	conn_fork_child();
 	shim_depth--;
 }
@@ -89,6 +102,9 @@ shim_init(void)
 		__atomic_store_n(&shim_state, SHIM_OFF, __ATOMIC_RELEASE);
 		return;
 	}
+	procinfo_init();
+	backtrace_init(&shim_conf);
+	scope_init(&shim_conf);
 	pthread_atfork(shim_fork_prepare, shim_fork_parent, shim_fork_child);
 	if (shim_conf.debug)
 		shim_say("pid %d: tracing into %s_<N>%s", (int)shim_pid,
@@ -108,7 +124,36 @@ shim_enter(void)
 	if (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) == SHIM_NEW)
 		shim_init();
 	/* The vfork check (a syscall) is left to traced fds: conn_get(). */
-	return (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) == SHIM_ON);
+	if (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) != SHIM_ON)
+		return (0);
+	shim_t0 = shim_now();
+	return (1);
+}
+
+/* CLOCK_REALTIME in nanoseconds (the vDSO: no system call). */
+int64_t
+shim_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+}
+
+/* When the outermost hook of this thread was entered. */
+int64_t
+shim_call_start(void)
+{
+	return (shim_t0);
+}
+
+/* This thread's id, asked of the kernel once per thread. */
+uint32_t
+shim_tid(void)
+{
+	if (shim_tid_cached == 0)
+		shim_tid_cached = (uint32_t)syscall(SYS_gettid);
+	return (shim_tid_cached);
 }
 
 void
@@ -178,7 +223,9 @@ shim_destructor(void)
 {
 	int	saved = errno;
 
-	if (shim_tracing())
+	if (shim_tracing()) {
 		conn_flush_all();
+		tls_flush_all();
+	}
 	errno = saved;
 }

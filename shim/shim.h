@@ -2,6 +2,8 @@
 #ifndef TAPSHIM_SHIM_H
 #define TAPSHIM_SHIM_H
 
+#include <stdint.h>
+
 #include "conf.h"
 
 extern struct conf	shim_conf;
@@ -10,6 +12,9 @@ int	shim_enter(void);
 void	shim_leave(void);
 int	shim_tracing(void);
 void	shim_init(void);
+int64_t	shim_now(void);
+int64_t	shim_call_start(void);
+uint32_t shim_tid(void);
 void	shim_say(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	shim_say_once(int *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -163,12 +163,36 @@ START_TEST(test_bad)
 		{ "TAPSHIM_MAX_BUFFERED_RX_BYTES=", "TAPSHIM_MAX_BUFFERED_RX" },
 		{ "TAPSHIM_DEBUG=yes", "TAPSHIM_DEBUG: \"yes\"" },
 		{ "TAPSHIM_PATH_PREFIX=", "TAPSHIM_PATH_PREFIX" },
-		{ "TAPSHIM_PATH_PREFIX=/tmp/dir/", "TAPSHIM_PATH_PREFIX" }
+		{ "TAPSHIM_PATH_PREFIX=/tmp/dir/", "TAPSHIM_PATH_PREFIX" },
+		{ "TAPSHIM_FILTER=port 80",
+		    "TAPSHIM_FILTER: not a BPF program" },
+		{ "TAPSHIM_FILTER=1,40 0 0 12",
+		    "TAPSHIM_FILTER: the last instruction is not a return" },
+		{ "TAPSHIM_RUN=run.state", "TAPSHIM_RUN: \"run.state\"" }
 	};
 	const char	*vars[2] = { NULL, NULL };
 
 	vars[0] = bad[_i][0];
 	read_bad(vars, bad[_i][1]);
+}
+END_TEST
+
+START_TEST(test_filter_run)
+{
+	static const char	*vars[] = { "TAPSHIM_FILTER=2\n40 0 0 12\n"
+				    "6 0 0 65535\n", "TAPSHIM_RUN=/tmp/r/run",
+				    NULL };
+	static const char	*none[] = { NULL };
+	static struct conf	 c;
+
+	read_ok(&c, vars);
+	ck_assert_int_eq(c.has_filter, 1);
+	ck_assert_uint_eq(c.filter.n, 2);
+	ck_assert_uint_eq(c.filter.insn[1].k, 65535);
+	ck_assert_str_eq(c.run, "/tmp/r/run");
+	read_ok(&c, none);
+	ck_assert_int_eq(c.has_filter, 0);
+	ck_assert_str_eq(c.run, "");
 }
 END_TEST
 
@@ -196,7 +220,8 @@ main(void)
 	tcase_add_test(tc, test_formats);
 	tcase_add_test(tc, test_bytes);
 	tcase_add_test(tc, test_debug);
-	tcase_add_loop_test(tc, test_bad, 0, 12);
+	tcase_add_loop_test(tc, test_bad, 0, 15);
+	tcase_add_test(tc, test_filter_run);
 	tcase_add_test(tc, test_prefix_too_long);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

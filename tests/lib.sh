@@ -1,7 +1,8 @@
-# Helpers for the golden tests: encode, frame, convert, and the judges.
+# Helpers for every test suite: checks, runs, encoding, converting, and
+# the judges.
 #
-# Sourced by tests/golden.sh (bash).  Expects top_srcdir, TAP2PCAP and
-# dir (the case's own scratch directory: cases run in parallel) to be
+# Sourced by the tests/*.sh suites (bash).  Expects top_srcdir, TAP2PCAP
+# and dir (the case's own scratch directory: cases run in parallel) to be
 # set; every judge prints what it saw on failure and returns non-zero,
 # and check() turns that into an "ok - NAME" / "not ok - NAME" line.
 
@@ -29,6 +30,37 @@ check()
 		echo "not ok - $name"
 		[ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/#   /'
 	fi
+}
+
+# check, and say whether it passed: what follows it would judge nothing.
+check_ok()
+{
+	local before=$failed
+
+	check "$@"
+	[ "$failed" -eq "$before" ]
+}
+
+# Run a command for later judging: NAME.rc, NAME.out and NAME.err in $dir.
+run()
+{
+	local name=$dir/$1
+
+	shift
+	"$@" >"$name.out" 2>"$name.err"
+	echo $? >"$name.rc"
+}
+
+# Judge: what run NAME ran exited 0; else its stderr.
+judge_rc()
+{
+	local rc
+
+	rc=$(cat "$dir/$1.rc")
+	[ "$rc" = 0 ] && return 0
+	echo "exit status $rc:"
+	cat "$dir/$1.err"
+	return 1
 }
 
 # The closing line, and the exit status automake expects.
@@ -85,13 +117,30 @@ run_tap2pcap()
 	[ "$rc" -eq 0 ] && [ ! -s "$dir/tap2pcap.err" ]
 }
 
+# The protocols Wireshark assigns to ports in Linux's ephemeral range
+# (32768-60999, pcp on 44321 for one): a client port the kernel picked at
+# random must not decide how a stream is dissected. Once per suite.
+ts_quiet_ports()
+{
+	TS_DISABLE=$("$TSHARK" -G decodes 2>/dev/null | awk -F'\t' '
+	    ($1 == "tcp.port" || $1 == "udp.port") && $2 >= 32768 {
+		print $3 }' | sort -u | tr '\n' ' ')
+	export TS_DISABLE
+}
+
 # tshark without name resolution, with the case's decode-as, if any.
 ts()
 {
+	local p off=()
+
+	[ -n "${TS_DISABLE+x}" ] || ts_quiet_ports
+	for p in $TS_DISABLE; do
+		off+=(--disable-protocol "$p")
+	done
 	if [ "$decode_as" = - ]; then
-		"$TSHARK" -n "$@"
+		"$TSHARK" -n "${off[@]}" "$@"
 	else
-		"$TSHARK" -n -d "$decode_as" "$@"
+		"$TSHARK" -n "${off[@]}" -d "$decode_as" "$@"
 	fi
 }
 

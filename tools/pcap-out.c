@@ -116,9 +116,12 @@ pcap_out_write(struct pcap_out *o, int64_t sec, uint32_t nsec,
 	return (ferror(o->f) ? -1 : 0);
 }
 
-/* Flush everything and move the capture into place. */
+/*
+ * Flush and close the capture, leaving it under its temporary name (if it
+ * has one) for pcap_out_commit().
+ */
 int
-pcap_out_finish(struct pcap_out *o, char *errbuf)
+pcap_out_close(struct pcap_out *o, char *errbuf)
 {
 	const char	*name = o->path != NULL ? o->path : "-";
 	int		 bad;
@@ -137,14 +140,27 @@ pcap_out_finish(struct pcap_out *o, char *errbuf)
 	}
 	if (o->f == stdout)
 		pcap_dump_flush(o->d);
-	else
-		pcap_dump_close(o->d);
+	else if (fclose(pcap_dump_file(o->d)) == EOF) {
+		o->d = NULL;
+		o->f = NULL;
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: write error: %s", name,
+		    strerror(errno));
+		pcap_out_abort(o);
+		return (-1);
+	}
 	o->d = NULL;
 	o->f = NULL;
 	pcap_close(o->p);
 	o->p = NULL;
+	return (0);
+}
+
+/* Move a closed capture into place, under its name. */
+int
+pcap_out_commit(struct pcap_out *o, char *errbuf)
+{
 	if (o->tmp != NULL && rename(o->tmp, o->path) == -1) {
-		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: %s", name,
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: %s", o->path,
 		    strerror(errno));
 		pcap_out_abort(o);
 		return (-1);
@@ -154,6 +170,15 @@ pcap_out_finish(struct pcap_out *o, char *errbuf)
 	free(o->path);
 	o->tmp = o->path = NULL;
 	return (0);
+}
+
+/* Flush everything and move the capture into place. */
+int
+pcap_out_finish(struct pcap_out *o, char *errbuf)
+{
+	if (pcap_out_close(o, errbuf) == -1)
+		return (-1);
+	return (pcap_out_commit(o, errbuf));
 }
 
 /* Give up: close and remove the temporary file, leaving path untouched. */
@@ -172,6 +197,23 @@ pcap_out_abort(struct pcap_out *o)
 	free(o->tmp);
 	free(o->path);
 	memset(o, 0, sizeof *o);
+}
+
+/* Is path ("-": never) the same file as one of the n inputs? */
+int
+pcap_out_is_input(const char *path, char *const *inputs, int n)
+{
+	struct stat	so, si;
+	int		i;
+
+	if (strcmp(path, "-") == 0 || stat(path, &so) == -1)
+		return (0);
+	for (i = 0; i < n; i++) {
+		if (stat(inputs[i], &si) == 0 && si.st_dev == so.st_dev &&
+		    si.st_ino == so.st_ino)
+			return (1);
+	}
+	return (0);
 }
 
 /* The temporary file now being written, or "" (for signal handlers). */

@@ -304,18 +304,68 @@ synth_fin(struct synth *sy, struct synth_stream *s, int from,
 	return (synth_tcp(sy, s, !from, TCP_ACK, ev, NULL, 0, 0));
 }
 
+/* Is ep's address 0.0.0.0 or ::? */
+static int
+synth_unspecified(const struct frame_ep *ep)
+{
+	static const uint8_t	zero[16];
+
+	return (memcmp(ep->ip, zero, ep->family == AF_INET ? 4 : 16) == 0);
+}
+
+/* Is ep's address 127/8 or ::1? */
+static int
+synth_loopback(const struct frame_ep *ep)
+{
+	static const uint8_t	one6[16] = { [15] = 1 };
+
+	return (ep->family == AF_INET ? ep->ip[0] == 127 :
+	    memcmp(ep->ip, one6, 16) == 0);
+}
+
+/*
+ * A datagram's own peer (an unconnected socket's sendto or recvfrom),
+ * in place of the stream's remote end: ep gets the peer's address with
+ * the remote's MAC; local is mapped to IPv6 too if the families differ.
+ */
+static void
+synth_peer(const struct synth_stream *s, const struct trace_event *ev,
+    struct frame_ep *ep, struct frame_ep *local)
+{
+	*local = s->side[s->local].ep;
+	*ep = s->side[!s->local].ep;
+	if (!ev->has_peer || (ev->peer.family != AF_INET &&
+	    ev->peer.family != AF_INET6) || s->mapped)
+		return;
+	ep->family = ev->peer.family;
+	memset(ep->ip, 0, sizeof ep->ip);
+	memcpy(ep->ip, ev->peer.ip, ev->peer.family == AF_INET ? 4 : 16);
+	ep->port = ev->peer.port;
+	/* Unbound (0.0.0.0, ::) toward loopback: the kernel sends from it. */
+	if (synth_unspecified(local) && ep->family == local->family &&
+	    synth_loopback(ep))
+		memcpy(local->ip, ep->ip, sizeof local->ip);
+	if (ep->family != local->family) {
+		synth_map6(ep);
+		synth_map6(local);
+	}
+}
+
 /* One UDP datagram per read or write; an empty one is a datagram too. */
 static int
 synth_udp(struct synth *sy, struct synth_stream *s, int from,
     const struct trace_event *ev)
 {
-	struct synth_side	*src = &s->side[from], *dst = &s->side[!from];
+	struct synth_side	*src = &s->side[from];
+	struct frame_ep		 local, remote;
 	size_t			 len, cap, h;
 
+	synth_peer(s, ev, &remote, &local);
 	len = ev->len > SYNTH_UDP_MAX ? SYNTH_UDP_MAX : (size_t)ev->len;
 	cap = ev->caplen < len ? ev->caplen : len;
-	h = frame_udp(sy->buf, sy->link, &src->ep, &dst->ep, src->ipid++,
-	    ev->data, cap, len);
+	h = frame_udp(sy->buf, sy->link, from == s->local ? &local : &remote,
+	    from == s->local ? &remote : &local, src->ipid++, ev->data, cap,
+	    len);
 	sy->frames++;
 	return (sy->emit(sy->arg, ev->sec, ev->nsec, sy->buf, h + cap,
 	    h + len));

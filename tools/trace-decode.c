@@ -28,12 +28,8 @@
  */
 #define BODY_LEN_MAX		0x7ffff000ULL
 
-static int	decode_fail(struct decode_err *, const uint8_t *,
-		    const uint8_t *, const char *, ...)
-		    __attribute__((format(printf, 4, 5)));
-
 /* Fill in *e and return -1. */
-static int
+int
 decode_fail(struct decode_err *e, const uint8_t *base, const uint8_t *at,
     const char *fmt, ...)
 {
@@ -77,7 +73,7 @@ decode_type(const uint8_t *base, const uint8_t *p, const struct wire_field *f,
 }
 
 /* Turn an Address message into a trace_addr. */
-static int
+int
 decode_addr(const uint8_t *base, const uint8_t *p, size_t n,
     struct trace_addr *a, struct decode_err *e)
 {
@@ -156,6 +152,42 @@ decode_conn_is_old(const uint8_t *p, size_t n)
 }
 
 /*
+ * Merge a TlsInfo (Connection.tls) into *c: what its data are (field 11)
+ * and ALPN (field 5), for tap2pcap's decode hints.
+ */
+static int
+decode_tls(const uint8_t *base, const uint8_t *p, size_t n,
+    struct trace_conn *c, struct decode_err *e)
+{
+	struct wire_field	 f;
+	size_t			 pos = 0;
+	int			 r;
+
+	if (c->tls == 0)
+		c->tls = TRACE_TLS_UNKNOWN;
+	c->tlsinfo.p = p;
+	c->tlsinfo.len = n;
+	while ((r = decode_field(base, p, n, &pos, &f, "TlsInfo", e)) == 1) {
+		if (f.number == 5) {
+			if (decode_type(base, p, &f, WIRE_LEN, "TlsInfo",
+			    e) == -1)
+				return (-1);
+			snprintf(c->alpn, sizeof c->alpn, "%.*s",
+			    (int)(f.len < sizeof c->alpn ? f.len :
+			    sizeof c->alpn - 1), (const char *)f.data);
+		} else if (f.number == 11) {
+			if (decode_type(base, p, &f, WIRE_VARINT, "TlsInfo",
+			    e) == -1)
+				return (-1);
+			if (f.value == TRACE_TLS_PLAINTEXT ||
+			    f.value == TRACE_TLS_CIPHERTEXT)
+				c->tls = (int)f.value;
+		}
+	}
+	return (r);
+}
+
+/*
  * Merge a Connection message into *c, as a protobuf parser merges a
  * repeated singular field: what this occurrence sets replaces what was.
  */
@@ -187,6 +219,18 @@ decode_conn(const uint8_t *base, const uint8_t *p, size_t n,
 			snprintf(c->error, sizeof c->error, "%.*s",
 			    (int)(f.len < sizeof c->error ? f.len :
 			    sizeof c->error - 1), (const char *)f.data);
+			continue;
+		}
+		if (f.number == EXT_FIRST + 10) {
+			if (decode_type(base, p, &f, WIRE_LEN, "Connection",
+			    e) == -1 || decode_tls(base, f.data, f.len, c,
+			    e) == -1)
+				return (-1);
+			continue;
+		}
+		if ((r = decode_conn_ext(base, p, &f, c, e)) != 0) {
+			if (r == -1)
+				return (-1);
 			continue;
 		}
 		if (f.number < EXT_FIRST || f.number > EXT_FIRST + 2)
@@ -296,6 +340,14 @@ decode_op(const uint8_t *base, const uint8_t *p, size_t n,
 			    e) == -1)
 				return (-1);
 			ev->end_stream = f.value != 0;
+		} else if (f.number == EXT_FIRST + 20 &&
+		    ev->kind == TRACE_EV_CLOSED) {
+			if (decode_type(base, p, &f, WIRE_LEN, "Closed",
+			    e) == -1)
+				return (-1);
+			snprintf(ev->error, sizeof ev->error, "%.*s",
+			    (int)(f.len < sizeof ev->error ? f.len :
+			    sizeof ev->error - 1), (const char *)f.data);
 		} else if (f.number == EXT_FIRST &&
 		    ev->kind == TRACE_EV_CLOSED) {
 			if (decode_type(base, p, &f, WIRE_VARINT, "Closed",
@@ -327,6 +379,8 @@ decode_event(const uint8_t *base, const uint8_t *p, size_t n,
 	ev->offset = (size_t)(p - base);
 	ev->kind = TRACE_EV_OTHER;
 	while ((r = decode_field(base, p, n, &pos, &f, "SocketEvent", e)) == 1) {
+		if (decode_event_ext(base, p, &f, ev, e) == -1)
+			return (-1);
 		if (f.number > EVENT_CONNECTION || f.number < EVENT_TIMESTAMP)
 			continue;
 		if (decode_type(base, p, &f, WIRE_LEN, "SocketEvent", e) == -1)
@@ -351,6 +405,7 @@ decode_event(const uint8_t *base, const uint8_t *p, size_t n,
 			ev->len = 0;
 			ev->truncated = ev->end_stream = 0;
 			ev->reset = TRACE_RESET_NONE;
+			ev->error[0] = '\0';
 			if (decode_op(base, f.data, f.len, ev, e) == -1)
 				return (-1);
 			break;

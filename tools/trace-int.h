@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "trace-read.h"
+#include "wire.h"
 
 /* What went wrong, and where in the file. */
 struct decode_err {
@@ -13,6 +14,16 @@ struct decode_err {
 	char	msg[256];
 };
 
+int	decode_addr(const uint8_t *, const uint8_t *, size_t,
+	    struct trace_addr *, struct decode_err *);
+int	decode_fail(struct decode_err *, const uint8_t *, const uint8_t *,
+	    const char *, ...) __attribute__((format(printf, 4, 5)));
+int	decode_conn_ext(const uint8_t *, const uint8_t *,
+	    const struct wire_field *, struct trace_conn *,
+	    struct decode_err *);
+int	decode_event_ext(const uint8_t *, const uint8_t *,
+	    const struct wire_field *, struct trace_event *,
+	    struct decode_err *);
 int	decode_conn(const uint8_t *, const uint8_t *, size_t,
 	    struct trace_conn *, struct decode_err *);
 int	decode_event(const uint8_t *, const uint8_t *, size_t,

@@ -40,6 +40,14 @@ struct trace_addr {
 	char		 path[108];	/* AF_UNIX: pipe path or internal name */
 };
 
+/* Bytes inside the trace file: a message or a string, not decoded. */
+struct trace_slice {
+	const uint8_t	*p;
+	size_t		 len;
+};
+
+#define TRACE_BACKTRACE_MAX	16
+
 struct trace_conn {
 	struct trace_addr	 local;
 	struct trace_addr	 remote;
@@ -47,7 +55,31 @@ struct trace_conn {
 	uint32_t		 pid;
 	uint64_t		 inode;
 	char			 error[32];	/* connect failed: errno name */
+	/* TLS (Connection.tls): which bytes the trace holds, and ALPN. */
+	int			 tls;		/* 0, or TRACE_TLS_* */
+	char			 alpn[32];
+	struct trace_slice	 tlsinfo;	/* the TlsInfo message */
+	/* tapshim's issue 5 fields (trace-ext.c). */
+	uint64_t		 connect_ns;	/* 0: not known */
+	int			 has_started;
+	int64_t			 started_sec;
+	uint32_t		 started_nsec;
+	struct trace_slice	 process;	/* a Process message */
+	struct trace_slice	 resolution;	/* a Resolution message */
+	struct trace_slice	 backtrace[TRACE_BACKTRACE_MAX];
+	int			 nbacktrace;
+	/* Connection.stats (1040): what the trace kept and lost. */
+	int			 has_stats;
+	uint64_t		 kept[2];	/* payload: reads, writes */
+	uint64_t		 lost[2];
+	uint64_t		 events;
+	uint64_t		 events_lost;
+	struct trace_slice	 stats;		/* the TraceStats message */
 };
+
+#define TRACE_TLS_PLAINTEXT	1
+#define TRACE_TLS_CIPHERTEXT	2
+#define TRACE_TLS_UNKNOWN	3	/* TLS metadata without TlsData */
 
 /* One connection's trace inside a file; a file usually holds one. */
 struct trace_info {
@@ -78,6 +110,12 @@ struct trace_event {
 	int			 truncated;
 	int			 end_stream;	/* write: SHUT_WR; read: EOF */
 	enum trace_reset	 reset;		/* closed */
+	/* tapshim's issue 5 fields (trace-ext.c). */
+	int			 has_peer;	/* a datagram's own peer */
+	struct trace_addr	 peer;
+	uint64_t		 duration;	/* ns in the call; 0: unknown */
+	uint32_t		 tid;
+	char			 error[32];	/* closed: errno name */
 };
 
 struct trace_file;

@@ -1,0 +1,397 @@
+/* How traced connections begin: made, failed, inherited or found. */
+
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backtrace.h"
+#include "conn.h"
+#include "conn-int.h"
+#include "fdtab.h"
+#include "procinfo.h"
+#include "resolv.h"
+#include "scope.h"
+#include "shim.h"
+#include "tracefile.h"
+
+static int		 conn_said_create;
+
+/* The connection a slot value points to, without its tag. */
+static struct conn *
+conn_untag(struct conn *v)
+{
+	return ((struct conn *)((uintptr_t)v & ~FDTAB_INHERITED));
+}
+
+/* What is known of the socket: addresses, pid, inode. */
+static void
+conn_describe(struct enc_conn *info, int fd, enum enc_role role,
+    const struct sockaddr *peer, socklen_t peerlen)
+{
+	struct stat	st;
+
+	memset(info, 0, sizeof *info);
+	info->role = role;
+	info->pid = (uint32_t)getpid();
+	info->proc = procinfo_get();
+	info->local_len = sizeof info->local;
+	if (getsockname(fd, (struct sockaddr *)&info->local,
+	    &info->local_len) == -1)
+		info->local_len = 0;
+	if (peer != NULL && peerlen <= sizeof info->remote) {
+		memcpy(&info->remote, peer, peerlen);
+		info->remote_len = peerlen;
+	} else {
+		info->remote_len = sizeof info->remote;
+		if (getpeername(fd, (struct sockaddr *)&info->remote,
+		    &info->remote_len) == -1)
+			info->remote_len = 0;
+	}
+	if (fstat(fd, &st) == 0)
+		info->inode = st.st_ino;
+}
+
+/* Set up a connection and its trace file; NULL if it cannot be. */
+static struct conn *
+conn_new(const struct enc_conn *info)
+{
+	struct conn	*c;
+	char		 errbuf[TRACEFILE_ERRBUF_SIZE];
+	int		 counting;
+
+	if (!scope_match(&shim_conf, info))
+		return (NULL);
+	counting = !scope_admit_conn();
+	if ((c = conn_alloc()) == NULL)
+		return (NULL);
+	pthread_mutex_init(&c->lock, NULL);
+	c->file = -1;
+	c->failed = c->reset = c->eof = 0;
+	c->connecting = 0;
+	c->ended_by = NULL;
+	c->dpeer_len = 0;
+	c->info = *info;
+	c->kept[0] = c->kept[1] = 0;
+	c->truncated[0] = c->truncated[1] = 0;
+	c->lost = 0;
+	c->counting = counting;
+	c->stopped = 0;
+	memset(&c->st, 0, sizeof c->st);
+	c->pend[0] = c->pend[1] = c->pend_events = 0;
+	c->last_flush = conn_now();
+	enc_init(&c->enc, c->buf, sizeof c->buf);
+	if (counting) {
+		/* Past a run limit: its bytes are counted, not traced. */
+		c->tf.fd = -1;
+		__atomic_store_n(&c->refs, 1, __ATOMIC_RELEASE);
+		return (c);
+	}
+	if (tracefile_create(&shim_conf, &c->tf, errbuf) == -1) {
+		shim_say_once(&conn_said_create, "%s; connections are not "
+		    "traced", errbuf);
+		conn_free(c);
+		return (NULL);
+	}
+	if (shim_conf.debug)
+		shim_say("pid %u: trace %llu: %s %s", c->info.pid,
+		    (unsigned long long)c->tf.n, info->role == ENC_ROLE_CLIENT ?
+		    "client" : info->role == ENC_ROLE_SERVER ? "server" :
+		    "already open", info->udp ? "UDP socket" : "connection");
+	/* The file is open: take a place for it, or close it for now. */
+	pthread_mutex_lock(&c->lock);
+	if (conn_file(c) == -1)
+		tracefile_close(&c->tf);
+	(void)enc_conn(&c->enc, shim_conf.format, c->tf.n, &c->info);
+	conn_flush(c);
+	pthread_mutex_unlock(&c->lock);
+	__atomic_store_n(&c->refs, 1, __ATOMIC_RELEASE);
+	return (c);
+}
+
+/*
+ * Start tracing the connection on fd, just connected (peer given) or
+ * accepted. Returns the connection, or NULL when not traced.
+ */
+struct conn *
+conn_open(int fd, enum enc_role role, const struct sockaddr *peer,
+    socklen_t peerlen)
+{
+	struct enc_conn	 info;
+	struct conn	*c;
+
+	if (!shim_tracing())
+		return (NULL);
+	conn_describe(&info, fd, role, peer, peerlen);
+	if ((c = conn_new(&info)) == NULL) {
+		conn_install(fd, FDTAB_OTHER);
+		return (NULL);
+	}
+	conn_install(fd, c);
+	return (c);
+}
+
+/*
+ * conn_open(), with when the call was made (ns) and, for a connect that
+ * completed, how long it took; a non-blocking one under way (inprogress)
+ * gets its time when the program learns the outcome.
+ */
+struct conn *
+conn_open_timed(int fd, enum enc_role role, const struct sockaddr *peer,
+    socklen_t peerlen, int64_t t0, int inprogress)
+{
+	struct enc_conn		 info;
+	struct backtrace	 bt;
+	struct resolv_entry	 re;
+	struct conn		*c;
+	int64_t			 now = conn_now();
+
+	if (!shim_tracing())
+		return (NULL);
+	conn_describe(&info, fd, role, peer, peerlen);
+	info.started_sec = t0 / 1000000000LL;
+	info.started_nsec = (int32_t)(t0 % 1000000000LL);
+	if (role == ENC_ROLE_CLIENT && !inprogress)
+		info.connect_ns = (uint64_t)(now - t0);
+	if (role == ENC_ROLE_CLIENT && resolv_match(peer, peerlen, &re))
+		info.resolution = &re;
+	if (backtrace_wanted(role == ENC_ROLE_SERVER)) {
+		backtrace_take(&bt);
+		info.backtrace = bt.ptr;
+		info.nbacktrace = bt.n;
+	}
+	if ((c = conn_new(&info)) == NULL) {
+		conn_install(fd, FDTAB_OTHER);
+		return (NULL);
+	}
+	c->info.backtrace = NULL;	/* bt and re go with this frame */
+	c->info.resolution = NULL;
+	c->info.nbacktrace = 0;
+	if (inprogress)
+		c->connecting = t0;
+	conn_install(fd, c);
+	return (c);
+}
+
+/*
+ * A connect that failed (refused, timed out, unreachable): a trace of its
+ * own all the same, holding the error and when, for the capture to show
+ * a SYN and its answer. Nothing goes in the fd table.
+ */
+void
+conn_failed(int fd, const struct sockaddr *peer, socklen_t peerlen, int err)
+{
+	struct enc_conn		 info;
+	struct resolv_entry	 re;
+	struct conn		*c;
+
+	if (!shim_tracing())
+		return;
+	conn_describe(&info, fd, ENC_ROLE_CLIENT, peer, peerlen);
+	info.started_sec = shim_call_start() / 1000000000LL;
+	info.started_nsec = (int32_t)(shim_call_start() % 1000000000LL);
+	info.connect_ns = (uint64_t)(conn_now() - shim_call_start());
+	info.error = strerrorname_np(err);
+	if (info.error == NULL)
+		info.error = "EIO";
+	if (resolv_match(peer, peerlen, &re))
+		info.resolution = &re;
+	if ((c = conn_new(&info)) == NULL)
+		return;
+	c->info.resolution = NULL;
+	if (err == ECONNREFUSED) {
+		pthread_mutex_lock(&c->lock);
+		c->reset = 1;
+		pthread_mutex_unlock(&c->lock);
+	}
+	conn_put(c);		/* records the closed event */
+}
+
+/*
+ * A second trace of c's connection, in no fd slot (TAPSHIM_TLS=both: the
+ * plaintext beside the records); conn_put() ends it.
+ */
+struct conn *
+conn_twin(struct conn *c)
+{
+	return (conn_new(&c->info));
+}
+
+/*
+ * In a forked child, the first use of a socket from the parent: the child
+ * gets its own trace of it, which every fd of that socket then shares.
+ */
+void
+conn_inherit(int fd, struct conn *tagged)
+{
+	struct conn	*parent = conn_untag(tagged), *c;
+	struct enc_conn	 info = parent->info;
+	int		 i;
+
+	info.pid = (uint32_t)getpid();
+	if ((c = conn_new(&info)) == NULL) {
+		fdtab_replace(fd, tagged, FDTAB_OTHER);
+		return;
+	}
+	if (!fdtab_replace(fd, tagged, c)) {
+		conn_put(c);		/* another thread got there first */
+		return;
+	}
+	for (i = fdtab_next(0); i < FDTAB_MAX_FD; i = fdtab_next(i + 1)) {
+		if (i != fd && fdtab_get(i) == tagged &&
+		    fdtab_replace(i, tagged, c))
+			__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
+	}
+}
+
+/*
+ * A UDP socket, first seen moving a datagram (only data calls ask about
+ * an unknown fd, so a socket that never sends or receives leaves no
+ * file): one trace for the socket, connected or not; each datagram says
+ * its peer.
+ */
+static void
+conn_classify_udp(int fd, struct enc_conn *info)
+{
+	struct conn	*c;
+
+	if (info->local.ss_family != AF_INET &&
+	    info->local.ss_family != AF_INET6) {
+		fdtab_replace(fd, NULL, FDTAB_OTHER);
+		return;
+	}
+	info->udp = 1;
+	if ((c = conn_new(info)) != NULL && !fdtab_replace(fd, NULL, c))
+		conn_put(c);
+}
+
+/*
+ * An fd the shim has not seen made: not a socket, or a stream socket
+ * connected behind its back (inherited, made before the shim started).
+ * One fstat(), then the answer is cached in the slot.
+ */
+void
+conn_classify(int fd)
+{
+	struct enc_conn	 info;
+	struct stat	 st;
+	struct conn	*c;
+	socklen_t	 len = sizeof(int);
+	int		 type = 0;
+
+	if (fstat(fd, &st) == -1)
+		return;			/* not open: nothing to cache */
+	if (!S_ISSOCK(st.st_mode) || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type,
+	    &len) == -1 || (type != SOCK_STREAM && type != SOCK_DGRAM)) {
+		fdtab_replace(fd, NULL, FDTAB_OTHER);
+		return;
+	}
+	conn_describe(&info, fd, ENC_ROLE_UNKNOWN, NULL, 0);
+	if (type == SOCK_DGRAM) {
+		conn_classify_udp(fd, &info);
+		return;
+	}
+	if (info.remote_len == 0 || (info.local.ss_family != AF_INET &&
+	    info.local.ss_family != AF_INET6 &&
+	    info.local.ss_family != AF_UNIX)) {
+		fdtab_replace(fd, NULL, FDTAB_OTHER);
+		return;
+	}
+	if ((c = conn_new(&info)) != NULL && !fdtab_replace(fd, NULL, c))
+		conn_put(c);
+}
+
+/*
+ * Closed while its non-blocking connect was still under way (the
+ * program's own timeout: a peer that drops SYNs): Connection.error says
+ * EINPROGRESS, connect_ns how long it waited. c->lock is held.
+ */
+void
+conn_gave_up(struct conn *c, int64_t now)
+{
+	struct enc_conn	info;
+
+	memset(&info, 0, sizeof info);
+	info.connect_ns = (uint64_t)(now - c->connecting);
+	info.error = "EINPROGRESS";
+	c->connecting = 0;
+	if (c->failed || c->kept[0] != 0 || c->kept[1] != 0)
+		return;
+	c->info.error = info.error;
+	if (enc_conn(&c->enc, shim_conf.format, c->tf.n, &info) == -1) {
+		conn_flush(c);
+		(void)enc_conn(&c->enc, shim_conf.format, c->tf.n, &info);
+	}
+}
+
+/*
+ * A non-blocking connect's outcome is known at now: its duration goes in
+ * a connection chunk, merged into the first. c->lock is held.
+ */
+void
+conn_connected(struct conn *c, int64_t now)
+{
+	struct enc_conn	info;
+
+	memset(&info, 0, sizeof info);
+	info.connect_ns = (uint64_t)(now - c->connecting);
+	c->info.connect_ns = info.connect_ns;
+	c->connecting = 0;
+	if (c->failed)
+		return;
+	if (enc_conn(&c->enc, shim_conf.format, c->tf.n, &info) == -1) {
+		conn_flush(c);
+		(void)enc_conn(&c->enc, shim_conf.format, c->tf.n, &info);
+	}
+}
+
+/* The program read SO_ERROR 0: its non-blocking connect is done. */
+void
+conn_connect_done(struct conn *c)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->connecting != 0) {
+		conn_connected(c, conn_now());
+		conn_flush(c);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * A non-blocking connect on c failed (the program read SO_ERROR): the
+ * trace gets the error in a connection chunk, which protobuf merges into
+ * the first, as long as nothing was sent or received yet.
+ */
+void
+conn_connect_failed(struct conn *c, int err)
+{
+	struct enc_conn	info;
+
+	pthread_mutex_lock(&c->lock);
+	if (!c->failed && c->kept[0] == 0 && c->kept[1] == 0 &&
+	    c->info.error == NULL) {
+		c->info.error = strerrorname_np(err);
+		if (c->info.error == NULL)
+			c->info.error = "EIO";
+		c->reset = err == ECONNREFUSED;
+		memset(&info, 0, sizeof info);
+		info.error = c->info.error;
+		if (c->connecting != 0) {
+			info.connect_ns = (uint64_t)(conn_now() -
+			    c->connecting);
+			c->connecting = 0;
+		}
+		if (enc_conn(&c->enc, shim_conf.format, c->tf.n, &info) == -1) {
+			conn_flush(c);
+			(void)enc_conn(&c->enc, shim_conf.format, c->tf.n,
+			    &info);
+		}
+		conn_flush(c);
+	}
+	pthread_mutex_unlock(&c->lock);
+}

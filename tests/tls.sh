@@ -1,0 +1,499 @@
+#!/usr/bin/env bash
+# TLS plaintext tracing (issue 4): real TLS clients and servers, traced,
+# judged by tshark through tap2pcap.
+#
+# Cases, each in its own scratch directory, against nginx (TLS, HTTP/2,
+# plus a plain port) and openssl s_server, with a certificate the test
+# makes:
+#   curl       curl (HTTP/1.1) traced, nginx traced: the client's output
+#              as untraced; both traces hold the request and the response
+#              in plaintext (tshark follows them byte for byte, decodes
+#              HTTP with -d tcp.port==PORT,http), and TLS metadata (SNI,
+#              ALPN, cipher, certificate subject) in the connection.
+#   http2      curl --http2 traced: HTTP/2 frames decoded, ALPN h2.
+#   python     python3 urllib over ssl traced (libssl loaded RTLD_LOCAL).
+#   sclient    openssl s_client traced against nginx.
+#   sserver    openssl s_server traced, curl as its client.
+#   wget       wget (GnuTLS) traced against nginx.
+#   mixed      one python3 process with a TLS and a plain connection.
+#   modes      TAPSHIM_TLS=ciphertext (TLS records), both (two traces),
+#              and a bad value (one message, no traces, output as usual).
+#   hsfail     curl traced, not trusting the certificate: it fails as
+#              untraced, and the trace holds the handshake's error.
+#   keylog     tcpdump on lo, curl traced with TAPSHIM_KEYLOG: tshark
+#              decrypts the real capture with the key log.
+#   decodeas   tap2pcap's decode hint and --decode-as file.
+#
+# Environment: as tests/shim.sh; TAPSHIM_CASES runs only some cases.
+# Output: "ok - NAME" or "not ok - NAME" per check, then "N passed, N
+# failed"; exit 1 if anything failed.
+
+set -u
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-.}
+TAP2PCAP=${TAP2PCAP:-$top_builddir/tools/tap2pcap}
+LIBTAPSHIM=${LIBTAPSHIM:-$top_builddir/shim/.libs/libtapshim.so}
+: "${CURL:=curl}"
+: "${NGINX:=nginx}"
+: "${OPENSSL:=openssl}"
+: "${WGET:=wget}"
+tmp=
+dir=
+servers=()
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$top_srcdir/tests/lib.sh"
+
+need_tools "tls.sh" "$TSHARK" "$PROTOC" "$PYTHON" "$CURL" "$NGINX" \
+    "$OPENSSL" "$WGET"
+resolve_python
+
+cleanup()
+{
+	local p
+
+	for p in "${servers[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	[ -z "$tmp" ] || [ "${TAPSHIM_KEEP_TMP:-0}" = 1 ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tapshim-tls.XXXXXX") || exit 1
+
+# shellcheck source-path=SCRIPTDIR source=tls-lib.sh
+. "$top_srcdir/tests/tls-lib.sh"
+
+# curl (HTTP/1.1) traced against nginx traced.
+case_curl()
+{
+	local u=https://localhost:$tls_port/blob.bin
+
+	nginx_start "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/nginx" || return
+	run_curl plain -- --http1.1 -o - "$u"
+	run_curl c1 "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/curl" -- \
+	    --http1.1 -o - "$u"
+	check "curl: untraced output is the file" judge_got plain \
+	    "$tmp/www/blob.bin"
+	check "curl: traced output is the same" judge_got c1 \
+	    "$tmp/www/blob.bin"
+	check "curl: nginx traced: two traces (the untraced curl's too)" \
+	    wait_traces "$dir/tr/nginx" 2
+	server_stop
+	check_ok "curl: one trace of curl" wait_traces "$dir/tr/curl" 1 ||
+	    return
+	check "curl: TLS metadata: SNI, ALPN, cipher, certificate, plaintext" \
+	    judge_meta "$dir/tr/curl_0.pb" 'library: "OpenSSL' 'version: "TLS' \
+	    'sni: "localhost"' 'alpn: "http/1.1"' 'cipher: "TLS_' \
+	    'subject: "/CN=localhost"' 'handshake_end {' \
+	    'data: TLS_DATA_PLAINTEXT' 'role: ROLE_CLIENT'
+	check "nginx: TLS metadata: SNI, ALPN, cipher" judge_meta \
+	    "$dir/tr/nginx_1.pb" 'sni: "localhost"' 'alpn: "http/1.1"' \
+	    'cipher: "TLS_' 'role: ROLE_SERVER'
+	convert curl "$dir/tr/curl_0.pb" &&
+	    check "curl: tshark follows the plaintext, HTTP decoded" \
+	    judge_plain curl "$tls_port" http client "GET /blob.bin HTTP/1.1" \
+	    "$tmp/www/blob.bin" "$dir/tr/curl_0.pb"
+	decode_as="tcp.port==$tls_port,http"
+	check "curl: HTTP request and response decoded" judge_http \
+	    "$dir/curl.pcap" "GET:/blob.bin:200"
+	convert nginx "$dir/tr/nginx_1.pb" &&
+	    check "nginx: tshark follows the plaintext, HTTP decoded" \
+	    judge_plain nginx "$tls_port" http server \
+	    "GET /blob.bin HTTP/1.1" "$tmp/www/blob.bin" "$dir/tr/nginx_1.pb"
+	check "nginx: HTTP request and response decoded" judge_http \
+	    "$dir/nginx.pcap" "GET:/blob.bin:200"
+	decode_as=-
+}
+
+# Judge: HTTP/2 in PCAP: a GET of PATH answered 200, and DATA frames.
+judge_h2()
+{
+	local out=$dir/h2.txt
+
+	ts_out "$out" -r "$1" -Y http2 -T fields -e http2.type \
+	    -e http2.headers.method -e http2.headers.path \
+	    -e http2.headers.status || return 1
+	grep -q "GET" "$out" && grep -qF "$2" "$out" &&
+	    grep -q "200" "$out" && awk -F'\t' '$1 ~ /(^|,)0(,|$)/ { d = 1 }
+	    END { exit !d }' "$out" && return 0
+	echo "no HTTP/2 GET $2, 200 and DATA frames:"
+	cat "$out"
+	return 1
+}
+
+# curl --http2 traced against nginx traced.
+case_http2()
+{
+	local u=https://localhost:$tls_port/blob.bin
+
+	nginx_start "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/nginx" || return
+	run_curl h2 "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/curl" -- \
+	    --http2 -o - "$u"
+	check "http2: traced curl's output is the file" judge_got h2 \
+	    "$tmp/www/blob.bin"
+	check "http2: nginx traced: one trace, closed" wait_traces \
+	    "$dir/tr/nginx" 1
+	server_stop
+	check_ok "http2: one trace of curl" wait_traces "$dir/tr/curl" 1 ||
+	    return
+	check "http2: ALPN h2 in both traces" judge_meta "$dir/tr/curl_0.pb" \
+	    'alpn: "h2"' && check "http2: nginx's too" judge_meta \
+	    "$dir/tr/nginx_0.pb" 'alpn: "h2"'
+	decode_as="tcp.port==$tls_port,http2"
+	convert curl "$dir/tr/curl_0.pb" &&
+	    check "http2: curl's trace: HTTP/2 frames decoded" judge_h2 \
+	    "$dir/curl.pcap" /blob.bin
+	check "http2: curl's trace: no expert warning" judge_expert \
+	    "$dir/curl.pcap"
+	convert nginx "$dir/tr/nginx_0.pb" &&
+	    check "http2: nginx's trace: HTTP/2 frames decoded" judge_h2 \
+	    "$dir/nginx.pcap" /blob.bin
+	decode_as=-
+}
+
+# python3 urllib over ssl: libssl comes with _ssl, loaded RTLD_LOCAL.
+case_python()
+{
+	local u=https://localhost:$tls_port/blob.bin
+
+	nginx_start || return
+	cat >"$dir/get.py" <<EOF2
+import ssl, sys, urllib.request
+ctx = ssl.create_default_context(cafile="$tmp/cert.pem")
+for url in sys.argv[1:]:
+    sys.stdout.buffer.write(urllib.request.urlopen(url, context=ctx).read())
+EOF2
+	run py env "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/py" timeout 30 \
+	    "$PYTHON" "$dir/get.py" "$u"
+	server_stop
+	check "python: traced output is the file" judge_got py \
+	    "$tmp/www/blob.bin"
+	check_ok "python: one trace" wait_traces "$dir/tr/py" 1 || return
+	check "python: TLS metadata" judge_meta "$dir/tr/py_0.pb" \
+	    'sni: "localhost"' 'subject: "/CN=localhost"'
+	convert py "$dir/tr/py_0.pb" &&
+	    check "python: tshark follows the plaintext" judge_plain py \
+	    "$tls_port" http client "GET /blob.bin HTTP/1.1" \
+	    "$tmp/www/blob.bin" "$dir/tr/py_0.pb"
+}
+
+# openssl s_client traced against nginx.
+case_sclient()
+{
+	nginx_start || return
+	# -ign_eof: s_client reads the whole answer, not just stdin.
+	printf 'GET /hello.txt HTTP/1.0\r\nHost: localhost\r\n\r\n' \
+	    >"$dir/req"
+	run sc0 timeout 30 "$OPENSSL" s_client -quiet -ign_eof \
+	    -connect "127.0.0.1:$tls_port" -servername localhost \
+	    -CAfile "$tmp/cert.pem" <"$dir/req"
+	run sc env "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/sc" timeout 30 \
+	    "$OPENSSL" s_client -quiet -ign_eof \
+	    -connect "127.0.0.1:$tls_port" -servername localhost \
+	    -CAfile "$tmp/cert.pem" <"$dir/req"
+	server_stop
+	# The same, but for the Date header, when a second went by between.
+	check "s_client: traced output as untraced, ending with the file" \
+	    eval "judge_rc sc && cmp <(grep -v '^Date: ' $dir/sc0.out) \
+	    <(grep -v '^Date: ' $dir/sc.out) &&
+	    tail -c \$(wc -c <$tmp/www/hello.txt) $dir/sc.out |
+	    cmp - $tmp/www/hello.txt"
+	check_ok "s_client: one trace" wait_traces "$dir/tr/sc" 1 || return
+	check "s_client: TLS metadata" judge_meta "$dir/tr/sc_0.pb" \
+	    'sni: "localhost"' 'subject: "/CN=localhost"'
+	convert sc "$dir/tr/sc_0.pb" &&
+	    check "s_client: tshark follows the plaintext" judge_plain sc \
+	    "$tls_port" http client "GET /hello.txt HTTP/1.0" \
+	    "$tmp/www/hello.txt" "$dir/tr/sc_0.pb"
+}
+
+# openssl s_server traced (its own loop: SSL_read and SSL_write), a
+# python3 client: each sends a line; the client closes once it has the
+# server's. (-WWW and -rev go through BIO_f_ssl, which calls OpenSSL's
+# internals directly: no hook sees that; see libtapshim(7).)
+case_sserver()
+{
+	local port
+
+	port=$(free_port)
+	printf 'from-server\n' >"$dir/server.in"
+	cat >"$dir/client.py" <<'EOF2'
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1",
+    int(sys.argv[1]))), server_hostname="localhost")
+s.sendall(b"from-client\n")
+got = b""
+while not got.endswith(b"from-server\n"):
+    d = s.recv(100)
+    if not d:
+        break
+    got += d
+sys.stdout.buffer.write(got)
+s.close()
+EOF2
+	printf 'from-client\n' >"$dir/client.in"
+	# Its input: a FIFO the test holds open, so it never sees the end
+	# of its input (which would end the connection) while the client
+	# talks.
+	mkfifo "$dir/server.fifo" || return
+	server_in=$dir/server.fifo server_start "$(lib)" \
+	    TAPSHIM_PATH_PREFIX="$dir/tr/ss" timeout 30 "$OPENSSL" s_server \
+	    -accept "$port" -cert "$tmp/cert.pem" -key "$tmp/key.pem" \
+	    -naccept 1
+	exec 7>"$dir/server.fifo"
+	cat "$dir/server.in" >&7
+	check_ok "s_server: starts" wait_for "$dir/server.log" ACCEPT || {
+		exec 7>&-; return; }
+	run ss timeout 30 "$PYTHON" "$dir/client.py" "$port" "$tmp/cert.pem"
+	check "s_server: the client gets the server's line" judge_got ss \
+	    "$dir/server.in"
+	check "s_server: the server prints the client's" wait_for \
+	    "$dir/server.log" from-client
+	exec 7>&-
+	check_ok "s_server: one trace" wait_traces "$dir/tr/ss" 1 || return
+	check "s_server: TLS metadata" judge_meta "$dir/tr/ss_0.pb" \
+	    'role: ROLE_SERVER' 'sni: "localhost"' 'version: "TLS'
+	convert ss "$dir/tr/ss_0.pb" &&
+	    check "s_server: tshark follows the plaintext" judge_plain ss \
+	    "$port" data server "from-client" "$dir/server.in" \
+	    "$dir/tr/ss_0.pb"
+	check "s_server: exactly the two lines" cmp "$dir/client.in" \
+	    "$dir/ss.x.0.0"
+	server_stop
+}
+
+# wget, a GnuTLS client, traced against nginx.
+case_wget()
+{
+	nginx_start || return
+	run wg env "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/wg" timeout 30 \
+	    "$WGET" -q -O - --ca-certificate="$tmp/cert.pem" \
+	    "https://localhost:$tls_port/blob.bin"
+	server_stop
+	check "wget: traced output is the file" judge_got wg \
+	    "$tmp/www/blob.bin"
+	# wget exits without closing its socket: no closed event.
+	check_ok "wget: one trace" test "$(traces_of "$dir/tr/wg" | wc -l)" \
+	    -eq 1 || return
+	check "wget: TLS metadata from GnuTLS" judge_meta "$dir/tr/wg_0.pb" \
+	    'library: "GnuTLS' 'sni: "localhost"' 'subject: "CN=localhost"' \
+	    'cipher: "' 'version: "TLS'
+	convert wg "$dir/tr/wg_0.pb" &&
+	    check "wget: tshark follows the plaintext" judge_plain wg \
+	    "$tls_port" http client "GET /blob.bin HTTP/1.1" \
+	    "$tmp/www/blob.bin" "$dir/tr/wg_0.pb"
+}
+
+# One process, a TLS connection and a plain one.
+case_mixed()
+{
+	nginx_start || return
+	cat >"$dir/get.py" <<EOF2
+import ssl, sys, urllib.request
+ctx = ssl.create_default_context(cafile="$tmp/cert.pem")
+for url in sys.argv[1:]:
+    sys.stdout.buffer.write(urllib.request.urlopen(url, context=ctx).read())
+EOF2
+	run mx env "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/mx" timeout 30 \
+	    "$PYTHON" "$dir/get.py" "https://localhost:$tls_port/hello.txt" \
+	    "http://127.0.0.1:$plain_port/blob.bin"
+	server_stop
+	cat "$tmp/www/hello.txt" "$tmp/www/blob.bin" >"$dir/both"
+	check "mixed: output is both files" judge_got mx "$dir/both"
+	check_ok "mixed: two traces" wait_traces "$dir/tr/mx" 2 || return
+	check "mixed: the TLS one has metadata" judge_meta "$dir/tr/mx_0.pb" \
+	    'sni: "localhost"'
+	check "mixed: the plain one has none" eval "! meta $dir/tr/mx_1.pb |
+	    grep -q 'tls {'"
+	convert mx "$dir/tr/mx_0.pb" "$dir/tr/mx_1.pb" &&
+	    check "mixed: no expert warning" judge_expert "$dir/mx.pcap"
+	decode_as="tcp.port==$tls_port,http"
+	check "mixed: HTTP decoded on both" judge_http "$dir/mx.pcap" \
+	    "GET:/hello.txt:200,GET:/blob.bin:200"
+	decode_as=-
+}
+
+# TAPSHIM_TLS=ciphertext, both, and a bad value.
+case_modes()
+{
+	local u=https://localhost:$tls_port/hello.txt t
+
+	nginx_start || return
+	run_curl ct "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/ct" \
+	    TAPSHIM_TLS=ciphertext -- --http1.1 -o - "$u"
+	run_curl bo "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/bo" \
+	    TAPSHIM_TLS=both -- --http1.1 -o - "$u"
+	run_curl bad "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/bad" \
+	    TAPSHIM_TLS=clear -- --http1.1 -o - "$u"
+	server_stop
+	check "modes: ciphertext: curl's output is the file" judge_got ct \
+	    "$tmp/www/hello.txt"
+	check_ok "modes: ciphertext: one trace" wait_traces "$dir/tr/ct" 1 &&
+	    check "modes: ciphertext: marked so" judge_meta \
+	    "$dir/tr/ct_0.pb" 'data: TLS_DATA_CIPHERTEXT' 'sni: "localhost"' &&
+	    convert ct "$dir/tr/ct_0.pb" &&
+	    check "modes: ciphertext: TLS records, a Client Hello" ts_out \
+	    "$dir/ct.txt" -d "tcp.port==$tls_port,tls" -r "$dir/ct.pcap" \
+	    -Y 'tls.handshake.type==1' &&
+	    check "modes: ciphertext: exactly one Client Hello" \
+	    test "$(wc -l <"$dir/ct.txt")" -eq 1
+	check "modes: both: curl's output is the file" judge_got bo \
+	    "$tmp/www/hello.txt"
+	check_ok "modes: both: two traces" wait_traces "$dir/tr/bo" 2 &&
+	    check "modes: both: one ciphertext, one plaintext" eval \
+	    "cat $dir/tr/bo_0.pb $dir/tr/bo_1.pb >/dev/null &&
+	    { meta $dir/tr/bo_0.pb; meta $dir/tr/bo_1.pb; } |
+	    grep -c 'data: TLS_DATA_' | grep -qx 2 &&
+	    { meta $dir/tr/bo_0.pb; meta $dir/tr/bo_1.pb; } |
+	    grep -q TLS_DATA_CIPHERTEXT &&
+	    { meta $dir/tr/bo_0.pb; meta $dir/tr/bo_1.pb; } |
+	    grep -q TLS_DATA_PLAINTEXT"
+	for t in $(traces_of "$dir/tr/bo"); do
+		meta "$t" | grep -q TLS_DATA_PLAINTEXT || continue
+		decode_as="tcp.port==$tls_port,http"
+		convert bo "$t" && check "modes: both: plaintext decoded" \
+		    judge_http "$dir/bo.pcap" "GET:/hello.txt:200"
+		decode_as=-
+	done
+	check "modes: bad TAPSHIM_TLS: curl's output is the file" judge_got \
+	    bad "$tmp/www/hello.txt"
+	# One message from each process: timeout(1), then curl.
+	check "modes: bad TAPSHIM_TLS: a message naming it, no trace" eval \
+	    "grep -q 'tapshim: TAPSHIM_TLS: \"clear\" is not' $dir/bad.err &&
+	    ! grep -v 'tapshim: TAPSHIM_TLS: \"clear\" is not' $dir/bad.err &&
+	    [ -z \"\$(traces_of $dir/tr/bad)\" ]"
+}
+
+# A kernel capture of a traced curl, decrypted with TAPSHIM_KEYLOG.
+case_keylog()
+{
+	local i cap=$dir/real.pcap
+
+	if [ "$(id -u)" != 0 ] || ! command -v tcpdump >/dev/null 2>&1; then
+		if [ "${TAPSHIM_REQUIRE_TOOLS:-0}" = 1 ] &&
+		    ! command -v tcpdump >/dev/null 2>&1; then
+			check "keylog: tcpdump is installed" false
+		fi
+		echo "# SKIP keylog: needs root and tcpdump"
+		return
+	fi
+	nginx_start || return
+	tcpdump -i lo -U -n -w "$cap" "tcp port $tls_port" \
+	    >"$dir/tcpdump.log" 2>&1 &
+	local tcpdump=$!
+	check_ok "keylog: tcpdump starts" wait_for "$dir/tcpdump.log" \
+	    "listening on" || { kill "$tcpdump"; return; }
+	# OpenSSL (curl) and GnuTLS (wget), into one key log file.
+	run_curl kl "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/kl" \
+	    TAPSHIM_KEYLOG="$dir/keys" -- --http1.1 -o - \
+	    "https://localhost:$tls_port/hello.txt"
+	run wg env "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/wg" \
+	    TAPSHIM_KEYLOG="$dir/keys" timeout 30 "$WGET" -q -O - \
+	    --ca-certificate="$tmp/cert.pem" \
+	    "https://localhost:$tls_port/blob.bin"
+	server_stop
+	# Until tcpdump has written the FINs of both connections.
+	for i in $(seq 100); do
+		[ "$("$TSHARK" -r "$cap" -Y 'tcp.flags.fin==1' 2>/dev/null |
+		    wc -l)" -ge 4 ] && break
+		sleep 0.1
+	done
+	kill -INT "$tcpdump"
+	wait "$tcpdump"
+	check "keylog: curl's output is the file" judge_got kl \
+	    "$tmp/www/hello.txt"
+	check "keylog: wget's output is the file" judge_got wg \
+	    "$tmp/www/blob.bin"
+	check "keylog: whole lines of known labels" eval "[ -s $dir/keys ] &&
+	    ! grep -Ev '^(CLIENT_RANDOM|[A-Z_]+_SECRET) [0-9a-f]{64} [0-9a-f]+\$' \
+	    $dir/keys"
+	check "keylog: without the keys, no HTTP in the real capture" eval \
+	    "ts_out $dir/nokeys.txt -r $cap -d tcp.port==$tls_port,tls \
+	    -Y http && [ ! -s $dir/nokeys.txt ]"
+	check "keylog: tshark decrypts the real capture with them" eval \
+	    "ts_out $dir/keys.txt -r $cap -d tcp.port==$tls_port,tls \
+	    -o tls.keylog_file:$dir/keys -Y http -T fields \
+	    -e http.request.uri -e http.response.code &&
+	    grep -q /hello.txt $dir/keys.txt && grep -q /blob.bin $dir/keys.txt &&
+	    [ \$(grep -c 200 $dir/keys.txt) -eq 2 ]"
+}
+
+# A handshake that fails: curl does not trust the certificate.
+case_hsfail()
+{
+	local u=https://localhost:$tls_port/hello.txt
+
+	nginx_start || return
+	run hf0 timeout 30 "$CURL" -sS -o - "$u"
+	run hf env "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/hf" timeout 30 \
+	    "$CURL" -sS -o - "$u"
+	server_stop
+	check "hsfail: curl fails as untraced, saying the same" eval \
+	    "[ \$(cat $dir/hf0.rc) != 0 ] && cmp $dir/hf0.rc $dir/hf.rc &&
+	    cmp $dir/hf0.out $dir/hf.out && cmp $dir/hf0.err $dir/hf.err"
+	check_ok "hsfail: one trace" wait_traces "$dir/tr/hf" 1 &&
+	    check "hsfail: the handshake's error, and no end" eval \
+	    "judge_meta $dir/tr/hf_0.pb 'library: \"OpenSSL ' \
+	    'handshake_error: \"' \
+	    'certificate verify failed' 'handshake_begin {' &&
+	    ! grep -q 'handshake_end' $dir/meta.txt"
+}
+
+# tap2pcap's decode hint and --decode-as.
+case_decodeas()
+{
+	local u=https://localhost:$tls_port/hello.txt
+
+	nginx_start || return
+	run_curl da1 "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/da" -- --http1.1 \
+	    -o - "$u"
+	run_curl da2 "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/da" -- --http2 \
+	    -o - "$u"
+	server_stop
+	wait_traces "$dir/tr/da" 2 >/dev/null
+	run hint "$TAP2PCAP" -w "$dir/da.pcap" --decode-as "$dir/da.entries" \
+	    "$dir/tr/da_0.pb"
+	check "decodeas: tap2pcap hints -d tcp.port==PORT,http" eval \
+	    "judge_rc hint && grep -qF -- '-d tcp.port==$tls_port,http' \
+	    $dir/hint.err"
+	check "decodeas: the entries file names the port and http" grep -q \
+	    "decode_as_entry: tcp.port,$tls_port,.*,HTTP" "$dir/da.entries"
+	# A Wireshark profile with those entries decodes the plaintext.
+	mkdir -p "$dir/home/.config/wireshark"
+	cp "$dir/da.entries" "$dir/home/.config/wireshark/decode_as_entries"
+	check "decodeas: tshark with the entries decodes HTTP" eval \
+	    "HOME=$dir/home XDG_CONFIG_HOME=$dir/home/.config \
+	    ts_out $dir/da.txt -r $dir/da.pcap -Y http &&
+	    grep -q 'GET /hello.txt' $dir/da.txt"
+	run hint2 "$TAP2PCAP" -w "$dir/da2.pcap" "$dir/tr/da_1.pb"
+	check "decodeas: ALPN h2: the hint says http2" eval \
+	    "judge_rc hint2 && grep -qF -- '-d tcp.port==$tls_port,http2' \
+	    $dir/hint2.err"
+}
+
+# The certificate, and files to serve.
+mkdir -p "$tmp/www"
+"$OPENSSL" req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" \
+    -out "$tmp/cert.pem" -days 2 -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost >"$tmp/req.log" 2>&1 || {
+	cat "$tmp/req.log"; echo "not ok - openssl req makes a certificate";
+	exit 1; }
+printf 'Hello over TLS\n' >"$tmp/www/hello.txt"
+"$PYTHON" -c 'import os, sys; sys.stdout.buffer.write(os.urandom(150000))' \
+    >"$tmp/www/blob.bin"
+
+cases=${TAPSHIM_CASES:-curl http2 python sclient sserver wget mixed modes
+    hsfail keylog decodeas}
+for c in $cases; do
+	dir=$tmp/$c
+	mkdir -p "$dir/tr"
+	read -r tls_port plain_port <<<"$(free_port 2)"
+	"case_$c"
+	while [ ${#servers[@]} -gt 0 ]; do
+		server_stop
+	done
+done
+report

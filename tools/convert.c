@@ -1,0 +1,224 @@
+/* A conversion of traces into a capture, once the command line is read. */
+
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "convert.h"
+#include "decode-as.h"
+#include "filter.h"
+#include "merge.h"
+#include "msg.h"
+#include "pcap-out.h"
+#include "progress.h"
+#include "rotate.h"
+#include "synth.h"
+
+/* Remove the half-written capture, then die of the signal. */
+static void
+on_signal(int sig)
+{
+	const char	*tmp = pcap_out_tmpname();
+
+	if (tmp[0] != '\0')
+		unlink(tmp);
+	rotate_unlink();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Clean up on the signals that kill; ones the parent ignored stay ignored. */
+static void
+catch_signals(void)
+{
+	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE,
+				    SIGXFSZ };
+	struct sigaction	 sa, old;
+	size_t			 i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+/*
+ * The filter expression does not compile. If its first word looks like
+ * a file (a path, a trace's suffix), the user meant a trace that is not
+ * there: say that instead of pcap's syntax error.
+ */
+static int
+bad_filter(const char *expr, const char *errbuf)
+{
+	size_t		 len = strcspn(expr, " ");
+	const char	*dot = memchr(expr, '.', len);
+
+	if (memchr(expr, '/', len) != NULL || (dot != NULL &&
+	    strncmp(dot, ".pb", 3) == 0)) {
+		msg_err("%.*s: %s", (int)len, expr,
+		    strerror(ENOENT));
+		return (1);
+	}
+	msg_err("filter '%s': %s", expr, errbuf);
+	return (2);
+}
+
+/*
+ * TLS plaintext keeps its real ports, where Wireshark expects TLS: find
+ * them (decode-as.c), and write --decode-as's file.
+ */
+static int
+decode_hints(const struct convert *c, const struct input *in,
+    unsigned int n, struct decodeas *d)
+{
+	char		errbuf[PATH_MAX + 128];
+	unsigned int	i;
+	size_t		j;
+
+	memset(d, 0, sizeof *d);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < trace_count(in[i].tf); j++) {
+			if (!in[i].hidden[j])
+				decodeas_add(d, &trace_info(in[i].tf, j)->conn);
+		}
+	}
+	if (c->decode_as != NULL && decodeas_write(d, c->decode_as, errbuf,
+	    sizeof errbuf) == -1) {
+		msg_err("%s", errbuf);
+		return (-1);
+	}
+	return (0);
+}
+
+/* What the conversion made, unless -q. */
+static void
+summary(const struct convert *c, const struct input *in, unsigned int n,
+    const struct synth *sy, const struct rotate *r, const struct decodeas *d)
+{
+	size_t		shown = 0, total = 0, j;
+	unsigned int	i;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < trace_count(in[i].tf); j++) {
+			total++;
+			shown += in[i].hidden[j] != HIDE_FILTER;
+		}
+	}
+	for (i = 0; i < d->n; i++)
+		msg_notice(c->quiet, "TLS plaintext on port %u: decode it with "
+		    "tshark -d tcp.port==%u,%s", (unsigned int)d->e[i].port,
+		    (unsigned int)d->e[i].port, decodeas_proto(d, i));
+	if (c->expr != NULL)
+		msg_notice(c->quiet, "%zu of %zu connection(s) match '%s'",
+		    shown, total, c->expr);
+	if (strcmp(c->out, "-") == 0)
+		return;
+	if (r->max_bytes > 0 && r->nfiles > 1)
+		msg_notice(c->quiet, "%s ... %s: %llu packets from %u file(s) "
+		    "in %zu file(s)%s", r->names[0], r->names[r->nfiles - 1],
+		    (unsigned long long)sy->frames, n, r->nfiles,
+		    r->files > r->nfiles ? ", the oldest written over" : "");
+	else
+		msg_notice(c->quiet, "%s: %llu packets from %u file(s)", c->out,
+		    (unsigned long long)sy->frames, n);
+}
+
+/* Convert the open inputs into the capture; 0 when it is complete. */
+static int
+write_capture(const struct convert *c, const struct merge *m,
+    struct input *in, unsigned int n, char *const *paths,
+    const struct decodeas *d)
+{
+	struct rotate	r;
+	struct synth	sy;
+	struct progress	pg;
+	uint64_t	total = 0;
+	unsigned int	i;
+	int		rc = -1, bar = c->progress;
+
+	if (bar == -1)
+		bar = !c->quiet && isatty(STDERR_FILENO);
+	for (i = 0; i < n; i++)
+		total += trace_size(in[i].tf);
+	catch_signals();
+	if (rotate_open(&r, c->out, c->link, c->max_bytes, c->max_files,
+	    paths, (int)n) == -1) {
+		msg_err("%s", r.err);
+		rotate_abort(&r);
+		return (-1);
+	}
+	if (synth_init(&sy, c->link, c->mss, rotate_write, &r) == -1) {
+		msg_err("out of memory");
+		rotate_abort(&r);
+		return (-1);
+	}
+	if (!c->mss_set)
+		sy.mss6 = SYNTH_MSS_DEFAULT6;
+	progress_init(&pg, bar ? stderr : NULL, msg_prog, total,
+	    c->progress == 1);
+	i = merge_run(m, in, n, &sy, &pg) == -1;
+	progress_done(&pg);
+	if (i) {
+		if (r.err[0] != '\0')
+			msg_err("%s", r.err);
+	} else if (rotate_finish(&r) == -1)
+		msg_err("%s", r.err);
+	else {
+		summary(c, in, n, &sy, &r, d);
+		rc = 0;
+	}
+	rotate_abort(&r);
+	synth_free(&sy);
+	return (rc);
+}
+
+/*
+ * Convert the n traces at paths into the capture c describes: 0 when it
+ * is complete, 1 when an input or the output failed, 2 for a filter that
+ * does not compile. Errors and notices go to stderr.
+ */
+int
+convert_run(const struct convert *c, char *const *paths, unsigned int n)
+{
+	struct merge	 m;
+	struct input	*in;
+	struct filter	 fl;
+	struct decodeas	 dec;
+	char		 errbuf[PCAP_ERRBUF_SIZE];
+	unsigned int	 i;
+	int		 rc = 1;
+
+	if (filter_compile(&fl, c->expr, c->link, errbuf) == -1)
+		return (bad_filter(c->expr, errbuf));
+	if ((in = calloc(n ? n : 1, sizeof *in)) == NULL) {
+		msg_err("out of memory");
+		return (1);
+	}
+	memset(&m, 0, sizeof m);
+	m.filter = &fl;
+	m.quiet = c->quiet;
+	m.both_ends = c->both_ends;
+	for (i = 0; i < n; i++) {
+		if (merge_open(&m, &in[i], paths[i], i) == -1)
+			goto done;
+	}
+	if (merge_pair(&m, in, n) == 0 &&
+	    decode_hints(c, in, n, &dec) == 0 &&
+	    write_capture(c, &m, in, n, paths, &dec) == 0)
+		rc = 0;
+done:
+	for (i = 0; i < n; i++)
+		merge_close(&in[i]);
+	free(in);
+	filter_free(&fl);
+	return (rc);
+}

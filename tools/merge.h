@@ -1,0 +1,42 @@
+/* The inputs of a conversion: opened, paired and merged by time. */
+#ifndef TAPSHIM_MERGE_H
+#define TAPSHIM_MERGE_H
+
+#include <stddef.h>
+
+#include "filter.h"
+#include "progress.h"
+#include "synth.h"
+#include "trace-read.h"
+
+/* One input file: its reader, its streams, and the event it holds next. */
+struct input {
+	struct trace_file	*tf;
+	struct synth_stream	*streams;
+	size_t			*left;		/* events still to come, per trace */
+	char			*hidden;	/* HIDE_*: not shown, and why */
+	size_t			 pos;		/* how far in the file */
+	struct trace_event	 ev;
+	int			 has_ev;
+};
+
+/* Why a trace is not shown. */
+#define HIDE_FILTER	1	/* the filter expression left it out */
+#define HIDE_OTHER_END	2	/* the other end is shown instead */
+
+/* How to merge: shared by every input. */
+struct merge {
+	const struct filter	*filter;
+	int			 quiet;		/* no notices */
+	int			 both_ends;	/* -B */
+	unsigned int		 mapped;	/* streams given addresses */
+};
+
+int	merge_open(struct merge *, struct input *, const char *,
+	    unsigned int);
+int	merge_pair(const struct merge *, struct input *, unsigned int);
+int	merge_run(const struct merge *, struct input *, unsigned int,
+	    struct synth *, struct progress *);
+void	merge_close(struct input *);
+
+#endif

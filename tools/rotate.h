@@ -1,0 +1,37 @@
+/* A capture split into files of a size, as tcpdump -C and -W do. */
+#ifndef TAPSHIM_ROTATE_H
+#define TAPSHIM_ROTATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pcap-out.h"
+
+struct rotate {
+	const char	*base;		/* -w's name */
+	int		 link;
+	uint64_t	 max_bytes;	/* per file; 0: one file */
+	unsigned int	 max_files;	/* kept, reusing names; 0: no limit */
+	unsigned int	 digits;	/* of the file number, with max_files */
+	unsigned int	 index;		/* the number of the file written */
+	unsigned int	 files;		/* files finished */
+	char		*name;		/* of the file written */
+	uint64_t	 bytes;		/* in it so far */
+	char		**tmps;		/* finished files' temporary names, */
+	char		**names;	/* and their own, by number */
+	size_t		  nfiles;	/* slots in them */
+	char *const	*inputs;	/* never written over */
+	int		 ninputs;
+	struct pcap_out	 out;
+	char		 err[PCAP_ERRBUF_SIZE];
+};
+
+int	rotate_open(struct rotate *, const char *, int, uint64_t,
+	    unsigned int, char *const *, int);
+int	rotate_write(void *, int64_t, uint32_t, const uint8_t *, size_t,
+	    size_t);
+int	rotate_finish(struct rotate *);
+void	rotate_abort(struct rotate *);
+void	rotate_unlink(void);
+
+#endif

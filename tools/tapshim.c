@@ -1,0 +1,376 @@
+/* tapshim: run a program with libtapshim.so preloaded, then sum up. */
+
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../shim/conf.h"
+#include "convert.h"
+#include "execcheck.h"
+#include "frame.h"
+#include "launch.h"
+#include "msg.h"
+#include "runctl.h"
+#include "runsum.h"
+#include "synth.h"
+
+/* The launcher's own failures, before the program runs (as env(1)). */
+#define TAPSHIM_EXIT_FAIL	125
+
+struct options {
+	const char	*write;		/* -w: the capture */
+	const char	*stats;		/* --stats: the run's totals, JSON */
+	struct runstate	 limits;	/* --max-total-bytes, --max-connections */
+	double		 duration;	/* --duration, seconds; 0: none */
+	int		 quiet;
+};
+
+/* Long options without a short form. */
+enum {
+	OPT_MAX_RX = 256, OPT_MAX_TX, OPT_MAX_TOTAL, OPT_MAX_CONNS,
+	OPT_DURATION, OPT_STATS, OPT_TLS, OPT_KEYLOG, OPT_BACKTRACE
+};
+
+/* Print the usage message. */
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: %s [options] [--] PROGRAM [ARGS...]\n"
+	    "Run PROGRAM with libtapshim.so preloaded: every connection it\n"
+	    "and its children make is traced, to PREFIX_N.pb files.\n"
+	    "\n"
+	    "  -o, --prefix PREFIX     trace files PREFIX_N.pb (default ./tap)\n"
+	    "  -w, --write FILE        when PROGRAM exits, convert this run's\n"
+	    "                          traces into the capture FILE\n"
+	    "  -F, --format FORMAT     pb (default) or ld (Envoy's streamed\n"
+	    "                          .pb_length_delimited)\n"
+	    "  -f, --filter EXPR       trace only the sockets whose first\n"
+	    "                          packet matches a pcap-filter(7) EXPR\n"
+	    "      --max-rx-bytes N    keep at most N bytes read per socket,\n"
+	    "      --max-tx-bytes N    and N written (K, M, G suffixes); past\n"
+	    "                          them, only lengths\n"
+	    "      --max-total-bytes N  stop recording once the run's trace\n"
+	    "                          files hold N bytes (K, M, G)\n"
+	    "      --max-connections N  trace at most N connections\n"
+	    "      --duration SECONDS  stop recording after SECONDS\n"
+	    "      --stats FILE        write the run's totals to FILE, JSON\n"
+	    "      --tls MODE          TLS connections' traces hold plaintext\n"
+	    "                          (default), ciphertext or both\n"
+	    "      --keylog FILE       append TLS keys to FILE (SSLKEYLOGFILE)\n"
+	    "      --backtrace[=WHEN]  record call sites: connect (default)\n"
+	    "                          or all (connect and accept)\n"
+	    "  -D, --debug             the shim says what it does, on stderr\n"
+	    "  -q, --quiet             no summary at the end\n"
+	    "  -h, --help              show this help\n"
+	    "  -V, --version           show the version\n"
+	    "\n"
+	    "Exit status: PROGRAM's, 128 + N if signal N killed it; 125 when\n"
+	    "tapshim fails, 126 when PROGRAM cannot run, 127 when it is not\n"
+	    "found. The summary, and any warning that LD_PRELOAD cannot see\n"
+	    "into PROGRAM, go to stderr. See tapshim(1).\n",
+	    msg_prog);
+}
+
+/* Set a TAPSHIM_ variable for the program, or fail. */
+static void
+set_var(const char *name, const char *value)
+{
+	if (setenv(name, value, 1) == -1) {
+		msg_err("%s: %s", name, strerror(errno));
+		exit(TAPSHIM_EXIT_FAIL);
+	}
+}
+
+/* Trace only what matches expr: TAPSHIM_FILTER, compiled here. */
+static void
+set_filter(const char *expr)
+{
+	char	*text;
+
+	if ((text = runctl_filter(expr)) == NULL)
+		exit(TAPSHIM_EXIT_FAIL);
+	set_var("TAPSHIM_FILTER", text);
+	free(text);
+}
+
+/* A positive count for opt, with K, M or G (powers of 1024) if suffix. */
+static uint64_t
+parse_count(const char *opt, const char *arg, int suffix)
+{
+	unsigned long long	 v;
+	char			*end;
+	int			 shift = 0;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (suffix && *end != '\0' && end[1] == '\0')
+		shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' ||
+		    *end == 'm' ? 20 : *end == 'G' || *end == 'g' ? 30 : -1;
+	if (errno || !isdigit((unsigned char)arg[0]) || v == 0 || shift < 0 ||
+	    (shift == 0 && *end != '\0') || v > (UINT64_MAX >> shift)) {
+		msg_err("%s: \"%s\" is not a positive number%s", opt, arg,
+		    suffix ? " (optionally followed by K, M or G)" : "");
+		exit(TAPSHIM_EXIT_FAIL);
+	}
+	return ((uint64_t)v << shift);
+}
+
+/* --duration's seconds: a positive number, decimals allowed. */
+static double
+parse_seconds(const char *arg)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || *end != '\0' || end == arg || !isfinite(v) || v <= 0 ||
+	    v > 1e9) {
+		msg_err("--duration: \"%s\" is not a positive number of "
+		    "seconds", arg);
+		exit(TAPSHIM_EXIT_FAIL);
+	}
+	return (v);
+}
+
+/* Parse the options into the environment; exits on errors, -h and -V. */
+static void
+parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "prefix", required_argument, NULL, 'o' },
+		{ "write", required_argument, NULL, 'w' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "max-rx-bytes", required_argument, NULL, OPT_MAX_RX },
+		{ "max-tx-bytes", required_argument, NULL, OPT_MAX_TX },
+		{ "max-total-bytes", required_argument, NULL, OPT_MAX_TOTAL },
+		{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "stats", required_argument, NULL, OPT_STATS },
+		{ "tls", required_argument, NULL, OPT_TLS },
+		{ "keylog", required_argument, NULL, OPT_KEYLOG },
+		{ "backtrace", optional_argument, NULL, OPT_BACKTRACE },
+		{ "debug", no_argument, NULL, 'D' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	c;
+
+	argv[0] = (char *)msg_prog;	/* getopt's messages name it */
+	/* "+": the program's own options are not ours. */
+	while ((c = getopt_long(argc, argv, "+o:w:F:f:DqhV", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			set_var("TAPSHIM_PATH_PREFIX", optarg);
+			break;
+		case 'w':
+			o->write = optarg;
+			break;
+		case 'F':
+			set_var("TAPSHIM_FORMAT", optarg);
+			break;
+		case 'f':
+			set_filter(optarg);
+			break;
+		case OPT_MAX_RX:
+			set_var("TAPSHIM_MAX_BUFFERED_RX_BYTES", optarg);
+			break;
+		case OPT_MAX_TX:
+			set_var("TAPSHIM_MAX_BUFFERED_TX_BYTES", optarg);
+			break;
+		case OPT_MAX_TOTAL:
+			o->limits.max_bytes = parse_count("--max-total-bytes",
+			    optarg, 1);
+			break;
+		case OPT_MAX_CONNS:
+			o->limits.max_conns = parse_count("--max-connections",
+			    optarg, 0);
+			break;
+		case OPT_DURATION:
+			o->duration = parse_seconds(optarg);
+			break;
+		case OPT_STATS:
+			o->stats = optarg;
+			break;
+		case OPT_TLS:
+			set_var("TAPSHIM_TLS", optarg);
+			break;
+		case OPT_KEYLOG:
+			set_var("TAPSHIM_KEYLOG", optarg);
+			break;
+		case OPT_BACKTRACE:
+			set_var("TAPSHIM_BACKTRACE", optarg != NULL ? optarg :
+			    "connect");
+			break;
+		case 'D':
+			set_var("TAPSHIM_DEBUG", "1");
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("%s (%s) %s\n", msg_prog, PACKAGE_NAME,
+			    PACKAGE_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(TAPSHIM_EXIT_FAIL);
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		exit(TAPSHIM_EXIT_FAIL);
+	}
+}
+
+/*
+ * Check the settings as the shim will read them (the same code), so a
+ * bad value stops us here rather than turning tracing off, and make the
+ * prefix absolute for children that change directory.
+ */
+static void
+check_settings(struct conf *c)
+{
+	char	errbuf[CONF_ERRBUF_SIZE];
+
+	if (conf_read(c, (conf_getenv_fn)getenv, errbuf) == -1) {
+		msg_err("%s", errbuf);
+		exit(TAPSHIM_EXIT_FAIL);
+	}
+	set_var("TAPSHIM_PATH_PREFIX", c->prefix);
+}
+
+/*
+ * Preload the library: $TAPSHIM_LIBRARY, else the installed one, after
+ * whatever LD_PRELOAD already holds.
+ */
+static void
+set_preload(void)
+{
+	const char	*lib = getenv("TAPSHIM_LIBRARY"), *old;
+	char		*v;
+
+	if (lib == NULL || *lib == '\0')
+		lib = TAPSHIM_LIBRARY;
+	if (lib[0] != '/' || access(lib, R_OK) == -1) {
+		msg_err("%s: %s (set TAPSHIM_LIBRARY to libtapshim.so's "
+		    "absolute path)", lib, lib[0] != '/' ? "not an absolute "
+		    "path" : strerror(errno));
+		exit(TAPSHIM_EXIT_FAIL);
+	}
+	old = getenv("LD_PRELOAD");
+	if (old != NULL && *old != '\0' && strstr(old, lib) != NULL)
+		return;
+	if (old == NULL || *old == '\0')
+		set_var("LD_PRELOAD", lib);
+	else if (asprintf(&v, "%s:%s", old, lib) == -1) {
+		msg_err("out of memory");
+		exit(TAPSHIM_EXIT_FAIL);
+	} else {
+		set_var("LD_PRELOAD", v);
+		free(v);
+	}
+}
+
+/* Convert the run's traces into o->write, as tap2pcap -w would. */
+static int
+write_capture(const struct options *o, const struct runsum *rs)
+{
+	struct convert	cv;
+
+	memset(&cv, 0, sizeof cv);
+	cv.out = o->write;
+	cv.link = FRAME_LINK_ETHER;
+	cv.mss = SYNTH_MSS_DEFAULT;
+	cv.progress = o->quiet ? 0 : -1;
+	cv.quiet = o->quiet;
+	return (convert_run(&cv, rs->paths, (unsigned int)rs->nfiles));
+}
+
+/*
+ * The run's shared state, for its limits and totals: a file in a
+ * directory of our own, named to the program's processes by TAPSHIM_RUN.
+ * Without it the run still goes, unlimited, unless limits were asked for.
+ */
+static void
+start_run(const struct options *o, struct runctl *rc)
+{
+	int	limited = o->limits.max_bytes != 0 ||
+		    o->limits.max_conns != 0 || o->duration > 0;
+
+	if (runctl_start(rc, &o->limits, o->duration) == -1) {
+		if (limited)
+			exit(TAPSHIM_EXIT_FAIL);
+		return;
+	}
+	set_var("TAPSHIM_RUN", rc->path);
+}
+
+/* After the program: the summary, the capture, the statistics. */
+static int
+finish_run(const struct options *o, const struct conf *c, struct runsum *rs,
+    struct runctl *rc, int status)
+{
+	int	have = runctl_read(rc) == 0;
+
+	if (!o->quiet)
+		runsum_print(rs, c->prefix, have ? &rc->totals : NULL);
+	if (o->write != NULL && write_capture(o, rs) != 0 && status == 0)
+		status = TAPSHIM_EXIT_FAIL;
+	if (o->stats != NULL && (!have || runctl_stats(rc, o->stats,
+	    rs->nfiles, status) == -1) && status == 0)
+		status = TAPSHIM_EXIT_FAIL;
+	return (status);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options	o;
+	struct conf	c;
+	struct runsum	rs;
+	struct runctl	rc;
+	char		path[PATH_MAX];
+	int		status, ran;
+
+	msg_prog = "tapshim";
+	memset(&o, 0, sizeof o);
+	memset(&rc, 0, sizeof rc);
+	o.stats = getenv("TAPSHIM_STATS");
+	if (o.stats != NULL && *o.stats == '\0')
+		o.stats = NULL;
+	/* Ours to set: a user's own would point the shim elsewhere. */
+	unsetenv("TAPSHIM_RUN");
+	parse_args(argc, argv, &o);
+	check_settings(&c);
+	set_preload();
+	if (execcheck_find(argv[optind], path, sizeof path) == 0)
+		execcheck_warn(path);
+	if (runsum_begin(&rs, c.prefix) == -1) {
+		runsum_free(&rs);
+		return (TAPSHIM_EXIT_FAIL);
+	}
+	start_run(&o, &rc);
+	status = launch_run(argv + optind, &ran);
+	if (ran && runsum_end(&rs) == 0)
+		status = finish_run(&o, &c, &rs, &rc, status);
+	runctl_end(&rc);
+	runsum_free(&rs);
+	return (status);
+}
