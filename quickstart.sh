@@ -118,17 +118,32 @@ demo() {
 	say "open it in Wireshark: wireshark $out/curl.pcap"
 }
 
+# What failed, from the test-suite.log in $1: each failing check with the
+# lines that explain it, and any sanitizer report, short enough for a CI
+# log's tail.
+show_failures() {
+	log=$1/test-suite.log
+	[ -f "$log" ] || return 0
+	say "failures in $log"
+	grep -E '^(FAIL|ERROR): ' "$log" || true
+	awk '/^not ok|^[^ ]*:[0-9]+:[EF]:|ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:/ {
+		n = 15 }
+	    n > 0 { print; n-- }' "$log" | head -150
+}
+
 # The whole suite: warnings as errors, sanitizers, and the distribution.
 run_tests() {
 	export TAPSHIM_REQUIRE_TOOLS=1
 	say "make check (build/)"
 	(cd "$top/build" && make -s -j"$jobs" check) ||
-		die "make check failed: see build/test-suite.log"
+		{ show_failures "$top/build";
+		die "make check failed: see build/test-suite.log"; }
 	build "$top/build-asan" "--enable-werror --enable-sanitizers"
 	say "make check under ASan and UBSan (build-asan/)"
 	(cd "$top/build-asan" &&
 	    ASAN_OPTIONS=detect_leaks=1 make -s -j"$jobs" check) ||
-		die "make check failed under sanitizers: see build-asan/test-suite.log"
+		{ show_failures "$top/build-asan";
+		die "make check failed under sanitizers: see build-asan/test-suite.log"; }
 	say "make distcheck (build/)"
 	(cd "$top/build" && make -s distcheck >distcheck.log 2>&1) ||
 		{ tail -40 "$top/build/distcheck.log"; die "make distcheck failed"; }
