@@ -40,6 +40,10 @@ START_TEST(test_unix)
 	ck_assert_mem_ne(k0.src, k0.dst, 4);
 	ck_assert_uint_ne(k0.sport, k1.sport);
 	ck_assert_uint_eq(k0.dport, k1.dport);	/* the same listener */
+	/* No service's port: above the ephemeral range, the clients below. */
+	ck_assert_uint_ge(k0.dport, 61000);
+	ck_assert_uint_lt(k0.sport, 61000);
+	ck_assert_uint_lt(k1.sport, 61000);
 	/* The named side, here local, is the listener. */
 	memcpy(ti.conn.local.path, ti.conn.remote.path,
 	    sizeof ti.conn.local.path);

@@ -14,6 +14,14 @@
 #define SYNTH_WINDOW		65535
 #define SYNTH_EPHEMERAL_LO	32768	/* Linux ip_local_port_range */
 #define SYNTH_EPHEMERAL_N	28232
+/*
+ * An AF_UNIX listener's port: above Linux's ephemeral range (so never a
+ * client port of the same capture) in IANA's dynamic range, where no
+ * service is assigned and Wireshark registers no dissector, so a path's
+ * bytes are not taken for some protocol that owns the port.
+ */
+#define SYNTH_UNIX_LO		61000
+#define SYNTH_UNIX_N		4536
 #define SYNTH_UDP_MAX		65507	/* 65535 - IPv4 20 - UDP 8 */
 
 /* Locally administered MACs (IEEE 802: bit 1 of the first octet). */
@@ -110,9 +118,9 @@ synth_local_is_client(const struct trace_info *t)
 
 /*
  * Give an AF_UNIX (or address-less) connection loopback addresses: the
- * listener 127.0.0.2 on a port derived from its path, the client
- * 127.0.0.1 on an ephemeral port taken from the ordinal, so two such
- * traces never share a 4-tuple.
+ * listener 127.0.0.2 on a port in 61000-65535 derived from its path, the
+ * client 127.0.0.1 on an ephemeral port taken from the ordinal, so two
+ * such traces never share a 4-tuple.
  */
 static void
 synth_map_unix(struct synth_stream *s, const struct trace_info *t,
@@ -130,8 +138,8 @@ synth_map_unix(struct synth_stream *s, const struct trace_info *t,
 	}
 	s->side[0].ep.port = (uint16_t)(SYNTH_EPHEMERAL_LO +
 	    ordinal % SYNTH_EPHEMERAL_N);
-	s->side[1].ep.port = (uint16_t)(1024 +
-	    synth_hash(0, path, strlen(path)) % (SYNTH_EPHEMERAL_LO - 1024));
+	s->side[1].ep.port = (uint16_t)(SYNTH_UNIX_LO +
+	    synth_hash(0, path, strlen(path)) % SYNTH_UNIX_N);
 	s->mapped = 1;
 }
 
