@@ -11,8 +11,8 @@
 # Needs nginx, curl, python3, GNU time and a C compiler; as root it
 # installs the missing ones with apt-get first (never timed).
 #
-# 1. curl downloads BYTES of random data from nginx on 127.0.0.1 (sendfile
-#    off: the shim does not see sendfile's bytes yet), curl traced or not.
+# 1. curl downloads BYTES of random data from nginx on 127.0.0.1 (nginx
+#    untraced, with sendfile off), curl traced or not.
 # 2. bench/rr.c makes N round trips, a 64-byte request and a 64-byte
 #    response each, over one connection; both ends traced, or neither.
 #    A third, untraced download writes the payload to a file on the file
