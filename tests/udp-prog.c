@@ -51,6 +51,28 @@ udp_socket(int af, struct sockaddr_storage *ss, socklen_t *len)
 	return (fd);
 }
 
+/*
+ * A TCP socket bound to 127.0.0.1, any port, its address in sin; listening
+ * with this backlog unless it is negative.
+ */
+static int
+tcp_socket(struct sockaddr_in *sin, int backlog)
+{
+	socklen_t	len = sizeof *sin;
+	int		fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		die("socket");
+	memset(sin, 0, sizeof *sin);
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)sin, len) == -1 ||
+	    (backlog >= 0 && listen(fd, backlog) == -1) ||
+	    getsockname(fd, (struct sockaddr *)sin, &len) == -1)
+		die(backlog >= 0 ? "listen" : "bind");
+	return (fd);
+}
+
 static int
 port_of(const struct sockaddr_storage *ss)
 {
@@ -183,13 +205,7 @@ refused(void)
 	socklen_t		len = sizeof sin;
 	int			fd;
 
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sin, len) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1)
-		die("bind");
+	fd = tcp_socket(&sin, -1);
 	close(fd);		/* the port is now closed */
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (connect(fd, (struct sockaddr *)&sin, len) != -1 ||
@@ -213,13 +229,7 @@ blackhole(void)
 	socklen_t		len = sizeof sin;
 	int			l, first, fd, r, i;
 
-	l = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(l, (struct sockaddr *)&sin, len) == -1 || listen(l, 0) == -1 ||
-	    getsockname(l, (struct sockaddr *)&sin, &len) == -1)
-		die("listen");
+	l = tcp_socket(&sin, 0);
 	first = socket(AF_INET, SOCK_STREAM, 0);
 	if (connect(first, (struct sockaddr *)&sin, len) == -1)
 		die("connect");
@@ -263,17 +273,10 @@ resolve(void)
 {
 	struct addrinfo		 hints, *ai;
 	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof sin;
 	char			 port[16], buf[16];
 	int			 l, fd, s, e;
 
-	l = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(l, (struct sockaddr *)&sin, len) == -1 || listen(l, 4) == -1 ||
-	    getsockname(l, (struct sockaddr *)&sin, &len) == -1)
-		die("listen");
+	l = tcp_socket(&sin, 4);
 	snprintf(port, sizeof port, "%d", ntohs(sin.sin_port));
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_INET;
@@ -310,13 +313,7 @@ reset(void)
 	char			buf[16];
 	int			l, fd, s, i, r;
 
-	l = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(l, (struct sockaddr *)&sin, len) == -1 || listen(l, 4) == -1 ||
-	    getsockname(l, (struct sockaddr *)&sin, &len) == -1)
-		die("listen");
+	l = tcp_socket(&sin, 4);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (connect(fd, (struct sockaddr *)&sin, len) == -1 ||
 	    (s = accept(l, NULL, NULL)) == -1)
