@@ -9,8 +9,7 @@
 #include <string.h>
 
 #include "dump.h"
-
-static const char	*progname = "tapdump";
+#include "msg.h"
 
 /* Print the usage message. */
 static void
@@ -31,7 +30,7 @@ usage(FILE *f)
 	    "\n"
 	    "Exit status: 0 on success, 1 when an input cannot be read or\n"
 	    "the output fails, 2 for a usage error. See tapdump(1).\n",
-	    progname);
+	    msg_prog);
 }
 
 /* Parse the options; returns the index of the first trace. */
@@ -50,7 +49,7 @@ parse_args(int argc, char **argv, int *json, int *events)
 	unsigned long	 v;
 	int		 c;
 
-	argv[0] = (char *)progname;	/* getopt's messages name it */
+	argv[0] = (char *)msg_prog;	/* getopt's messages name it */
 	while ((c = getopt_long(argc, argv, "jed:hV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
@@ -65,8 +64,8 @@ parse_args(int argc, char **argv, int *json, int *events)
 			v = strtoul(optarg, &end, 10);
 			if (errno || *end != '\0' || v < 1 || v > 65535 ||
 			    optarg[0] == '-') {
-				fprintf(stderr, "%s: --dns-port must be a "
-				    "port number from 1 to 65535\n", progname);
+				msg_err("--dns-port must be a port number "
+				    "from 1 to 65535");
 				exit(2);
 			}
 			dump_dns_port = (unsigned int)v;
@@ -75,7 +74,7 @@ parse_args(int argc, char **argv, int *json, int *events)
 			usage(stdout);
 			exit(0);
 		case 'V':
-			printf("%s (%s) %s\n", progname, PACKAGE_NAME,
+			printf("%s (%s) %s\n", msg_prog, PACKAGE_NAME,
 			    PACKAGE_VERSION);
 			exit(0);
 		default:
@@ -84,7 +83,7 @@ parse_args(int argc, char **argv, int *json, int *events)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "%s: no trace given\n", progname);
+		msg_err("no trace given");
 		usage(stderr);
 		exit(2);
 	}
@@ -98,15 +97,16 @@ main(int argc, char **argv)
 	char			 errbuf[TRACE_ERRBUF_SIZE];
 	int			 first, json = 0, events = 0, i, n, rc = 0;
 
+	msg_prog = "tapdump";
 	first = parse_args(argc, argv, &json, &events);
 	n = argc - first;
 	if ((files = calloc((size_t)n, sizeof *files)) == NULL) {
-		fprintf(stderr, "%s: out of memory\n", progname);
+		msg_err("out of memory");
 		return (1);
 	}
 	for (i = 0; i < n; i++) {
 		if (dump_load(&files[i], argv[first + i], errbuf) == -1) {
-			fprintf(stderr, "%s: %s\n", progname, errbuf);
+			msg_err("%s", errbuf);
 			rc = 1;
 		}
 	}
@@ -118,8 +118,7 @@ main(int argc, char **argv)
 			dump_text(stdout, &files[i], events);
 	}
 	if (fflush(stdout) == EOF || ferror(stdout)) {
-		fprintf(stderr, "%s: standard output: %s\n", progname,
-		    strerror(errno));
+		msg_err("standard output: %s", strerror(errno));
 		rc = 1;
 	}
 	for (i = 0; i < n; i++)
