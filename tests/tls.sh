@@ -153,18 +153,25 @@ case_http2()
 	decode_as=-
 }
 
-# python3 urllib over ssl: libssl comes with _ssl, loaded RTLD_LOCAL.
-case_python()
+# $dir/get.py: python3 urllib writing each URL's body to stdout, trusting
+# the test's certificate.
+py_client()
 {
-	local u=https://localhost:$tls_port/blob.bin
-
-	nginx_start || return
 	cat >"$dir/get.py" <<EOF2
 import ssl, sys, urllib.request
 ctx = ssl.create_default_context(cafile="$tmp/cert.pem")
 for url in sys.argv[1:]:
     sys.stdout.buffer.write(urllib.request.urlopen(url, context=ctx).read())
 EOF2
+}
+
+# python3 urllib over ssl: libssl comes with _ssl, loaded RTLD_LOCAL.
+case_python()
+{
+	local u=https://localhost:$tls_port/blob.bin
+
+	nginx_start || return
+	py_client
 	run py env "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/py" timeout 30 \
 	    "$PYTHON" "$dir/get.py" "$u"
 	server_stop
@@ -291,12 +298,7 @@ case_wget()
 case_mixed()
 {
 	nginx_start || return
-	cat >"$dir/get.py" <<EOF2
-import ssl, sys, urllib.request
-ctx = ssl.create_default_context(cafile="$tmp/cert.pem")
-for url in sys.argv[1:]:
-    sys.stdout.buffer.write(urllib.request.urlopen(url, context=ctx).read())
-EOF2
+	py_client
 	run mx env "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/mx" timeout 30 \
 	    "$PYTHON" "$dir/get.py" "https://localhost:$tls_port/hello.txt" \
 	    "http://127.0.0.1:$plain_port/blob.bin"
