@@ -105,7 +105,7 @@ demo() {
 		sleep 0.1
 	done
 	say "tapshim -o $out/curl -w $out/curl.pcap -- curl -s http://127.0.0.1:$port/hello.txt"
-	TAPSHIM_LIBRARY=$lib "$top/build/tools/tapshim" -o "$out/curl" \
+	TAPSHIM_LIBRARY=$lib "$top/build/tools/tapshim/tapshim" -o "$out/curl" \
 	    -w "$out/curl.pcap" -- curl -s "http://127.0.0.1:$port/hello.txt"
 	kill $server 2>/dev/null
 	trap - EXIT

@@ -76,8 +76,8 @@ if ! grep -qs '^bench_mktrace_SOURCES' Makefile; then
 fi
 builddir=$(pwd)
 # The generated header first: BUILT_SOURCES covers only `make all`.
-make -s proto/tapshim.pb-c.h bench/mktrace tools/tap2pcap >/dev/null ||
-	die "make bench/mktrace tools/tap2pcap failed"
+make -s proto/tapshim.pb-c.h bench/mktrace tools/tap2pcap/tap2pcap >/dev/null ||
+	die "make bench/mktrace tools/tap2pcap/tap2pcap failed"
 
 if [ -n "${OUTDIR:-}" ]; then
 	scratch=$OUTDIR
@@ -124,14 +124,14 @@ echo "$prog: running tap2pcap $runs + $runs times" >&2
 ts=() cs=() rsss=() ts_null=() cs_null=()
 for ((i = 0; i < runs; i++)); do
 	rm -f "$pcap"
-	timed /dev/null ./tools/tap2pcap -q "$trace" "$pcap" ||
+	timed /dev/null ./tools/tap2pcap/tap2pcap -q "$trace" "$pcap" ||
 		die "tap2pcap failed"
 	ts+=("$(cat "$scratch/elapsed")")
 	cs+=("$(cat "$scratch/cpu")")
 	rsss+=("$(cat "$scratch/rss")")
 done
 for ((i = 0; i < runs; i++)); do
-	timed /dev/null ./tools/tap2pcap -q -w /dev/null "$trace" ||
+	timed /dev/null ./tools/tap2pcap/tap2pcap -q -w /dev/null "$trace" ||
 		die "tap2pcap -w /dev/null failed"
 	ts_null+=("$(cat "$scratch/elapsed")")
 	cs_null+=("$(cat "$scratch/cpu")")

@@ -35,8 +35,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                ".."))
-import follow  # noqa: E402  tests/follow.py
+                                "..", "lib"))
+import follow  # noqa: E402  tests/lib/follow.py
 
 # Field numbers from proto/tapshim.proto.
 CONN_IN_BUFFERED, CONN_IN_SEGMENT = 2, 2

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shim/conf.h"
+#include "conf.h"
 
 /* The environment a test gives: NAME=VALUE strings, NULL-terminated. */
 static const char	**env;

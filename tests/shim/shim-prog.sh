@@ -22,16 +22,12 @@
 
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-.}
-TAP2PCAP=${TAP2PCAP:-$top_builddir/tools/tap2pcap}
-LIBTAPSHIM=${LIBTAPSHIM:-$top_builddir/shim/.libs/libtapshim.so}
-SHIM_PROG=${SHIM_PROG:-$top_builddir/tests/shim-prog}
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=shimlib.sh
-. "$top_srcdir/tests/shimlib.sh"
+. "$top_srcdir/tests/shim/shimlib.sh"
 
 # Run shim-prog as NAME, env VAR=VALUE... given; its files in $dir/NAME.
 run_prog()

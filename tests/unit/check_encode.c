@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shim/encode.h"
+#include "encode.h"
 #include "trace-read.h"
 
 #define BUFCAP	8192

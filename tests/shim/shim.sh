@@ -26,17 +26,14 @@
 
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-.}
-TAP2PCAP=${TAP2PCAP:-$top_builddir/tools/tap2pcap}
-LIBTAPSHIM=${LIBTAPSHIM:-$top_builddir/shim/.libs/libtapshim.so}
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 : "${CURL:=curl}"
 : "${NGINX:=nginx}"
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=shimlib.sh
-. "$top_srcdir/tests/shimlib.sh"
+. "$top_srcdir/tests/shim/shimlib.sh"
 
 # Judge a capture of curls' connections, converted from the traces of
 # ROLE: judge_capture CASE ROLE CURL...

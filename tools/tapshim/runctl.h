@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../shim/runstate.h"
+#include "runstate.h"
 
 struct runctl {
 	char		dir[PATH_MAX - 8];	/* "" when there is no state */

@@ -38,18 +38,14 @@
 
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-.}
-TAP2PCAP=${TAP2PCAP:-$top_builddir/tools/tap2pcap}
-TAPSHIM_PROG=${TAPSHIM_PROG:-$top_builddir/tools/tapshim}
-LIBTAPSHIM=${LIBTAPSHIM:-$top_builddir/shim/.libs/libtapshim.so}
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 : "${CC:=cc}"
 export TAPSHIM_LIBRARY=$LIBTAPSHIM
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=shimlib.sh
-. "$top_srcdir/tests/shimlib.sh"
+. "$top_srcdir/tests/shim/shimlib.sh"
 
 # Run tapshim as NAME with the arguments given: NAME.rc, .out, .err.
 launch()

@@ -123,7 +123,7 @@ judge_plain()
 
 	shift 6
 	for t in "$@"; do
-		"$PYTHON" "$top_srcdir/tests/follow.py" expect "$role" \
+		"$PYTHON" "$top_srcdir/tests/lib/follow.py" expect "$role" \
 		    "$dir/$name.x" "$t" || return 1
 		args+=("$i" "$dir/$name.x.0.0" "$dir/$name.x.0.1")
 		head -c ${#req} "$dir/$name.x.0.0" | grep -qF -- "$req" || {
@@ -134,7 +134,7 @@ judge_plain()
 		    "end with $file"; return 1; }
 		i=$((i + 1))
 	done
-	"$PYTHON" "$top_srcdir/tests/follow.py" check \
+	"$PYTHON" "$top_srcdir/tests/lib/follow.py" check \
 	    -d "tcp.port==$port,$proto" --expert "$dir/$name.pcap.z" \
 	    "$dir/$name.pcap" "${args[@]}" || return 1
 	judge_expert_reset "$dir/$name.pcap" "$@"

@@ -5,10 +5,13 @@
 usage: shimtool.py info TRACE...
        shimtool.py curl TRACEFILE SENT RECEIVED
 """
+import os
 import sys
 
-import follow
-from follow import fields
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+import follow  # noqa: E402  tests/lib/follow.py
+from follow import fields  # noqa: E402
 
 
 def address(buf):

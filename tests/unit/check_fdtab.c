@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "shim/fdtab.h"
+#include "fdtab.h"
 
 /* Stand-ins for connections: the table only stores the pointers. */
 static char	conn_a, conn_b;

@@ -1,13 +1,23 @@
 # Helpers for every test suite: checks, runs, encoding, converting, and
 # the judges.
 #
-# Sourced by the tests/*.sh suites (bash).  Expects top_srcdir, TAP2PCAP
-# and dir (the case's own scratch directory: cases run in parallel) to be
+# Sourced by the tests/*/*.sh suites (bash), right after each sets
+# top_srcdir: this is their one prologue.  Expects dir (the case's own scratch directory: cases run in parallel) to be
 # set; every judge prints what it saw on failure and returns non-zero,
 # and check() turns that into an "ok - NAME" / "not ok - NAME" line.
 
 # dir is golden.sh's, set for each case.
 # shellcheck shell=bash disable=SC2154
+# The programs under test: make check sets them; run by hand from a build
+# directory, these are where the build puts them.
+: "${top_builddir:=.}"
+: "${TAP2PCAP:=$top_builddir/tools/tap2pcap/tap2pcap}"
+: "${TAPSHIM_PROG:=$top_builddir/tools/tapshim/tapshim}"
+: "${TAPDUMP:=$top_builddir/tools/tapdump/tapdump}"
+: "${LIBTAPSHIM:=$top_builddir/shim/.libs/libtapshim.so}"
+: "${SHIM_PROG:=$top_builddir/tests/shim/shim-prog}"
+: "${UDP_PROG:=$top_builddir/tests/shim/udp-prog}"
+SHIM=$LIBTAPSHIM
 : "${TSHARK:=tshark}"
 : "${PROTOC:=protoc}"
 : "${PYTHON:=python3}"
@@ -165,7 +175,7 @@ judge_follow()
 
 	shift 2
 	[ "$decode_as" = - ] || d=(-d "$decode_as")
-	"$PYTHON" "$top_srcdir/tests/follow.py" check "${d[@]}" \
+	"$PYTHON" "$top_srcdir/tests/lib/follow.py" check "${d[@]}" \
 	    --client "$client" --expert "$pcap.z" "$pcap" "$@"
 }
 

@@ -14,12 +14,12 @@
 #include <unistd.h>
 
 #include "proto/tapshim.pb-c.h"
-#include "shim/conf.h"
-#include "shim/encode.h"
-#include "shim/keylog.h"
-#include "shim/tlsmeta.h"
-#include "shim/tlssess.h"
-#include "tools/decode-as.h"
+#include "conf.h"
+#include "encode.h"
+#include "keylog.h"
+#include "tlsmeta.h"
+#include "tlssess.h"
+#include "decode-as.h"
 
 static const char	**env;
 

@@ -15,13 +15,12 @@
 
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-TAPDUMP=${TAPDUMP:-./tools/tapdump}
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 data=$top_srcdir/tests/data
 dir=
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/lib.sh"
 
 # Judge: tapdump ARGS... prints exactly the file WANT, and nothing on
 # stderr: judge_golden WANT ARGS...

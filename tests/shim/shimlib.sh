@@ -16,7 +16,7 @@ servers=()
 # Facts of traces, or a curl --trace's bytes: tests/shimtool.py ARGS...
 tool()
 {
-	"$PYTHON" -B "$top_srcdir/tests/shimtool.py" "$@"
+	"$PYTHON" -B "$top_srcdir/tests/shim/shimtool.py" "$@"
 }
 
 # A TCP port free on 127.0.0.1 now.

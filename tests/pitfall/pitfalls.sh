@@ -23,17 +23,14 @@
 
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-.}
-TAP2PCAP=${TAP2PCAP:-$top_builddir/tools/tap2pcap}
-SHIM=${LIBTAPSHIM:-$top_builddir/shim/.libs/libtapshim.so}
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 : "${CC:=cc}"
 : "${CURL:=curl}"
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=pitlib.sh
-. "$top_srcdir/tests/pitlib.sh"
+. "$top_srcdir/tests/pitfall/pitlib.sh"
 
 # 1. Close every fd (close_range, closefrom, a close() loop), then write
 # a file of our own around more traced traffic.  Under ulimit -n 1024

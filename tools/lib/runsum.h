@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "../shim/runstate.h"
+#include "runstate.h"
 
 struct runsum_file {
 	char		*name;		/* before: the entry; after: a path */

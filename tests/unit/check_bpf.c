@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../shim/bpf.h"
+#include "bpf.h"
 #include "frame.h"
 
 #define NPACKETS	64

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../shim/conf.h"
+#include "conf.h"
 #include "convert.h"
 #include "execcheck.h"
 #include "frame.h"

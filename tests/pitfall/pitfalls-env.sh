@@ -20,17 +20,14 @@
 
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-.}
-TAP2PCAP=${TAP2PCAP:-$top_builddir/tools/tap2pcap}
-SHIM=${LIBTAPSHIM:-$top_builddir/shim/.libs/libtapshim.so}
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 : "${CC:=cc}"
 : "${CURL:=curl}"
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=pitlib.sh
-. "$top_srcdir/tests/pitlib.sh"
+. "$top_srcdir/tests/pitfall/pitlib.sh"
 
 # 7. Disk full: the trace prefix on a 256 KiB tmpfs, curl downloading
 # 2 MB twice (two connections) from a local python3 HTTP server.

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../shim/runstate.h"
+#include "runstate.h"
 
 #define NOW	((int64_t)1700000000 * 1000000000)
 #define PROCS	4

@@ -30,10 +30,7 @@
 
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-.}
-TAP2PCAP=${TAP2PCAP:-$top_builddir/tools/tap2pcap}
-LIBTAPSHIM=${LIBTAPSHIM:-$top_builddir/shim/.libs/libtapshim.so}
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 : "${CURL:=curl}"
 : "${NGINX:=nginx}"
 : "${OPENSSL:=openssl}"
@@ -43,7 +40,7 @@ dir=
 servers=()
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/lib.sh"
 
 need_tools "tls.sh" "$TSHARK" "$PROTOC" "$PYTHON" "$CURL" "$NGINX" \
     "$OPENSSL" "$WGET"
@@ -63,7 +60,7 @@ trap cleanup EXIT
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tapshim-tls.XXXXXX") || exit 1
 
 # shellcheck source-path=SCRIPTDIR source=tls-lib.sh
-. "$top_srcdir/tests/tls-lib.sh"
+. "$top_srcdir/tests/shim/tls-lib.sh"
 
 # curl (HTTP/1.1) traced against nginx traced.
 case_curl()

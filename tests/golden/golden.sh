@@ -20,16 +20,14 @@
 
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-.}
-TAP2PCAP=${TAP2PCAP:-$top_builddir/tools/tap2pcap}
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 data=$top_srcdir/tests/data
 tmp=
 dir=
 traces=()
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/lib.sh"
 
 # Write the IPv6 case: a 300,000-byte write of numbered lines, a reply.
 gen_ipv6()
@@ -133,7 +131,7 @@ build()
 expect_all()
 {
 	[ -e "$dir/expect.0.0" ] ||
-	    "$PYTHON" "$top_srcdir/tests/follow.py" expect "$1" "$dir/expect" \
+	    "$PYTHON" "$top_srcdir/tests/lib/follow.py" expect "$1" "$dir/expect" \
 	    "${traces[@]}"
 }
 

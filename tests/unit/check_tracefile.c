@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shim/tracefile.h"
+#include "tracefile.h"
 
 static char		dir[] = "/tmp/check_tracefile.XXXXXX";
 static struct conf	c;

@@ -38,19 +38,14 @@
 
 set -u
 
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-.}
-TAP2PCAP=${TAP2PCAP:-$top_builddir/tools/tap2pcap}
-TAPDUMP=${TAPDUMP:-$top_builddir/tools/tapdump}
-UDP_PROG=${UDP_PROG:-$top_builddir/tests/udp-prog}
-LIBTAPSHIM=${LIBTAPSHIM:-$top_builddir/shim/.libs/libtapshim.so}
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 : "${DIG:=dig}"
 tmp=
 dir=
 server=
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib/lib.sh"
 
 # Run CMD... traced into $dir/t_<N>.pb, its stdout in $dir/NAME.out,
 # stderr in NAME.err, exit status in NAME.rc: traced NAME [VAR=V...] CMD...
@@ -211,7 +206,7 @@ case_dns()
 	local port
 
 	case_dir dns
-	"$PYTHON" "$top_srcdir/tests/dnsserver.py" "$dir/port" 2 30 \
+	"$PYTHON" "$top_srcdir/tests/shim/dnsserver.py" "$dir/port" 2 30 \
 	    >"$dir/server.log" 2>&1 &
 	server=$!
 	port=$(dns_port) || { check "dns: the server starts" false; return; }
