@@ -17,6 +17,7 @@
 #include "procinfo.h"
 #include "real.h"
 #include "resolv.h"
+#include "say.h"
 #include "scope.h"
 #include "shim.h"
 #include "tls.h"
@@ -96,12 +97,16 @@ shim_init(void)
 	    0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return;
 	real_init();
+	say_init();
 	shim_pid = (pid_t)syscall(SYS_getpid);
+	/* TAPSHIM_LOG is read first, so it is set even on a bad value. */
 	if (conf_read(&shim_conf, shim_getenv, errbuf) == -1) {
+		say_set_log(shim_conf.log);
 		shim_say("%s; tracing is off", errbuf);
 		__atomic_store_n(&shim_state, SHIM_OFF, __ATOMIC_RELEASE);
 		return;
 	}
+	say_set_log(shim_conf.log);
 	procinfo_init();
 	backtrace_init(&shim_conf);
 	scope_init(&shim_conf);
@@ -174,7 +179,11 @@ shim_tracing(void)
 	    shim_pid == (pid_t)syscall(SYS_getpid));
 }
 
-/* A message on stderr, "tapshim: ...", in one write, errno kept. */
+/*
+ * A message, "tapshim: ...", in one write, errno kept: on stderr while it
+ * is the file it was at start, else in TAPSHIM_LOG, else counted lost
+ * (say.c); never raising SIGPIPE or SIGXFSZ (hostwrite.c).
+ */
 void
 shim_say(const char *fmt, ...)
 {
@@ -189,7 +198,7 @@ shim_say(const char *fmt, ...)
 	if (n > (int)sizeof buf - 2)
 		n = (int)sizeof buf - 2;
 	buf[n++] = '\n';
-	(void)syscall(SYS_write, STDERR_FILENO, buf, (size_t)n);
+	say_write(buf, (size_t)n);
 	errno = saved;
 }
 

@@ -327,6 +327,22 @@ io_sendfile_done(int out, int in, off_t from, ssize_t r)
 	errno = saved;
 }
 
+/*
+ * Is out a traced socket? Only then is a sendfile's range read back: a
+ * copy between two files (cp, a backup tool) must not read it twice.
+ */
+static int
+io_sendfile_traced(int out)
+{
+	struct conn	*c;
+	int		 saved = errno;
+
+	if ((c = conn_get(out)) != NULL)
+		conn_put(c);
+	errno = saved;
+	return (c != NULL);
+}
+
 static ssize_t
 hook_sendfile(int out, int in, off_t *off, size_t n, int is64)
 {
@@ -334,7 +350,7 @@ hook_sendfile(int out, int in, off_t *off, size_t n, int is64)
 	ssize_t	r;
 	int	saved;
 
-	if (!shim_enter()) {
+	if (!shim_enter() || !io_sendfile_traced(out)) {
 		r = is64 ? REAL(sendfile64, SYS_sendfile, out, in, off, n) :
 		    REAL(sendfile, SYS_sendfile, out, in, off, n);
 		shim_leave();
@@ -342,8 +358,7 @@ hook_sendfile(int out, int in, off_t *off, size_t n, int is64)
 	}
 	/* Where the file's bytes come from; errno is the program's. */
 	saved = errno;
-	from = off != NULL ? *off : fdtab_get(out) == FDTAB_OTHER ? 0 :
-	    lseek(in, 0, SEEK_CUR);
+	from = off != NULL ? *off : lseek(in, 0, SEEK_CUR);
 	errno = saved;
 	r = is64 ? REAL(sendfile64, SYS_sendfile, out, in, off, n) :
 	    REAL(sendfile, SYS_sendfile, out, in, off, n);
