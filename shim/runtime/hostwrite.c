@@ -148,7 +148,9 @@ hostwrite_open(const char *path, const char **why)
 	fd = syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT |
 	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0) {
-		*why = errno == ELOOP ? "is a symbolic link" : strerror(errno);
+		/* ENXIO: a FIFO nobody reads (O_NONBLOCK kept us from waiting). */
+		*why = errno == ELOOP ? "is a symbolic link" : errno == ENXIO ?
+		    "is not a regular file" : strerror(errno);
 		errno = saved;
 		return (-1);
 	}
