@@ -91,7 +91,7 @@ void
 shim_init(void)
 {
 	char	errbuf[CONF_ERRBUF_SIZE];
-	int	expect = SHIM_NEW;
+	int	expect = SHIM_NEW, bad;
 
 	if (!__atomic_compare_exchange_n(&shim_state, &expect, SHIM_STARTING,
 	    0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
@@ -99,14 +99,14 @@ shim_init(void)
 	real_init();
 	say_init();
 	shim_pid = (pid_t)syscall(SYS_getpid);
-	/* TAPSHIM_LOG is read first, so it is set even on a bad value. */
-	if (conf_read(&shim_conf, shim_getenv, errbuf) == -1) {
-		say_set_log(shim_conf.log);
+	bad = conf_read(&shim_conf, shim_getenv, errbuf) == -1;
+	/* TAPSHIM_LOG is read first: it is set even after a bad value. */
+	say_set_log(shim_conf.log);
+	if (bad) {
 		shim_say("%s; tracing is off", errbuf);
 		__atomic_store_n(&shim_state, SHIM_OFF, __ATOMIC_RELEASE);
 		return;
 	}
-	say_set_log(shim_conf.log);
 	procinfo_init();
 	backtrace_init(&shim_conf);
 	scope_init(&shim_conf);
