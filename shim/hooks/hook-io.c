@@ -327,6 +327,22 @@ io_sendfile_done(int out, int in, off64_t from, ssize_t r)
 	errno = saved;
 }
 
+/*
+ * Is out a traced socket? Only then is a sendfile's range read back: a
+ * copy between two files (cp, a backup tool) must not read it twice.
+ */
+static int
+io_sendfile_traced(int out)
+{
+	struct conn	*c;
+	int		 saved = errno;
+
+	if ((c = conn_get(out)) != NULL)
+		conn_put(c);
+	errno = saved;
+	return (c != NULL);
+}
+
 /* i386 has a sendfile64 system call; x86-64's sendfile is 64-bit. */
 #ifdef SYS_sendfile64
 #define IO_SYS_SENDFILE64	SYS_sendfile64
@@ -351,16 +367,15 @@ hook_sendfile(int out, int in, void *off, size_t n, int is64)
 	ssize_t	r;
 	int	saved;
 
-	if (!shim_enter()) {
+	if (!shim_enter() || !io_sendfile_traced(out)) {
 		r = io_sendfile_real(out, in, off, n, is64);
 		shim_leave();
 		return (r);
 	}
 	/* Where the file's bytes come from; errno is the program's. */
 	saved = errno;
-	from = off == NULL ? (fdtab_get(out) == FDTAB_OTHER ? 0 :
-	    lseek64(in, 0, SEEK_CUR)) : is64 ? *(off64_t *)off :
-	    *(off_t *)off;
+	from = off == NULL ? lseek64(in, 0, SEEK_CUR) : is64 ?
+	    *(off64_t *)off : *(off_t *)off;
 	errno = saved;
 	r = io_sendfile_real(out, in, off, n, is64);
 	if (r > 0)

@@ -93,8 +93,12 @@ elf_is_dynamic(int fd, const Elf64_Ehdr *eh)
 	return (0);
 }
 
-/* Warn about an ELF program that is static, or Go's. */
-static void
+/*
+ * Warn about an ELF program that is 32-bit, static, or Go's. Returns
+ * EXECCHECK_NO_PRELOAD for a 32-bit one: the 64-bit library cannot load
+ * into it, and ld.so would say so on the program's stderr.
+ */
+static int
 check_elf(const char *path, int fd)
 {
 	static const char *const	 go[] = { ".note.go.buildid",
@@ -103,19 +107,31 @@ check_elf(const char *path, int fd)
 	Elf64_Ehdr			 eh;
 
 	if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
-	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+		return (0);
+	if (eh.e_ident[EI_CLASS] == ELFCLASS32) {
+		msg_err("warning: %s is a 32-bit program: libtapshim.so is "
+		    "64-bit and cannot trace it; it runs without LD_PRELOAD",
+		    path);
+		return (EXECCHECK_NO_PRELOAD);
+	}
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh.e_phentsize != sizeof(Elf64_Phdr))
-		return;
+		return (0);
 	if (!elf_is_dynamic(fd, &eh))
 		msg_err("warning: %s is statically linked: LD_PRELOAD cannot "
 		    "trace it", path);
 	else if (elf_has_section(fd, &eh, go))
 		msg_err("warning: %s is a Go program: Go makes its own system "
 		    "calls, which LD_PRELOAD does not see", path);
+	return (0);
 }
 
-/* Warn about a program the loader runs in secure mode (AT_SECURE). */
+/*
+ * Warn about a program the loader runs in secure mode (AT_SECURE). File
+ * capabilities do not make root's run secure (it has them all already):
+ * no warning for root.
+ */
 static void
 check_secure(const char *path, const struct stat *st)
 {
@@ -125,26 +141,29 @@ check_secure(const char *path, const struct stat *st)
 	else if ((st->st_mode & S_ISGID) && st->st_gid != getegid())
 		msg_err("warning: %s is setgid: the dynamic loader ignores "
 		    "LD_PRELOAD for it", path);
-	else if (getxattr(path, "security.capability", NULL, 0) > 0)
+	else if (geteuid() != 0 &&
+	    getxattr(path, "security.capability", NULL, 0) > 0)
 		msg_err("warning: %s has file capabilities: the dynamic loader "
 		    "ignores LD_PRELOAD for it", path);
 }
 
 /*
  * Warn, on stderr, when LD_PRELOAD cannot trace the program at path:
- * static, setuid or setgid (to another user), file capabilities, Go. A
- * script is judged by its interpreter, one level down.
+ * 32-bit, static, setuid or setgid (to another user), file capabilities,
+ * Go. A script is judged by its interpreter, one level down, as well as
+ * by itself. Returns EXECCHECK_NO_PRELOAD when the library must not be
+ * preloaded at all (a 32-bit program), else 0.
  */
-void
+int
 execcheck_warn(const char *path)
 {
 	char		buf[PATH_MAX + 2], interp[PATH_MAX];
 	struct stat	st;
 	ssize_t		n;
-	int		fd;
+	int		fd, r = 0;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return;
+		return (0);
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		check_secure(path, &st);
 		n = pread(fd, buf, sizeof buf - 1, 0);
@@ -155,11 +174,15 @@ execcheck_warn(const char *path)
 				close(fd);
 				if ((fd = open(interp, O_RDONLY | O_CLOEXEC)) ==
 				    -1)
-					return;
+					return (0);
 				path = interp;
+				/* A setuid interpreter runs the script secure. */
+				if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+					check_secure(path, &st);
 			}
 		}
-		check_elf(path, fd);
+		r = check_elf(path, fd);
 	}
 	close(fd);
+	return (r);
 }

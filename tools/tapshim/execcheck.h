@@ -4,7 +4,10 @@
 
 #include <stddef.h>
 
+/* execcheck_warn(): preloading would only make ld.so complain. */
+#define EXECCHECK_NO_PRELOAD	1
+
 int	execcheck_find(const char *, char *, size_t);
-void	execcheck_warn(const char *);
+int	execcheck_warn(const char *);
 
 #endif

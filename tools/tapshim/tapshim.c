@@ -18,6 +18,7 @@
 #include "frame.h"
 #include "launch.h"
 #include "msg.h"
+#include "outfile.h"
 #include "runctl.h"
 #include "runsum.h"
 #include "synth.h"
@@ -36,7 +37,8 @@ struct options {
 /* Long options without a short form. */
 enum {
 	OPT_MAX_RX = 256, OPT_MAX_TX, OPT_MAX_TOTAL, OPT_MAX_CONNS,
-	OPT_DURATION, OPT_STATS, OPT_TLS, OPT_KEYLOG, OPT_BACKTRACE
+	OPT_DURATION, OPT_STATS, OPT_TLS, OPT_KEYLOG, OPT_BACKTRACE, OPT_LOG,
+	OPT_MODE
 };
 
 /* Print the usage message. */
@@ -63,12 +65,16 @@ usage(FILE *f)
 	    "      --max-connections N  trace at most N connections\n"
 	    "      --duration SECONDS  stop recording after SECONDS\n"
 	    "      --stats FILE        write the run's totals to FILE, JSON\n"
+	    "      --mode MODE         create the capture and FILE with\n"
+	    "                          permissions MODE, octal (default 0600)\n"
 	    "      --tls MODE          TLS connections' traces hold plaintext\n"
 	    "                          (default), ciphertext or both\n"
 	    "      --keylog FILE       append TLS keys to FILE (SSLKEYLOGFILE)\n"
 	    "      --backtrace[=WHEN]  record call sites: connect (default)\n"
 	    "                          or all (connect and accept)\n"
 	    "  -D, --debug             the shim says what it does, on stderr\n"
+	    "      --log FILE          the shim's messages go to FILE, not\n"
+	    "                          to the program's stderr\n"
 	    "  -q, --quiet             no summary at the end\n"
 	    "  -h, --help              show this help\n"
 	    "  -V, --version           show the version\n"
@@ -100,6 +106,20 @@ set_filter(const char *expr)
 		exit(TAPSHIM_EXIT_FAIL);
 	set_var("TAPSHIM_FILTER", text);
 	free(text);
+}
+
+/* --mode: the capture's and --stats file's permissions, octal. */
+static void
+set_mode(const char *arg)
+{
+	mode_t	mode;
+
+	if (outfile_parse_mode(arg, &mode) == -1) {
+		msg_err("--mode: \"%s\" is not octal permissions (0 to 0777)",
+		    arg);
+		exit(TAPSHIM_EXIT_FAIL);
+	}
+	outfile_set_mode(mode);
 }
 
 /* A positive count for opt, with K, M or G (powers of 1024) if suffix. */
@@ -161,6 +181,8 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "keylog", required_argument, NULL, OPT_KEYLOG },
 		{ "backtrace", optional_argument, NULL, OPT_BACKTRACE },
 		{ "debug", no_argument, NULL, 'D' },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -218,6 +240,12 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'D':
 			set_var("TAPSHIM_DEBUG", "1");
 			break;
+		case OPT_LOG:
+			set_var("TAPSHIM_LOG", optarg);
+			break;
+		case OPT_MODE:
+			set_mode(optarg);
+			break;
 		case 'q':
 			o->quiet = 1;
 			break;
@@ -254,6 +282,8 @@ check_settings(struct conf *c)
 		exit(TAPSHIM_EXIT_FAIL);
 	}
 	set_var("TAPSHIM_PATH_PREFIX", c->prefix);
+	if (c->log[0] != '\0')
+		set_var("TAPSHIM_LOG", c->log);
 }
 
 /*
@@ -359,9 +389,10 @@ main(int argc, char **argv)
 	unsetenv("TAPSHIM_RUN");
 	parse_args(argc, argv, &o);
 	check_settings(&c);
-	set_preload();
-	if (execcheck_find(argv[optind], path, sizeof path) == 0)
-		execcheck_warn(path);
+	/* A 32-bit program runs as it would without us: ld.so stays quiet. */
+	if (execcheck_find(argv[optind], path, sizeof path) != 0 ||
+	    execcheck_warn(path) != EXECCHECK_NO_PRELOAD)
+		set_preload();
 	if (runsum_begin(&rs, c.prefix) == -1) {
 		runsum_free(&rs);
 		return (TAPSHIM_EXIT_FAIL);
