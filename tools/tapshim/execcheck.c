@@ -94,9 +94,9 @@ elf_is_dynamic(int fd, const Elf64_Ehdr *eh)
 }
 
 /*
- * Warn about an ELF program that is 32-bit, static, or Go's. Returns
- * EXECCHECK_NO_PRELOAD for a 32-bit one: the 64-bit library cannot load
- * into it, and ld.so would say so on the program's stderr.
+ * Warn about an ELF program that is static, or Go's. Returns its class:
+ * EXECCHECK_32 or EXECCHECK_64 (the library of that class is the one
+ * to preload), EXECCHECK_UNKNOWN when it is no ELF file.
  */
 static int
 check_elf(const char *path, int fd)
@@ -108,23 +108,19 @@ check_elf(const char *path, int fd)
 
 	if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
 	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
-		return (0);
-	if (eh.e_ident[EI_CLASS] == ELFCLASS32) {
-		msg_err("warning: %s is a 32-bit program: libtapshim.so is "
-		    "64-bit and cannot trace it; it runs without LD_PRELOAD",
-		    path);
-		return (EXECCHECK_NO_PRELOAD);
-	}
+		return (EXECCHECK_UNKNOWN);
+	if (eh.e_ident[EI_CLASS] == ELFCLASS32)
+		return (EXECCHECK_32);
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh.e_phentsize != sizeof(Elf64_Phdr))
-		return (0);
+		return (EXECCHECK_UNKNOWN);
 	if (!elf_is_dynamic(fd, &eh))
 		msg_err("warning: %s is statically linked: LD_PRELOAD cannot "
 		    "trace it", path);
 	else if (elf_has_section(fd, &eh, go))
 		msg_err("warning: %s is a Go program: Go makes its own system "
 		    "calls, which LD_PRELOAD does not see", path);
-	return (0);
+	return (EXECCHECK_64);
 }
 
 /*
@@ -149,10 +145,10 @@ check_secure(const char *path, const struct stat *st)
 
 /*
  * Warn, on stderr, when LD_PRELOAD cannot trace the program at path:
- * 32-bit, static, setuid or setgid (to another user), file capabilities,
- * Go. A script is judged by its interpreter, one level down, as well as
- * by itself. Returns EXECCHECK_NO_PRELOAD when the library must not be
- * preloaded at all (a 32-bit program), else 0.
+ * static, setuid or setgid (to another user), file capabilities, Go. A
+ * script is judged by its interpreter, one level down, as well as by
+ * itself. Returns the ELF class (EXECCHECK_32, EXECCHECK_64), or
+ * EXECCHECK_UNKNOWN.
  */
 int
 execcheck_warn(const char *path)
@@ -160,10 +156,10 @@ execcheck_warn(const char *path)
 	char		buf[PATH_MAX + 2], interp[PATH_MAX];
 	struct stat	st;
 	ssize_t		n;
-	int		fd, r = 0;
+	int		fd, r = EXECCHECK_UNKNOWN;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return (0);
+		return (EXECCHECK_UNKNOWN);
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		check_secure(path, &st);
 		n = pread(fd, buf, sizeof buf - 1, 0);
@@ -174,7 +170,7 @@ execcheck_warn(const char *path)
 				close(fd);
 				if ((fd = open(interp, O_RDONLY | O_CLOEXEC)) ==
 				    -1)
-					return (0);
+					return (EXECCHECK_UNKNOWN);
 				path = interp;
 				/* A setuid interpreter runs the script secure. */
 				if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))

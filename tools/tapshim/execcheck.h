@@ -4,8 +4,10 @@
 
 #include <stddef.h>
 
-/* execcheck_warn(): preloading would only make ld.so complain. */
-#define EXECCHECK_NO_PRELOAD	1
+/* What execcheck_warn() found the program to be. */
+#define EXECCHECK_UNKNOWN	0	/* not ELF, or not readable */
+#define EXECCHECK_32		32	/* ELFCLASS32: needs the 32-bit library */
+#define EXECCHECK_64		64
 
 int	execcheck_find(const char *, char *, size_t);
 int	execcheck_warn(const char *);

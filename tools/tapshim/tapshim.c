@@ -287,23 +287,61 @@ check_settings(struct conf *c)
 }
 
 /*
+ * The library for a program of class cls (EXECCHECK_*): lib as given,
+ * ld.so's $LIB token expanded the way Debian's ld.so does for that
+ * class, in path. Returns path.
+ */
+static const char *
+preload_path(const char *lib, int cls, char *path, size_t size)
+{
+	const char	*tok = strstr(lib, "$LIB");
+
+	if (tok == NULL)
+		snprintf(path, size, "%s", lib);
+	else
+		snprintf(path, size, "%.*s%s%s", (int)(tok - lib), lib,
+		    cls == EXECCHECK_32 ? TAPSHIM_LIB32 : TAPSHIM_LIB64,
+		    tok + 4);
+	return (path);
+}
+
+/*
  * Preload the library: $TAPSHIM_LIBRARY, else the installed one, after
- * whatever LD_PRELOAD already holds.
+ * whatever LD_PRELOAD already holds. Its path may hold $LIB, which ld.so
+ * expands per program: one setting then serves a 64-bit program, a
+ * 32-bit one, and what each of them execs. A program of class cls with
+ * no library of its class runs without LD_PRELOAD (ld.so would print
+ * "wrong ELF class" on its stderr), and is warned about.
  */
 static void
-set_preload(void)
+set_preload(const char *prog, int cls)
 {
 	const char	*lib = getenv("TAPSHIM_LIBRARY"), *old;
-	char		*v;
+	char		 path[PATH_MAX], *v;
 
 	if (lib == NULL || *lib == '\0')
 		lib = TAPSHIM_LIBRARY;
-	if (lib[0] != '/' || access(lib, R_OK) == -1) {
-		msg_err("%s: %s (set TAPSHIM_LIBRARY to libtapshim.so's "
-		    "absolute path)", lib, lib[0] != '/' ? "not an absolute "
-		    "path" : strerror(errno));
+	if (lib[0] != '/') {
+		msg_err("%s: not an absolute path (set TAPSHIM_LIBRARY to "
+		    "libtapshim.so's absolute path)", lib);
 		exit(TAPSHIM_EXIT_FAIL);
 	}
+	if (cls == EXECCHECK_32 && (strstr(lib, "$LIB") == NULL ||
+	    access(preload_path(lib, cls, path, sizeof path), R_OK) == -1)) {
+		msg_err("warning: %s is a 32-bit program and no 32-bit "
+		    "libtapshim.so is installed (%s): it runs untraced, "
+		    "without LD_PRELOAD", prog, strstr(lib, "$LIB") == NULL ?
+		    "TAPSHIM_LIBRARY names one library, without $LIB" : path);
+		return;
+	}
+	if (access(preload_path(lib, cls, path, sizeof path), R_OK) == -1) {
+		msg_err("%s: %s (set TAPSHIM_LIBRARY to libtapshim.so's "
+		    "absolute path)", path, strerror(errno));
+		exit(TAPSHIM_EXIT_FAIL);
+	}
+	if (cls == EXECCHECK_32 && getenv("TAPSHIM_DEBUG") != NULL)
+		msg_err("%s is a 32-bit program: tracing it with %s", prog,
+		    path);
 	old = getenv("LD_PRELOAD");
 	if (old != NULL && *old != '\0' && strstr(old, lib) != NULL)
 		return;
@@ -389,10 +427,8 @@ main(int argc, char **argv)
 	unsetenv("TAPSHIM_RUN");
 	parse_args(argc, argv, &o);
 	check_settings(&c);
-	/* A 32-bit program runs as it would without us: ld.so stays quiet. */
-	if (execcheck_find(argv[optind], path, sizeof path) != 0 ||
-	    execcheck_warn(path) != EXECCHECK_NO_PRELOAD)
-		set_preload();
+	set_preload(argv[optind], execcheck_find(argv[optind], path,
+	    sizeof path) == 0 ? execcheck_warn(path) : EXECCHECK_UNKNOWN);
 	if (runsum_begin(&rs, c.prefix) == -1) {
 		runsum_free(&rs);
 		return (TAPSHIM_EXIT_FAIL);
