@@ -239,6 +239,57 @@ START_TEST(test_sum_split)
 }
 END_TEST
 
+/*
+ * Random lengths at random alignments, split at a random even point, on
+ * bytes that are random or mostly 0xff (carries out of every lane): the
+ * vector sum folds to the reference's 16 bits each time.
+ */
+START_TEST(test_sum_random)
+{
+	static uint8_t	b[70016];
+	uint8_t		out[2];
+	uint16_t	want;
+	size_t		n, off, cut, i;
+	int		round;
+
+	srandom(1071);
+	for (round = 0; round < 3000; round++) {
+		off = (size_t)random() % 16;
+		n = round % 3 == 0 ? (size_t)random() % 300 :
+		    (size_t)random() % (sizeof b - 16);
+		for (i = 0; i < n; i++)
+			b[off + i] = round % 4 == 1 && random() % 8 != 0 ?
+			    0xff : (uint8_t)random();
+		want = (uint16_t)~ref_fold(ref_sum(0, b + off, n));
+		fold_bytes(frame_sum(0, b + off, n), out);
+		ck_assert_msg(get16(out) == want, "n %zu at offset %zu: "
+		    "%04x, want %04x", n, off, get16(out), want);
+		cut = n == 0 ? 0 : ((size_t)random() % n) & ~(size_t)1;
+		fold_bytes(frame_sum(frame_sum(0, b + off, cut),
+		    b + off + cut, n - cut), out);
+		ck_assert_msg(get16(out) == want, "n %zu cut at %zu: %04x, "
+		    "want %04x", n, cut, get16(out), want);
+	}
+}
+END_TEST
+
+/* A large sum carried in (a caller's running total) still folds right. */
+START_TEST(test_sum_carry_in)
+{
+	static uint8_t	b[4096];
+	uint64_t	big = 0xffffffffffff0101ULL;
+	uint8_t		out[2];
+	size_t		i;
+
+	for (i = 0; i < sizeof b; i++)
+		b[i] = (uint8_t)(i * 251 + 3);
+	/* big is 0x0101 mod 0xffff (either byte order): it wraps 64 bits. */
+	fold_bytes(frame_sum(big, b, sizeof b), out);
+	ck_assert_uint_eq(get16(out),
+	    (uint16_t)~ref_fold(ref_sum(0x0101, b, sizeof b)));
+}
+END_TEST
+
 /* Build a TCP segment over each family and link and check every layer. */
 static void
 tcp_case(int family, int link, size_t caplen, size_t len)
@@ -413,6 +464,8 @@ frame_suite(void)
 	tcase_add_test(tc, test_sum_odd);
 	tcase_add_test(tc, test_sum_carries);
 	tcase_add_test(tc, test_sum_split);
+	tcase_add_test(tc, test_sum_random);
+	tcase_add_test(tc, test_sum_carry_in);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tcp");
