@@ -16,6 +16,10 @@ struct pcap_out {
 	FILE		*f;
 	pcap_t		*p;
 	pcap_dumper_t	*d;
+	int		 fd;		/* o->f's, written past stdio */
+	uint8_t		*buf;		/* records not yet written */
+	size_t		 used;
+	int		 error;		/* errno of a failed write, or 0 */
 	uint64_t	 packets;
 };
 
