@@ -200,13 +200,14 @@ frame_ip(uint8_t *b, int link, const struct frame_ep *src,
 }
 
 /*
- * Build a TCP segment into b: headers, then caplen captured bytes of a
- * payload len bytes long. Returns the size of the headers; the frame is
- * that plus caplen bytes here, that plus len on the wire. Bytes that were
- * not captured count as zeros in the checksum.
+ * Build a TCP segment's headers into b for caplen captured bytes of a
+ * payload len bytes long, which stays where it is: the checksum is summed
+ * over it there, and the caller writes it after the headers. Returns the
+ * size of the headers. Bytes that were not captured count as zeros in the
+ * checksum.
  */
 size_t
-frame_tcp(uint8_t *b, int link, const struct frame_ep *src,
+frame_tcp_head(uint8_t *b, int link, const struct frame_ep *src,
     const struct frame_ep *dst, uint16_t ipid, const struct frame_tcp *t,
     const uint8_t *payload, size_t caplen, size_t len)
 {
@@ -227,17 +228,36 @@ frame_tcp(uint8_t *b, int link, const struct frame_ep *src,
 	memset(p + 16, 0, 4);		/* checksum, urgent pointer */
 	if (t->optlen > 0)
 		memcpy(p + 20, t->opt, t->optlen);
+	/* th is a multiple of 4: the payload's sum can follow. */
+	sum = frame_sum(sum, p, th);
 	if (caplen > 0)
-		memcpy(p + th, payload, caplen);
-	sum = frame_sum(sum, p, th + caplen);
+		sum = frame_sum(sum, payload, caplen);
 	ck = frame_fold(sum);
 	memcpy(p + 16, &ck, 2);
 	return (h + th);
 }
 
-/* Build a UDP datagram into b, as frame_tcp() does a segment. */
+/*
+ * Build a whole TCP segment into b: headers, then the caplen captured
+ * bytes. Returns the size of the headers; the frame is that plus caplen
+ * bytes here, that plus len on the wire.
+ */
 size_t
-frame_udp(uint8_t *b, int link, const struct frame_ep *src,
+frame_tcp(uint8_t *b, int link, const struct frame_ep *src,
+    const struct frame_ep *dst, uint16_t ipid, const struct frame_tcp *t,
+    const uint8_t *payload, size_t caplen, size_t len)
+{
+	size_t	h;
+
+	h = frame_tcp_head(b, link, src, dst, ipid, t, payload, caplen, len);
+	if (caplen > 0)
+		memcpy(b + h, payload, caplen);
+	return (h);
+}
+
+/* Build a UDP datagram's headers into b, as frame_tcp_head() does. */
+size_t
+frame_udp_head(uint8_t *b, int link, const struct frame_ep *src,
     const struct frame_ep *dst, uint16_t ipid, const uint8_t *payload,
     size_t caplen, size_t len)
 {
@@ -252,11 +272,26 @@ frame_udp(uint8_t *b, int link, const struct frame_ep *src,
 	frame_put16(p + 2, dst->port);
 	frame_put16(p + 4, (uint16_t)(8 + len));
 	memset(p + 6, 0, 2);
+	sum = frame_sum(sum, p, 8);
 	if (caplen > 0)
-		memcpy(p + 8, payload, caplen);
-	ck = frame_fold(frame_sum(sum, p, 8 + caplen));
+		sum = frame_sum(sum, payload, caplen);
+	ck = frame_fold(sum);
 	if (ck == 0)
 		ck = 0xffff;		/* RFC 768: zero means "no checksum" */
 	memcpy(p + 6, &ck, 2);
 	return (h + 8);
+}
+
+/* Build a whole UDP datagram into b, as frame_tcp() does a segment. */
+size_t
+frame_udp(uint8_t *b, int link, const struct frame_ep *src,
+    const struct frame_ep *dst, uint16_t ipid, const uint8_t *payload,
+    size_t caplen, size_t len)
+{
+	size_t	h;
+
+	h = frame_udp_head(b, link, src, dst, ipid, payload, caplen, len);
+	if (caplen > 0)
+		memcpy(b + h, payload, caplen);
+	return (h);
 }

@@ -417,6 +417,48 @@ udp_case(int family, int link, size_t caplen, size_t len)
 	check_l4_sum(buf + l4, &src, &dst, IPPROTO_UDP, 8, caplen, len);
 }
 
+/*
+ * frame_tcp_head() and frame_udp_head() write the headers only, summing
+ * a payload that stays where it is (here at an odd address): the same
+ * headers as the whole frame's, and nothing written after them.
+ */
+START_TEST(test_head_only)
+{
+	static uint8_t		whole[FRAME_HEADROOM + 1600];
+	static const uint8_t	opt[4] = { 1, 1, 1, 1 };
+	struct frame_ep		src, dst;
+	struct frame_tcp	t;
+	uint8_t			store[1602], *payload = store + 1;
+	size_t			h, hw, i;
+
+	for (i = 0; i < 1601; i++)
+		payload[i] = (uint8_t)(i * 7 + 1);
+	src = ep(AF_INET6, 10, 40000);
+	dst = ep(AF_INET6, 20, 443);
+	memset(&t, 0, sizeof t);
+	t.seq = 77;
+	t.flags = TCP_ACK;
+	t.opt = opt;
+	t.optlen = sizeof opt;
+	memset(buf, 0xcc, sizeof buf);
+	h = frame_tcp_head(buf, FRAME_LINK_ETHER, &src, &dst, 9, &t, payload,
+	    1601, 1700);
+	hw = frame_tcp(whole, FRAME_LINK_ETHER, &src, &dst, 9, &t, payload,
+	    1601, 1700);
+	ck_assert_uint_eq(h, hw);
+	ck_assert_mem_eq(buf, whole, h);
+	ck_assert_uint_eq(buf[h], 0xcc);
+	memset(buf, 0xcc, sizeof buf);
+	h = frame_udp_head(buf, FRAME_LINK_RAW, &src, &dst, 9, payload, 1601,
+	    1601);
+	hw = frame_udp(whole, FRAME_LINK_RAW, &src, &dst, 9, payload, 1601,
+	    1601);
+	ck_assert_uint_eq(h, hw);
+	ck_assert_mem_eq(buf, whole, h);
+	ck_assert_uint_eq(buf[h], 0xcc);
+}
+END_TEST
+
 START_TEST(test_udp)
 {
 	udp_case(AF_INET, FRAME_LINK_ETHER, 300, 300);
@@ -480,6 +522,7 @@ frame_suite(void)
 	tc = tcase_create("udp");
 	tcase_add_test(tc, test_udp);
 	tcase_add_test(tc, test_udp_zero_sum);
+	tcase_add_test(tc, test_head_only);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -169,23 +169,25 @@ pcap_out_put(struct pcap_out *o, const void *p, size_t n)
 }
 
 /*
- * Append one frame; caplen bytes of a frame len bytes long on the wire.
- * The record is the bytes pcap_dump() writes: its header with the seconds
- * and nanoseconds cut to 32 bits, then the captured bytes.
+ * Append one frame: hlen bytes of headers, then caplen bytes of data of
+ * len on the wire. The record is the bytes pcap_dump() writes: its header
+ * with the seconds and nanoseconds cut to 32 bits, then the frame.
  */
 int
 pcap_out_write(struct pcap_out *o, int64_t sec, uint32_t nsec,
-    const uint8_t *frame, size_t caplen, size_t len)
+    const uint8_t *head, size_t hlen, const uint8_t *data, size_t caplen,
+    size_t len)
 {
 	struct pcap_out_rec	h;
 
 	h.sec = (uint32_t)sec;
 	h.frac = nsec;
-	h.caplen = (uint32_t)caplen;
-	h.len = (uint32_t)len;
+	h.caplen = (uint32_t)(hlen + caplen);
+	h.len = (uint32_t)(hlen + len);
 	o->packets++;
 	if (pcap_out_put(o, &h, sizeof h) == -1 ||
-	    pcap_out_put(o, frame, caplen) == -1)
+	    pcap_out_put(o, head, hlen) == -1 ||
+	    pcap_out_put(o, data, caplen) == -1)
 		return (-1);
 	return (0);
 }

@@ -25,7 +25,7 @@ struct pcap_out {
 
 int	pcap_out_open(struct pcap_out *, const char *, int, char *);
 int	pcap_out_write(struct pcap_out *, int64_t, uint32_t, const uint8_t *,
-	    size_t, size_t);
+	    size_t, const uint8_t *, size_t, size_t);
 int	pcap_out_close(struct pcap_out *, char *);
 int	pcap_out_commit(struct pcap_out *, char *);
 int	pcap_out_finish(struct pcap_out *, char *);
