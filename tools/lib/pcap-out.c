@@ -20,6 +20,16 @@
  */
 #define PCAP_OUT_IOBUF	(256 * 1024)
 
+/*
+ * A capture written to a regular file is handed to writeback every 8 MiB,
+ * and what was written before the last window is dropped from the page
+ * cache once clean, so a 1 GiB conversion leaves a few windows there, not
+ * a gigabyte of other programs' cache pushed out. Nothing waits for the
+ * disk: pages still being written stay for the kernel to reclaim.
+ */
+#define PCAP_OUT_RELEASE	(8 * 1024 * 1024)
+#define PCAP_OUT_DROP_TRIES	3	/* windows each drop covers */
+
 /* pcap-savefile(5): each record's header, in the writer's byte order. */
 struct pcap_out_rec {
 	uint32_t	sec;
@@ -27,6 +37,9 @@ struct pcap_out_rec {
 	uint32_t	caplen;
 	uint32_t	len;
 };
+
+static void	pcap_out_start(struct pcap_out *);
+static void	pcap_out_release(struct pcap_out *);
 
 /* The temporary file being written, for a signal handler to remove. */
 static char	pcap_out_tmp[4096];
@@ -118,7 +131,49 @@ pcap_out_open(struct pcap_out *o, const char *path, int link, char *errbuf)
 	}
 	o->fd = fileno(o->f);
 	o->buf = pcap_out_iobuf;
+	pcap_out_start(o);
 	return (0);
+}
+
+/* Where the records start, if the capture is a regular file to release. */
+static void
+pcap_out_start(struct pcap_out *o)
+{
+	struct stat	st;
+	off_t		pos;
+
+	o->release = 0;
+	if (fstat(o->fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (pos = lseek(o->fd, 0, SEEK_CUR)) == -1)
+		return;
+	o->release = 1;
+	o->off = o->synced = pos;
+}
+
+/*
+ * Start writeback of the window just written; drop the clean pages of
+ * the windows before it (see PCAP_OUT_RELEASE). Errors are ignored: this
+ * only spares the page cache, and a failed write shows at close.
+ */
+static void
+pcap_out_release(struct pcap_out *o)
+{
+	off_t	from, to;
+
+	if (!o->release || o->off - o->synced < PCAP_OUT_RELEASE)
+		return;
+#ifdef SYNC_FILE_RANGE_WRITE
+	(void)sync_file_range(o->fd, o->synced, o->off - o->synced,
+	    SYNC_FILE_RANGE_WRITE);
+#endif
+	to = o->synced;
+	from = to - PCAP_OUT_DROP_TRIES * (off_t)PCAP_OUT_RELEASE;
+	if (from < 0)
+		from = 0;
+	if (to > from)
+		(void)posix_fadvise(o->fd, from, to - from,
+		    POSIX_FADV_DONTNEED);
+	o->synced = o->off;
 }
 
 /* Write out the gathered records; -1 (errno set) if the write fails. */
@@ -143,7 +198,9 @@ pcap_out_flush(struct pcap_out *o)
 		}
 		off += (size_t)n;
 	}
+	o->off += (off_t)o->used;
 	o->used = 0;
+	pcap_out_release(o);
 	return (0);
 }
 

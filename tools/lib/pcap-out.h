@@ -2,6 +2,8 @@
 #ifndef TAPSHIM_PCAP_OUT_H
 #define TAPSHIM_PCAP_OUT_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +22,9 @@ struct pcap_out {
 	uint8_t		*buf;		/* records not yet written */
 	size_t		 used;
 	int		 error;		/* errno of a failed write, or 0 */
+	int		 release;	/* a regular file: pages released */
+	off_t		 off;		/* bytes in the file */
+	off_t		 synced;	/* handed to writeback up to here */
 	uint64_t	 packets;
 };
 
