@@ -135,7 +135,12 @@ pcap_out_open(struct pcap_out *o, const char *path, int link, char *errbuf)
 	return (0);
 }
 
-/* Where the records start, if the capture is a regular file to release. */
+/*
+ * Get ready for the records: a pipe is widened to hold a whole buffer of
+ * them, so each write() is one wake-up of the reader, not four (a pipe
+ * holds 64 KiB unless told otherwise); a regular file is noted for
+ * releasing its pages, from where the records start.
+ */
 static void
 pcap_out_start(struct pcap_out *o)
 {
@@ -143,8 +148,14 @@ pcap_out_start(struct pcap_out *o)
 	off_t		pos;
 
 	o->release = 0;
-	if (fstat(o->fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (pos = lseek(o->fd, 0, SEEK_CUR)) == -1)
+	if (fstat(o->fd, &st) == -1)
+		return;
+#ifdef F_SETPIPE_SZ
+	if (S_ISFIFO(st.st_mode) && fcntl(o->fd, F_GETPIPE_SZ) <
+	    PCAP_OUT_IOBUF)
+		(void)fcntl(o->fd, F_SETPIPE_SZ, PCAP_OUT_IOBUF);
+#endif
+	if (!S_ISREG(st.st_mode) || (pos = lseek(o->fd, 0, SEEK_CUR)) == -1)
 		return;
 	o->release = 1;
 	o->off = o->synced = pos;
