@@ -6,8 +6,9 @@
 # OUTDIR (scratch; default BUILDDIR/bench/out, else $TMPDIR), RUNS
 # (default 3, the median is shown), CHECK=0 (skip the tshark payload
 # check), KEEP=1 (keep the trace and captures), OTHER=PATH (a second
-# tap2pcap, say main's, run in turn with this one: before and after in
-# the same run, under the same load; their captures must be identical).
+# tap2pcap, say main's, run in turn with this one, to a file and into a
+# pipe: before and after in the same run, under the same load; their
+# captures must be identical).
 #
 # Each round runs, one after another: dd if=TRACE of=COPY bs=1M on the
 # same file system (and bs=256K, tap2pcap's write size), tap2pcap TRACE out.pcap (and OTHER's), tap2pcap -w -
@@ -156,7 +157,7 @@ t_cat=$(cat "$scratch/elapsed") c_cat=$(cat "$scratch/cpu")
 
 echo "$prog: running dd and tap2pcap in turn, $runs rounds" >&2
 ts_dd=() cs_dd=() ts_dd256=() cs_dd256=() ts_new=() cs_new=() rss_new=() ts_old=() cs_old=()
-rss_old=() ts_pipe=() cs_pipe=() rss_pipe=() ts_null=() cs_null=()
+rss_old=() ts_opipe=() cs_opipe=() ts_pipe=() cs_pipe=() rss_pipe=() ts_null=() cs_null=()
 psize='' sum_new='' sum_old=''
 [ -z "${OTHER:-}" ] || [ -x "$OTHER" ] || die "$OTHER: not a program"
 for ((i = 0; i < runs; i++)); do
@@ -187,6 +188,12 @@ for ((i = 0; i < runs; i++)); do
 	rss_pipe+=("$(cat "$scratch/rss")")
 	[ "$(cat "$scratch/piped")" = "$psize" ] ||
 		die "-w - gave $(cat "$scratch/piped") bytes, not $psize"
+	if [ -n "${OTHER:-}" ]; then
+		timed "|$scratch/piped" "$OTHER" -q -w - "$trace" ||
+			die "$OTHER -w - | wc -c failed"
+		ts_opipe+=("$(cat "$scratch/elapsed")")
+		cs_opipe+=("$(cat "$scratch/cpu")")
+	fi
 	timed /dev/null ./tools/tap2pcap/tap2pcap -q -w /dev/null "$trace" ||
 		die "tap2pcap -w /dev/null failed"
 	ts_null+=("$(cat "$scratch/elapsed")")
@@ -201,6 +208,7 @@ t_null=$(median "${ts_null[@]}") c_null=$(median "${cs_null[@]}")
 if [ -n "${OTHER:-}" ]; then
 	t_old=$(median "${ts_old[@]}") c_old=$(median "${cs_old[@]}")
 	rss_o=$(median "${rss_old[@]}")
+	t_opipe=$(median "${ts_opipe[@]}") c_opipe=$(median "${cs_opipe[@]}")
 fi
 
 # Does the capture carry every payload byte? (tshark: ~10 s for 1 GiB.)
@@ -238,6 +246,10 @@ row "tap2pcap -q TRACE out.pcap" "$t_tp" "$mbs" "$c_tp" \
 	    "$c_old" "$(ratio "$t_dd" "$t_old")" "median of ${ts_old[*]}"
 row "tap2pcap -q -w - TRACE | wc -c" "$t_pipe" "$(rate "$size" "$t_pipe")" \
     "$c_pipe" "$(ratio "$t_dd" "$t_pipe")" "median of ${ts_pipe[*]}"
+[ -z "${OTHER:-}" ] ||
+	row "OTHER -q -w - TRACE | wc -c" "$t_opipe" \
+	    "$(rate "$size" "$t_opipe")" "$c_opipe" \
+	    "$(ratio "$t_dd" "$t_opipe")" "median of ${ts_opipe[*]}"
 row "tap2pcap -q -w /dev/null TRACE" "$t_null" "$(rate "$size" "$t_null")" \
     "$c_null" "$(ratio "$t_dd" "$t_null")" "median of ${ts_null[*]}"
 printf '\n%-34s %s (dd bs=256K: %s)\n' "tap2pcap / dd throughput" \
