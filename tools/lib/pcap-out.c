@@ -330,6 +330,12 @@ pcap_out_finish(struct pcap_out *o, char *errbuf)
 void
 pcap_out_abort(struct pcap_out *o)
 {
+	int	saved = errno;
+
+	/* What a pipe or stdout was sent so far stays sent, as stdio did. */
+	if (o->buf != NULL && o->tmp == NULL)
+		(void)pcap_out_flush(o);
+	errno = saved;
 	if (o->d != NULL && o->f != stdout)
 		pcap_dump_close(o->d);
 	else if (o->f != NULL && o->f != stdout)
