@@ -4,8 +4,9 @@
 # A 40 MiB trace (bench/mktrace) is converted each way under strace. The
 # three captures must be byte-identical; a regular file's pages must be
 # handed to writeback and dropped behind the writer (sync_file_range,
-# POSIX_FADV_DONTNEED over the file but its last windows); a pipe must get
-# neither, and be widened to hold a whole record buffer (256 KiB).
+# POSIX_FADV_DONTNEED over the file but its last windows) and written in
+# pieces ending on 256 KiB boundaries; a pipe must get no page release,
+# and be widened to hold a whole record buffer (256 KiB).
 #
 # Environment: top_srcdir, top_builddir and TAP2PCAP (set by make check);
 # MKTRACE, PYTHON to use other programs. A missing strace or python3
@@ -29,7 +30,7 @@ traced()
 	local name=$1
 
 	shift
-	strace -f -o "$dir/$name.st" -e trace=sync_file_range,fadvise64 \
+	strace -f -o "$dir/$name.st" -e trace=write,sync_file_range,fadvise64 \
 	    "$TAP2PCAP" -q "$@"
 }
 
@@ -74,6 +75,27 @@ judge_released()
 	echo "strace log:"
 	cat "$st"
 	return 1
+}
+
+# Judge: strace log NAME shows the records written in pieces that end on
+# 256 KiB boundaries of the file, after libpcap's 24-byte header (whole
+# page-cache folios); the last piece ends where the capture does.
+judge_aligned()
+{
+	awk -v buf="$iobuf" '
+	/write\(/ {
+		n = $NF + 0
+		if (nw == 0 && n != 24) bad = bad " header of " n
+		if (nw > 1 && off % buf != 0 && nbad++ == 0)
+			bad = bad " a write ends at " off
+		off += n; nw++
+	}
+	END {
+		if (nw < 3) bad = bad " only " nw " writes"
+		if (bad == "") exit 0
+		printf "%d writes, %d misaligned:%s\n", nw, nbad, bad
+		exit 1
+	}' "$dir/$1.st"
 }
 
 # Judge: strace log NAME shows no page release at all.
@@ -129,6 +151,8 @@ check "-w FILE: pages written back and dropped behind the writer" \
     judge_released file file.pcap
 check "-w - > FILE: the same for stdout that is a file" \
     judge_released redir redir.pcap
+check "-w FILE: writes end on 256 KiB boundaries" judge_aligned file
+check "-w - > FILE: the same for stdout that is a file" judge_aligned redir
 check "-w - | reader: a pipe's pages are not the writer's to drop" \
     judge_untouched pipe
 check "-w - | reader: the pipe widened to a record buffer" judge_pipe_size

@@ -148,6 +148,7 @@ pcap_out_start(struct pcap_out *o)
 	off_t		pos;
 
 	o->release = 0;
+	o->fill = PCAP_OUT_IOBUF;
 	if (fstat(o->fd, &st) == -1)
 		return;
 #ifdef F_SETPIPE_SZ
@@ -159,6 +160,8 @@ pcap_out_start(struct pcap_out *o)
 		return;
 	o->release = 1;
 	o->off = o->synced = pos;
+	/* Writes that end on 256 KiB boundaries fill whole page-cache folios. */
+	o->fill = PCAP_OUT_IOBUF - (size_t)(pos % PCAP_OUT_IOBUF);
 }
 
 /*
@@ -211,6 +214,7 @@ pcap_out_flush(struct pcap_out *o)
 	}
 	o->off += (off_t)o->used;
 	o->used = 0;
+	o->fill = PCAP_OUT_IOBUF;
 	pcap_out_release(o);
 	return (0);
 }
@@ -223,9 +227,9 @@ pcap_out_put(struct pcap_out *o, const void *p, size_t n)
 	size_t		 room;
 
 	while (n > 0) {
-		if (o->used == PCAP_OUT_IOBUF && pcap_out_flush(o) == -1)
+		if (o->used == o->fill && pcap_out_flush(o) == -1)
 			return (-1);
-		room = PCAP_OUT_IOBUF - o->used;
+		room = o->fill - o->used;
 		if (room > n)
 			room = n;
 		memcpy(o->buf + o->used, b, room);

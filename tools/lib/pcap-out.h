@@ -21,6 +21,7 @@ struct pcap_out {
 	int		 fd;		/* o->f's, written past stdio */
 	uint8_t		*buf;		/* records not yet written */
 	size_t		 used;
+	size_t		 fill;		/* flush when used reaches it */
 	int		 error;		/* errno of a failed write, or 0 */
 	int		 release;	/* a regular file: pages released */
 	off_t		 off;		/* bytes in the file */
