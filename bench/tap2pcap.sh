@@ -1,12 +1,20 @@
 #!/bin/bash
-# How fast tap2pcap reads a 1 GiB trace, against cat and cp of the same file.
+# How fast tap2pcap converts a 1 GiB trace, next to dd copying the same file.
 #
 # usage: bench/tap2pcap.sh [BUILDDIR]    (default: the current directory)
 # Environment: BYTES (payload, default 1 GiB), FORMAT (pb or ld),
 # OUTDIR (scratch; default BUILDDIR/bench/out, else $TMPDIR), RUNS
 # (default 3, the median is shown), CHECK=0 (skip the tshark payload
-# check), KEEP=1 (keep the trace and captures).
-# Target: >= 500 MB/s of trace input (MB = 10^6 bytes) on 2 cores.
+# check), KEEP=1 (keep the trace and captures), OTHER=PATH (a second
+# tap2pcap, say main's, run in turn with this one, to a file and into a
+# pipe: before and after in the same run, under the same load; their
+# captures must be identical).
+#
+# Each round runs, one after another: dd if=TRACE of=COPY bs=1M on the
+# same file system (and bs=256K, tap2pcap's write size), tap2pcap TRACE out.pcap (and OTHER's), tap2pcap -w -
+# into a pipe to wc -c, and tap2pcap -w /dev/null; the medians are shown.
+# MB is 10^6 bytes of trace input. Targets: tap2pcap TRACE out.pcap at
+# >= 0.7x dd's rate (stretch: 0.85x), >= 500 MB/s on 2 cores.
 
 set -eu
 
@@ -35,17 +43,25 @@ median() {
 	    awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
-# Run "$@" with stdout to $1; its wall time (s) goes to $scratch/elapsed,
-# its CPU time (user + system, s) to $scratch/cpu, its peak RSS (KiB) to
-# $scratch/rss.
+# Run "$@" with stdout to $1 ("|FILE": into a pipe to wc -c, its count to
+# FILE); its wall time (s) goes to $scratch/elapsed, its CPU time (user +
+# system, s) to $scratch/cpu, its peak RSS (KiB) to $scratch/rss.
 timed() {
-	local out=$1 t0 t1 pid hwm=0 v
+	local out=$1 t0 t1 pid hwm=0 v count='' wpid=''
 	shift
 	# Start each step with no dirty pages left by the one before it.
 	sync
+	if [ "${out#|}" != "$out" ]; then
+		count=${out#|}
+		out=$scratch/fifo
+		rm -f "$out"
+		mkfifo "$out" || return
+		wc -c < "$out" > "$count" & wpid=$!
+	fi
 	t0=$(now)
 	if [ -x /usr/bin/time ]; then
 		/usr/bin/time -v -o "$scratch/time.txt" "$@" > "$out" || return
+		[ -z "$wpid" ] || wait "$wpid" || return
 		t1=$(now)
 		awk -F': ' '/Maximum resident set size/ { print $2 }' \
 		    "$scratch/time.txt" > "$scratch/rss"
@@ -61,6 +77,7 @@ timed() {
 			sleep 0.05
 		done
 		wait $pid || return
+		[ -z "$wpid" ] || wait "$wpid" || return
 		t1=$(now)
 		echo "$hwm" > "$scratch/rss"
 		echo "?" > "$scratch/cpu"
@@ -103,7 +120,8 @@ pcap=$scratch/out.pcap
 cleanup() {
 	[ "${KEEP:-0}" = 1 ] && return
 	rm -f "$trace" "$scratch/copy" "$pcap" "$scratch/time.txt" \
-	    "$scratch/rss" "$scratch/elapsed" "$scratch/cpu"
+	    "$scratch/rss" "$scratch/elapsed" "$scratch/cpu" "$scratch/fifo" \
+	    "$scratch/piped"
 	[ "$created" = 1 ] && rmdir "$scratch" 2>/dev/null
 	return 0
 }
@@ -113,33 +131,85 @@ echo "$prog: generating $bytes payload bytes ($format) in $scratch" >&2
 ./bench/mktrace -f "$format" -n "$bytes" "$trace" || die "mktrace failed"
 size=$(stat -c %s "$trace")
 
+# One tap2pcap to a file, $1 the program: time, CPU, RSS and the
+# capture's sha256 into the arrays named by $2 (ts_X, cs_X, rss_X).
+run_file() {
+	local prog=$1 tag=$2
+	rm -f "$pcap"
+	timed /dev/null "$prog" -q "$trace" "$pcap" || die "$prog failed"
+	eval "ts_$tag+=(\"\$(cat \"\$scratch/elapsed\")\")"
+	eval "cs_$tag+=(\"\$(cat \"\$scratch/cpu\")\")"
+	eval "rss_$tag+=(\"\$(cat \"\$scratch/rss\")\")"
+	if [ -z "${psize:-}" ]; then
+		psize=$(stat -c %s "$pcap")
+	elif [ "$(stat -c %s "$pcap")" != "$psize" ]; then
+		die "$prog: capture of $(stat -c %s "$pcap") bytes, not $psize"
+	fi
+	if [ -n "${OTHER:-}" ] && [ "$i" = 0 ]; then
+		eval "sum_$tag=\$(sha256sum < \"\$pcap\" | cut -d' ' -f1)"
+	fi
+	return 0
+}
+
 timed /dev/null cat "$trace" || die "cat failed"	# warm the cache
 timed /dev/null cat "$trace" || die "cat failed"
 t_cat=$(cat "$scratch/elapsed") c_cat=$(cat "$scratch/cpu")
-timed /dev/null cp "$trace" "$scratch/copy" || die "cp failed"
-t_cp=$(cat "$scratch/elapsed") c_cp=$(cat "$scratch/cpu")
-rm -f "$scratch/copy"
 
-echo "$prog: running tap2pcap $runs + $runs times" >&2
-ts=() cs=() rsss=() ts_null=() cs_null=()
+echo "$prog: running dd and tap2pcap in turn, $runs rounds" >&2
+ts_dd=() cs_dd=() ts_dd256=() cs_dd256=() ts_new=() cs_new=() rss_new=() ts_old=() cs_old=()
+rss_old=() ts_opipe=() cs_opipe=() ts_pipe=() cs_pipe=() rss_pipe=() ts_null=() cs_null=()
+psize='' sum_new='' sum_old=''
+[ -z "${OTHER:-}" ] || [ -x "$OTHER" ] || die "$OTHER: not a program"
 for ((i = 0; i < runs; i++)); do
-	rm -f "$pcap"
-	timed /dev/null ./tools/tap2pcap/tap2pcap -q "$trace" "$pcap" ||
-		die "tap2pcap failed"
-	ts+=("$(cat "$scratch/elapsed")")
-	cs+=("$(cat "$scratch/cpu")")
-	rsss+=("$(cat "$scratch/rss")")
-done
-for ((i = 0; i < runs; i++)); do
+	rm -f "$scratch/copy"
+	timed /dev/null dd if="$trace" of="$scratch/copy" bs=1M status=none ||
+		die "dd failed"
+	ts_dd+=("$(cat "$scratch/elapsed")")
+	cs_dd+=("$(cat "$scratch/cpu")")
+	rm -f "$scratch/copy"
+	# The same with tap2pcap's write size: 1 MiB overflows a 1 MiB L2.
+	timed /dev/null dd if="$trace" of="$scratch/copy" bs=256K \
+	    status=none || die "dd failed"
+	ts_dd256+=("$(cat "$scratch/elapsed")")
+	cs_dd256+=("$(cat "$scratch/cpu")")
+	rm -f "$scratch/copy"
+	# Which goes first alternates, so neither always gets the fresher cache.
+	if [ -n "${OTHER:-}" ] && [ $((i % 2)) = 1 ]; then
+		run_file "$OTHER" old
+		run_file ./tools/tap2pcap/tap2pcap new
+	else
+		run_file ./tools/tap2pcap/tap2pcap new
+		[ -z "${OTHER:-}" ] || run_file "$OTHER" old
+	fi
+	timed "|$scratch/piped" ./tools/tap2pcap/tap2pcap -q -w - "$trace" ||
+		die "tap2pcap -w - | wc -c failed"
+	ts_pipe+=("$(cat "$scratch/elapsed")")
+	cs_pipe+=("$(cat "$scratch/cpu")")
+	rss_pipe+=("$(cat "$scratch/rss")")
+	[ "$(cat "$scratch/piped")" = "$psize" ] ||
+		die "-w - gave $(cat "$scratch/piped") bytes, not $psize"
+	if [ -n "${OTHER:-}" ]; then
+		timed "|$scratch/piped" "$OTHER" -q -w - "$trace" ||
+			die "$OTHER -w - | wc -c failed"
+		ts_opipe+=("$(cat "$scratch/elapsed")")
+		cs_opipe+=("$(cat "$scratch/cpu")")
+	fi
 	timed /dev/null ./tools/tap2pcap/tap2pcap -q -w /dev/null "$trace" ||
 		die "tap2pcap -w /dev/null failed"
 	ts_null+=("$(cat "$scratch/elapsed")")
 	cs_null+=("$(cat "$scratch/cpu")")
 done
-t_tp=$(median "${ts[@]}") c_tp=$(median "${cs[@]}")
-rss=$(median "${rsss[@]}")
+t_dd=$(median "${ts_dd[@]}") c_dd=$(median "${cs_dd[@]}")
+t_dd256=$(median "${ts_dd256[@]}") c_dd256=$(median "${cs_dd256[@]}")
+t_tp=$(median "${ts_new[@]}") c_tp=$(median "${cs_new[@]}")
+rss=$(median "${rss_new[@]}")
+t_pipe=$(median "${ts_pipe[@]}") c_pipe=$(median "${cs_pipe[@]}")
 t_null=$(median "${ts_null[@]}") c_null=$(median "${cs_null[@]}")
-psize=$(stat -c %s "$pcap")
+if [ -n "${OTHER:-}" ]; then
+	t_old=$(median "${ts_old[@]}") c_old=$(median "${cs_old[@]}")
+	rss_o=$(median "${rss_old[@]}")
+	t_opipe=$(median "${ts_opipe[@]}") c_opipe=$(median "${cs_opipe[@]}")
+fi
 
 # Does the capture carry every payload byte? (tshark: ~10 s for 1 GiB.)
 check="skipped"
@@ -156,27 +226,58 @@ if command -v capinfos >/dev/null; then
 fi
 
 mbs=$(rate "$size" "$t_tp")
-printf '\ntap2pcap benchmark: %s trace, %s bytes (%s payload), %s\n' \
-    "$format" "$size" "$bytes" "$(nproc) CPUs"
-row() { printf '%-32s %8s %6s %7s  %s\n' "$@"; }
-row "step" "wall s" "MB/s" "cpu s" ""
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+printf '\ntap2pcap benchmark: %s trace, %s bytes (%s payload), %s CPUs\n' \
+    "$format" "$size" "$bytes" "$(nproc)"
+printf 'load: %s\n' "$(uptime | sed 's/.*load average: //')"
+row() { printf '%-34s %8s %6s %7s %6s  %s\n' "$@"; }
+row "step" "wall s" "MB/s" "cpu s" "x dd" ""
 row "cat TRACE > /dev/null (warm)" "$t_cat" "$(rate "$size" "$t_cat")" \
-    "$c_cat" ""
-row "cp TRACE copy" "$t_cp" "$(rate "$size" "$t_cp")" "$c_cp" ""
+    "$c_cat" "" ""
+row "dd if=TRACE of=COPY bs=1M" "$t_dd" "$(rate "$size" "$t_dd")" "$c_dd" \
+    "1.00" "median of ${ts_dd[*]}"
+row "dd ... bs=256K" "$t_dd256" "$(rate "$size" "$t_dd256")" "$c_dd256" \
+    "$(ratio "$t_dd" "$t_dd256")" "median of ${ts_dd256[*]}"
 row "tap2pcap -q TRACE out.pcap" "$t_tp" "$mbs" "$c_tp" \
-    "median of ${ts[*]}"
+    "$(ratio "$t_dd" "$t_tp")" "median of ${ts_new[*]}"
+[ -z "${OTHER:-}" ] ||
+	row "OTHER -q TRACE out.pcap" "$t_old" "$(rate "$size" "$t_old")" \
+	    "$c_old" "$(ratio "$t_dd" "$t_old")" "median of ${ts_old[*]}"
+row "tap2pcap -q -w - TRACE | wc -c" "$t_pipe" "$(rate "$size" "$t_pipe")" \
+    "$c_pipe" "$(ratio "$t_dd" "$t_pipe")" "median of ${ts_pipe[*]}"
+[ -z "${OTHER:-}" ] ||
+	row "OTHER -q -w - TRACE | wc -c" "$t_opipe" \
+	    "$(rate "$size" "$t_opipe")" "$c_opipe" \
+	    "$(ratio "$t_dd" "$t_opipe")" "median of ${ts_opipe[*]}"
 row "tap2pcap -q -w /dev/null TRACE" "$t_null" "$(rate "$size" "$t_null")" \
-    "$c_null" "median of ${ts_null[*]}"
-printf '\n%-34s %s\n' "tap2pcap / cp throughput" \
-    "$(awk -v a="$t_cp" -v b="$t_tp" 'BEGIN { printf "%.2f", a / b }')"
-printf '%-34s %s MiB (includes the mapped trace)\n' "tap2pcap peak RSS" \
-    "$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')"
+    "$c_null" "$(ratio "$t_dd" "$t_null")" "median of ${ts_null[*]}"
+printf '\n%-34s %s (dd bs=256K: %s)\n' "tap2pcap / dd throughput" \
+    "$(ratio "$t_dd" "$t_tp")" "$(ratio "$t_dd256" "$t_tp")"
+printf '%-34s %s MiB (includes the mapped trace); -w -: %s MiB\n' \
+    "tap2pcap peak RSS" "$(mib "$rss")" "$(mib "$(median "${rss_pipe[@]}")")"
+if [ -n "${OTHER:-}" ]; then
+	printf '%-34s %s MiB\n' "OTHER peak RSS" "$(mib "$rss_o")"
+	[ "$sum_new" = "$sum_old" ] && same="identical" || same="DIFFERENT"
+	printf '%-34s %s (sha256 %s)\n' "captures, tap2pcap and OTHER" \
+	    "$same" "$sum_new"
+fi
 printf '%-34s %s bytes%s\n' "capture size" "$psize" \
     "${pkts:+, $pkts packets}"
 printf '%-34s %s\n' "payload check" "$check"
+target() {
+	awk -v r="$(ratio "$t_dd" "$t_tp")" -v m="$2" \
+	    'BEGIN { exit !(r >= m) }' &&
+		printf '%-34s %s\n' "target >= $1 dd" "met" ||
+		printf '%-34s %s\n' "target >= $1 dd" \
+		    "NOT met ($(ratio "$t_dd" "$t_tp")x)"
+}
+target 0.7x 0.7
+target "0.85x (stretch)" 0.85
 awk -v m="$mbs" 'BEGIN { exit !(m >= 500) }' &&
 	printf '%-34s %s\n' "target >= 500 MB/s" "met" ||
 	printf '%-34s %s\n' "target >= 500 MB/s" "NOT met ($mbs MB/s)"
 [ "${KEEP:-0}" = 1 ] && echo "kept: $trace $pcap"
 case $check in FAIL*) exit 1 ;; esac
+[ "${same:-identical}" = identical ] || exit 1
 exit 0

@@ -36,6 +36,12 @@ struct frame_tcp {
 
 uint64_t	frame_sum(uint64_t, const void *, size_t);
 uint16_t	frame_fold(uint64_t);
+size_t		frame_tcp_head(uint8_t *, int, const struct frame_ep *,
+		    const struct frame_ep *, uint16_t, const struct frame_tcp *,
+		    const uint8_t *, size_t, size_t);
+size_t		frame_udp_head(uint8_t *, int, const struct frame_ep *,
+		    const struct frame_ep *, uint16_t, const uint8_t *, size_t,
+		    size_t);
 size_t		frame_tcp(uint8_t *, int, const struct frame_ep *,
 		    const struct frame_ep *, uint16_t, const struct frame_tcp *,
 		    const uint8_t *, size_t, size_t);

@@ -239,6 +239,57 @@ START_TEST(test_sum_split)
 }
 END_TEST
 
+/*
+ * Random lengths at random alignments, split at a random even point, on
+ * bytes that are random or mostly 0xff (carries out of every lane): the
+ * vector sum folds to the reference's 16 bits each time.
+ */
+START_TEST(test_sum_random)
+{
+	static uint8_t	b[70016];
+	uint8_t		out[2];
+	uint16_t	want;
+	size_t		n, off, cut, i;
+	int		round;
+
+	srandom(1071);
+	for (round = 0; round < 3000; round++) {
+		off = (size_t)random() % 16;
+		n = round % 3 == 0 ? (size_t)random() % 300 :
+		    (size_t)random() % (sizeof b - 16);
+		for (i = 0; i < n; i++)
+			b[off + i] = round % 4 == 1 && random() % 8 != 0 ?
+			    0xff : (uint8_t)random();
+		want = (uint16_t)~ref_fold(ref_sum(0, b + off, n));
+		fold_bytes(frame_sum(0, b + off, n), out);
+		ck_assert_msg(get16(out) == want, "n %zu at offset %zu: "
+		    "%04x, want %04x", n, off, get16(out), want);
+		cut = n == 0 ? 0 : ((size_t)random() % n) & ~(size_t)1;
+		fold_bytes(frame_sum(frame_sum(0, b + off, cut),
+		    b + off + cut, n - cut), out);
+		ck_assert_msg(get16(out) == want, "n %zu cut at %zu: %04x, "
+		    "want %04x", n, cut, get16(out), want);
+	}
+}
+END_TEST
+
+/* A large sum carried in (a caller's running total) still folds right. */
+START_TEST(test_sum_carry_in)
+{
+	static uint8_t	b[4096];
+	uint64_t	big = 0xffffffffffff0101ULL;
+	uint8_t		out[2];
+	size_t		i;
+
+	for (i = 0; i < sizeof b; i++)
+		b[i] = (uint8_t)(i * 251 + 3);
+	/* big is 0x0101 mod 0xffff (either byte order): it wraps 64 bits. */
+	fold_bytes(frame_sum(big, b, sizeof b), out);
+	ck_assert_uint_eq(get16(out),
+	    (uint16_t)~ref_fold(ref_sum(0x0101, b, sizeof b)));
+}
+END_TEST
+
 /* Build a TCP segment over each family and link and check every layer. */
 static void
 tcp_case(int family, int link, size_t caplen, size_t len)
@@ -366,6 +417,48 @@ udp_case(int family, int link, size_t caplen, size_t len)
 	check_l4_sum(buf + l4, &src, &dst, IPPROTO_UDP, 8, caplen, len);
 }
 
+/*
+ * frame_tcp_head() and frame_udp_head() write the headers only, summing
+ * a payload that stays where it is (here at an odd address): the same
+ * headers as the whole frame's, and nothing written after them.
+ */
+START_TEST(test_head_only)
+{
+	static uint8_t		whole[FRAME_HEADROOM + 1600];
+	static const uint8_t	opt[4] = { 1, 1, 1, 1 };
+	struct frame_ep		src, dst;
+	struct frame_tcp	t;
+	uint8_t			store[1602], *payload = store + 1;
+	size_t			h, hw, i;
+
+	for (i = 0; i < 1601; i++)
+		payload[i] = (uint8_t)(i * 7 + 1);
+	src = ep(AF_INET6, 10, 40000);
+	dst = ep(AF_INET6, 20, 443);
+	memset(&t, 0, sizeof t);
+	t.seq = 77;
+	t.flags = TCP_ACK;
+	t.opt = opt;
+	t.optlen = sizeof opt;
+	memset(buf, 0xcc, sizeof buf);
+	h = frame_tcp_head(buf, FRAME_LINK_ETHER, &src, &dst, 9, &t, payload,
+	    1601, 1700);
+	hw = frame_tcp(whole, FRAME_LINK_ETHER, &src, &dst, 9, &t, payload,
+	    1601, 1700);
+	ck_assert_uint_eq(h, hw);
+	ck_assert_mem_eq(buf, whole, h);
+	ck_assert_uint_eq(buf[h], 0xcc);
+	memset(buf, 0xcc, sizeof buf);
+	h = frame_udp_head(buf, FRAME_LINK_RAW, &src, &dst, 9, payload, 1601,
+	    1601);
+	hw = frame_udp(whole, FRAME_LINK_RAW, &src, &dst, 9, payload, 1601,
+	    1601);
+	ck_assert_uint_eq(h, hw);
+	ck_assert_mem_eq(buf, whole, h);
+	ck_assert_uint_eq(buf[h], 0xcc);
+}
+END_TEST
+
 START_TEST(test_udp)
 {
 	udp_case(AF_INET, FRAME_LINK_ETHER, 300, 300);
@@ -413,6 +506,8 @@ frame_suite(void)
 	tcase_add_test(tc, test_sum_odd);
 	tcase_add_test(tc, test_sum_carries);
 	tcase_add_test(tc, test_sum_split);
+	tcase_add_test(tc, test_sum_random);
+	tcase_add_test(tc, test_sum_carry_in);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tcp");
@@ -427,6 +522,7 @@ frame_suite(void)
 	tc = tcase_create("udp");
 	tcase_add_test(tc, test_udp);
 	tcase_add_test(tc, test_udp_zero_sum);
+	tcase_add_test(tc, test_head_only);
 	suite_add_tcase(s, tc);
 	return (s);
 }

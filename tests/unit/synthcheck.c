@@ -15,7 +15,7 @@
 #include "synthcheck.h"
 
 static int	rec_emit(void *, int64_t, uint32_t, const uint8_t *, size_t,
-		    size_t);
+		    const uint8_t *, size_t, size_t);
 
 /* Each test feeds st of sy; the frames it emits are recorded in cap. */
 struct capture		cap;
@@ -26,15 +26,17 @@ struct synth_stream	st;
 /* The link type the frames in cap were built for. */
 static int		link_type;
 
-/* The emit callback: keep a copy of every frame. */
+/* The emit callback: keep a copy of every frame, headers and data joined. */
 static int
-rec_emit(void *arg, int64_t sec, uint32_t nsec, const uint8_t *p,
-    size_t caplen, size_t len)
+rec_emit(void *arg, int64_t sec, uint32_t nsec, const uint8_t *head,
+    size_t hlen, const uint8_t *data, size_t dcap, size_t dlen)
 {
 	struct capture	*c = arg;
 	struct rec	*r;
+	size_t		 caplen = hlen + dcap, len = hlen + dlen;
 
-	ck_assert_uint_le(caplen, len);
+	ck_assert_uint_le(dcap, dlen);
+	ck_assert(dcap == 0 || data != NULL);
 	if (c->n == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 64;
 		c->v = realloc(c->v, c->cap * sizeof *c->v);
@@ -43,7 +45,9 @@ rec_emit(void *arg, int64_t sec, uint32_t nsec, const uint8_t *p,
 	r = &c->v[c->n++];
 	r->data = malloc(caplen ? caplen : 1);
 	ck_assert_ptr_nonnull(r->data);
-	memcpy(r->data, p, caplen);
+	memcpy(r->data, head, hlen);
+	if (dcap > 0)
+		memcpy(r->data + hlen, data, dcap);
 	r->caplen = caplen;
 	r->len = len;
 	r->sec = sec;

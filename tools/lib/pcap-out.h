@@ -2,6 +2,8 @@
 #ifndef TAPSHIM_PCAP_OUT_H
 #define TAPSHIM_PCAP_OUT_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,12 +18,20 @@ struct pcap_out {
 	FILE		*f;
 	pcap_t		*p;
 	pcap_dumper_t	*d;
+	int		 fd;		/* o->f's, written past stdio */
+	uint8_t		*buf;		/* records not yet written */
+	size_t		 used;
+	size_t		 fill;		/* flush when used reaches it */
+	int		 error;		/* errno of a failed write, or 0 */
+	int		 release;	/* a regular file: pages released */
+	off_t		 off;		/* bytes in the file */
+	off_t		 synced;	/* handed to writeback up to here */
 	uint64_t	 packets;
 };
 
 int	pcap_out_open(struct pcap_out *, const char *, int, char *);
 int	pcap_out_write(struct pcap_out *, int64_t, uint32_t, const uint8_t *,
-	    size_t, size_t);
+	    size_t, const uint8_t *, size_t, size_t);
 int	pcap_out_close(struct pcap_out *, char *);
 int	pcap_out_commit(struct pcap_out *, char *);
 int	pcap_out_finish(struct pcap_out *, char *);

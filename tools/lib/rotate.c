@@ -131,11 +131,11 @@ nomem:
  * this one would grow past its size; a file holds at least one packet.
  */
 int
-rotate_write(void *arg, int64_t sec, uint32_t nsec, const uint8_t *frame,
-    size_t caplen, size_t len)
+rotate_write(void *arg, int64_t sec, uint32_t nsec, const uint8_t *head,
+    size_t hlen, const uint8_t *data, size_t caplen, size_t len)
 {
 	struct rotate	*r = arg;
-	uint64_t	 rec = ROTATE_PKT_HDR + caplen;
+	uint64_t	 rec = ROTATE_PKT_HDR + hlen + caplen;
 	unsigned int	 next;
 
 	if (r->max_bytes > 0 && r->out.packets > 0 &&
@@ -149,7 +149,8 @@ rotate_write(void *arg, int64_t sec, uint32_t nsec, const uint8_t *frame,
 			return (-1);
 	}
 	r->bytes += rec;
-	if (pcap_out_write(&r->out, sec, nsec, frame, caplen, len) == -1) {
+	if (pcap_out_write(&r->out, sec, nsec, head, hlen, data, caplen,
+	    len) == -1) {
 		snprintf(r->err, sizeof r->err, "%s: write error: %s",
 		    r->name, strerror(errno ? errno : EIO));
 		return (-1);

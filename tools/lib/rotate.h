@@ -29,7 +29,7 @@ struct rotate {
 int	rotate_open(struct rotate *, const char *, int, uint64_t,
 	    unsigned int, char *const *, int);
 int	rotate_write(void *, int64_t, uint32_t, const uint8_t *, size_t,
-	    size_t);
+	    const uint8_t *, size_t, size_t);
 int	rotate_finish(struct rotate *);
 void	rotate_abort(struct rotate *);
 void	rotate_unlink(void);

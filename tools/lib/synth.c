@@ -45,8 +45,7 @@ synth_init(struct synth *sy, int link, size_t mss, synth_emit_fn emit,
 	sy->mss6 = mss;
 	sy->emit = emit;
 	sy->arg = arg;
-	sy->buf = malloc(FRAME_HEADROOM + (mss > SYNTH_UDP_MAX ? mss :
-	    SYNTH_UDP_MAX));
+	sy->buf = malloc(FRAME_HEADROOM);
 	return (sy->buf == NULL ? -1 : 0);
 }
 
@@ -239,12 +238,12 @@ synth_tcp(struct synth *sy, struct synth_stream *s, int from, uint8_t flags,
 		t.opt = opt;
 		t.optlen = sizeof opt;
 	}
-	h = frame_tcp(sy->buf, sy->link, &src->ep, &dst->ep, src->ipid++, &t,
-	    data, caplen, len);
+	h = frame_tcp_head(sy->buf, sy->link, &src->ep, &dst->ep, src->ipid++,
+	    &t, data, caplen, len);
 	src->next += (uint32_t)len + ((flags & (TCP_SYN | TCP_FIN)) ? 1 : 0);
 	sy->frames++;
-	return (sy->emit(sy->arg, ev->sec, ev->nsec, sy->buf, h + caplen,
-	    h + len));
+	return (sy->emit(sy->arg, ev->sec, ev->nsec, sy->buf, h, data, caplen,
+	    len));
 }
 
 /* SYN, SYN-ACK, ACK: the client starts (RFC 793, figure 7). */
@@ -371,12 +370,12 @@ synth_udp(struct synth *sy, struct synth_stream *s, int from,
 	synth_peer(s, ev, &remote, &local);
 	len = ev->len > SYNTH_UDP_MAX ? SYNTH_UDP_MAX : (size_t)ev->len;
 	cap = ev->caplen < len ? ev->caplen : len;
-	h = frame_udp(sy->buf, sy->link, from == s->local ? &local : &remote,
-	    from == s->local ? &remote : &local, src->ipid++, ev->data, cap,
-	    len);
+	h = frame_udp_head(sy->buf, sy->link, from == s->local ? &local :
+	    &remote, from == s->local ? &remote : &local, src->ipid++, ev->data,
+	    cap, len);
 	sy->frames++;
-	return (sy->emit(sy->arg, ev->sec, ev->nsec, sy->buf, h + cap,
-	    h + len));
+	return (sy->emit(sy->arg, ev->sec, ev->nsec, sy->buf, h, ev->data, cap,
+	    len));
 }
 
 /*

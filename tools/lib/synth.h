@@ -13,9 +13,13 @@
 #define SYNTH_MSS_MAX		65495	/* 65535 - IPv4 20 - TCP 20 */
 #define SYNTH_ACK_EVERY		32	/* segments between a peer's ACKs */
 
-/* Where frames go: one call per frame, caplen <= len. */
+/*
+ * Where frames go: one call per frame, its hlen bytes of headers, then
+ * caplen bytes of data (the trace's payload, where it lies) of len on the
+ * wire; caplen <= len.
+ */
 typedef int (*synth_emit_fn)(void *, int64_t, uint32_t, const uint8_t *,
-    size_t, size_t);
+    size_t, const uint8_t *, size_t, size_t);
 
 struct synth {
 	int		 link;		/* FRAME_LINK_* */
@@ -23,7 +27,7 @@ struct synth {
 	size_t		 mss6;		/* the same for IPv6 */
 	synth_emit_fn	 emit;
 	void		*arg;
-	uint8_t		*buf;
+	uint8_t		*buf;		/* one frame's headers */
 	uint64_t	 frames;
 };
 
