@@ -181,8 +181,8 @@ hook_sendto(int fd, const void *buf, size_t n, int flags,
 		return (r);
 	}
 	/* TCP Fast Open: a connect and the first data at once (row 17). */
-	if ((flags & MSG_FASTOPEN) && sa != NULL && r >= 0)
-		conn_open(fd, ENC_ROLE_CLIENT, sa, salen);
+	if ((flags & MSG_FASTOPEN) && sa != NULL)
+		hook_fastopen(fd, r, sa, salen);
 	if (r > 0 || (r == 0 && sa != NULL))
 		hook_data_peer(fd, ENC_WRITE, buf, r, sa, salen);
 	else if (r < 0)
@@ -203,6 +203,8 @@ hook_recvmsg(int fd, struct msghdr *m, int flags)
 		shim_leave();
 		return (r);
 	}
+	if (r >= 0 && m->msg_controllen > 0 && shim_tracing())
+		hook_fds_received(m);
 	if (io_not_data(flags))
 		;
 	else if (r > 0 && !(flags & MSG_TRUNC))
@@ -227,8 +229,8 @@ hook_sendmsg(int fd, const struct msghdr *m, int flags)
 		shim_leave();
 		return (r);
 	}
-	if ((flags & MSG_FASTOPEN) && m->msg_name != NULL && r >= 0)
-		conn_open(fd, ENC_ROLE_CLIENT, m->msg_name, m->msg_namelen);
+	if ((flags & MSG_FASTOPEN) && m->msg_name != NULL)
+		hook_fastopen(fd, r, m->msg_name, m->msg_namelen);
 	if (r > 0 || (r == 0 && m->msg_name != NULL))
 		hook_iov_peer(fd, ENC_WRITE, m->msg_iov, m->msg_iovlen, r,
 		    m->msg_name, m->msg_namelen);

@@ -50,6 +50,7 @@ struct conn	*conn_alloc(void);
 void		 conn_free(struct conn *);
 void		 conn_lose(struct conn *, int, uint64_t, const char *);
 void		 conn_install(int, struct conn *);
+struct conn	*conn_ref(int, struct conn *);
 
 /* conn-file.c: the open trace files, and writing to them. */
 int		 conn_file(struct conn *);

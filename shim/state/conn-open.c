@@ -395,3 +395,64 @@ conn_connect_failed(struct conn *c, int err)
 	}
 	pthread_mutex_unlock(&c->lock);
 }
+
+/*
+ * A hooked call just made fd (open, socket, pipe, a received fd...):
+ * whatever its slot held belongs to an fd closed where no hook saw it
+ * (fclose, a glibc-internal close, another thread's close racing this
+ * call), so it is dropped. A socket's slot is left unknown, to be
+ * classified on first use; anything else is known not to be traced.
+ */
+void
+conn_fd_made(int fd, int socket)
+{
+	struct conn	*v = socket ? NULL : FDTAB_OTHER;
+
+	if (fdtab_get(fd) != v)
+		conn_install(fd, v);
+}
+
+/*
+ * Before a call closes fd: what its slot holds, and in *held a reference
+ * to that connection, so it cannot be finished and its memory reused for
+ * another thread's new connection before conn_fd_ended() compares.
+ */
+struct conn *
+conn_fd_closing(int fd, struct conn **held)
+{
+	struct conn	*v = fdtab_get(fd);
+
+	*held = NULL;
+	if (fdtab_is_conn(v) && ((uintptr_t)v & FDTAB_INHERITED) == 0 &&
+	    (*held = conn_ref(fd, v)) == NULL)
+		return (NULL);		/* being finished: not ours to end */
+	return (v);
+}
+
+/*
+ * After the call closed fd: its slot forgets was only if it still holds
+ * it; a new fd with the same number, made by another thread meanwhile,
+ * keeps its own. With finish (the outermost hook) the slot's reference
+ * is dropped, ending the connection with its last fd.
+ */
+void
+conn_fd_ended(int fd, struct conn *was, struct conn *held, int finish)
+{
+	if (was != NULL && fdtab_replace(fd, was, NULL) && finish &&
+	    fdtab_is_conn(was) && ((uintptr_t)was & FDTAB_INHERITED) == 0)
+		conn_put(was);
+	if (held != NULL)
+		conn_put(held);
+}
+
+/* Is c's non-blocking connect still under way (no outcome seen yet)? */
+int
+conn_connect_pending(struct conn *c)
+{
+	int	pending;
+
+	pthread_mutex_lock(&c->lock);
+	pending = c->connecting != 0;
+	pthread_mutex_unlock(&c->lock);
+	return (pending);
+}
