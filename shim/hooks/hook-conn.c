@@ -175,7 +175,10 @@ hook_accept(int fd, struct sockaddr *sa, socklen_t *len)
 	return (r);
 }
 
-/* shutdown(SHUT_WR) ends the program's direction: Write.end_stream. */
+/*
+ * shutdown(SHUT_WR) ends the program's direction: Write.end_stream. A
+ * UDP socket has no direction to end: nothing is sent, nothing recorded.
+ */
 static int
 hook_shutdown(int fd, int how)
 {
@@ -191,7 +194,8 @@ hook_shutdown(int fd, int how)
 	saved = errno;
 	if (r == 0 && (how == SHUT_WR || how == SHUT_RDWR) &&
 	    (c = conn_get(fd)) != NULL) {
-		conn_record(c, ENC_WRITE, NULL, 0, 1);
+		if (!conn_udp(c))
+			conn_record(c, ENC_WRITE, NULL, 0, 1);
 		conn_put(c);
 	}
 	shim_leave();

@@ -26,6 +26,7 @@ struct conn {
 	int		 failed;	/* a write failed: the rest is lost */
 	int		 reset;		/* the program saw ECONNRESET */
 	int		 eof;		/* it read end of file */
+	int		 tls_over;	/* its TLS session ended; atomic */
 	int64_t		 connecting;	/* non-blocking connect's call, ns */
 	const char	*ended_by;	/* errno name that ended it, or NULL */
 	struct sockaddr_storage dpeer;	/* UDP: connected to, since tracing */

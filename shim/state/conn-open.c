@@ -73,6 +73,7 @@ conn_new(const struct enc_conn *info)
 	pthread_mutex_init(&c->lock, NULL);
 	c->file = -1;
 	c->failed = c->reset = c->eof = 0;
+	c->tls_over = 0;
 	c->connecting = 0;
 	c->ended_by = NULL;
 	c->dpeer_len = 0;
@@ -226,8 +227,8 @@ conn_twin(struct conn *c)
  * In a forked child, the first use of a socket from the parent: the child
  * gets its own trace of it, which every fd of that socket then shares.
  */
-void
-conn_inherit(int fd, struct conn *tagged)
+static void
+conn_inherit_fd(int fd, struct conn *tagged)
 {
 	struct conn	*parent = conn_untag(tagged), *c;
 	struct enc_conn	 info = parent->info;
@@ -275,8 +276,8 @@ conn_classify_udp(int fd, struct enc_conn *info)
  * connected behind its back (inherited, made before the shim started).
  * One fstat(), then the answer is cached in the slot.
  */
-void
-conn_classify(int fd)
+static void
+conn_classify_fd(int fd)
 {
 	struct enc_conn	 info;
 	struct stat	 st;
@@ -304,6 +305,29 @@ conn_classify(int fd)
 	}
 	if ((c = conn_new(&info)) != NULL && !fdtab_replace(fd, NULL, c))
 		conn_put(c);
+}
+
+/*
+ * conn_classify_fd() and conn_inherit_fd(), from the hook of a call that
+ * returned: the trace they may make is the shim's own work, not part of
+ * the call's recorded duration (dig's first sendmmsg is not 11 ms).
+ */
+void
+conn_classify(int fd)
+{
+	int64_t	t = shim_now();
+
+	conn_classify_fd(fd);
+	shim_call_skip(t);
+}
+
+void
+conn_inherit(int fd, struct conn *tagged)
+{
+	int64_t	t = shim_now();
+
+	conn_inherit_fd(fd, tagged);
+	shim_call_skip(t);
 }
 
 /*
@@ -455,4 +479,21 @@ conn_connect_pending(struct conn *c)
 	pending = c->connecting != 0;
 	pthread_mutex_unlock(&c->lock);
 	return (pending);
+}
+
+/*
+ * The TLS session traced in plaintext on c ended (shut down or freed):
+ * what the socket carries now is the session's leftover records.
+ */
+void
+conn_tls_ended(struct conn *c)
+{
+	__atomic_store_n(&c->tls_over, 1, __ATOMIC_RELEASE);
+}
+
+/* Did a TLS session traced in plaintext on c end? */
+int
+conn_tls_over(const struct conn *c)
+{
+	return (__atomic_load_n(&c->tls_over, __ATOMIC_ACQUIRE));
 }

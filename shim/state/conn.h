@@ -44,6 +44,8 @@ struct conn	*conn_fd_closing(int, struct conn **);
 void		 conn_fd_ended(int, struct conn *, struct conn *, int);
 void		 conn_fd_made(int, int);
 int		 conn_connect_pending(struct conn *);
+void		 conn_tls_ended(struct conn *);
+int		 conn_tls_over(const struct conn *);
 int		 conn_file_guard(int);
 void		 conn_file_move(int);
 void		 conn_fd_dup(int, int);

@@ -1,8 +1,10 @@
-/* Test program for tests/shim/fd.sh: fd reuse, connect again, TFO. */
+/* Test program for tests/shim/fd.sh: fd reuse, connects, exact events. */
 
 #define _GNU_SOURCE
 
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* What each client connection sends, and the echo server returns. */
@@ -287,6 +290,123 @@ tfo_refused_case(void)
 	return (0);
 }
 
+/* A UDP socket on 127.0.0.1, any port; its address in sin. */
+static int
+udp_bound(struct sockaddr_in *sin)
+{
+	socklen_t	len = sizeof *sin;
+	int		fd;
+
+	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
+		die("socket");
+	memset(sin, 0, sizeof *sin);
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)sin, len) == -1 ||
+	    getsockname(fd, (struct sockaddr *)sin, &len) == -1)
+		die("bind");
+	return (fd);
+}
+
+static int64_t
+now_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+}
+
+/*
+ * udp-shutdown: a connected UDP socket sends one datagram, then
+ * shutdown(SHUT_WR), which sends nothing. udp-first: the first sendto of
+ * a socket the shim has not seen, its time as this program measured it
+ * (ns) on standard output.
+ */
+static int
+udp_case(int first)
+{
+	struct sockaddr_in	sin;
+	int			rx, tx, dummy;
+	int64_t			t0;
+	char			buf[16];
+
+	rx = udp_bound(&sin);
+	if ((tx = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
+		die("socket");
+	if (first) {
+		t0 = now_ns();
+		if (sendto(tx, "first", 5, 0, (struct sockaddr *)&sin,
+		    sizeof sin) != 5)
+			die("sendto");
+		printf("%lld\n", (long long)(now_ns() - t0));
+	} else {
+		if (connect(tx, (struct sockaddr *)&sin, sizeof sin) == -1)
+			die("connect");
+		if (send(tx, "ping", 4, 0) != 4)
+			die("send");
+		if (shutdown(tx, SHUT_WR) == -1)
+			die("shutdown");
+	}
+	if (recv(rx, buf, sizeof buf, 0) <= 0)
+		die("recv");
+	dummy = close(tx) + close(rx);
+	return (dummy != 0);
+}
+
+/*
+ * shut: MSG out, shutdown(SHUT_WR), the echo read to its end: one write,
+ * one read.
+ */
+static int
+shut_case(void)
+{
+	char	buf[MSGLEN];
+	int	fd = dial();
+
+	if (write(fd, MSG, MSGLEN) != MSGLEN)
+		die("write");
+	if (shutdown(fd, SHUT_WR) == -1)
+		die("shutdown");
+	read_all(fd, buf, MSGLEN);
+	if (read(fd, buf, 1) != 0)
+		die("read: expected end of file");
+	close(fd);
+	return (0);
+}
+
+/*
+ * sendfile FILE: FILE sent with sendfile() (each call's count on
+ * standard output), its echo read back.
+ */
+static int
+sendfile_case(const char *path)
+{
+	struct stat	 st;
+	char		*buf;
+	off_t		 off = 0;
+	ssize_t		 r;
+	int		 fd, in, calls = 0;
+
+	if ((in = open(path, O_RDONLY)) == -1 || fstat(in, &st) == -1)
+		die(path);
+	if ((buf = malloc((size_t)st.st_size)) == NULL)
+		die("malloc");
+	fd = dial();
+	while (off < st.st_size) {
+		if ((r = sendfile(fd, in, &off, (size_t)(st.st_size - off))) <=
+		    0)
+			die("sendfile");
+		calls++;
+	}
+	read_all(fd, buf, (size_t)st.st_size);
+	printf("%d\n", calls);
+	free(buf);
+	close(in);
+	close(fd);
+	return (0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -295,6 +415,10 @@ main(int argc, char **argv)
 		return (serve(argv[2]));
 	if (argc == 2 && strcmp(argv[1], "tfo-refused") == 0)
 		return (tfo_refused_case());
+	if (argc == 2 && strcmp(argv[1], "udp-shutdown") == 0)
+		return (udp_case(0));
+	if (argc == 2 && strcmp(argv[1], "udp-first") == 0)
+		return (udp_case(1));
 	if (argc < 3)
 		goto usage;
 	memset(&peer, 0, sizeof peer);
@@ -311,9 +435,14 @@ main(int argc, char **argv)
 		return (again_case());
 	if (argc == 3 && strcmp(argv[1], "tfo") == 0)
 		return (tfo_case());
+	if (argc == 3 && strcmp(argv[1], "shut") == 0)
+		return (shut_case());
+	if (argc == 4 && strcmp(argv[1], "sendfile") == 0)
+		return (sendfile_case(argv[3]));
 usage:
 	fprintf(stderr, "usage: fd-prog serve PORTFILE | fdopen PORT FILE | "
 	    "clients PORT THREADS N | mixed PORT FILETHREADS N | again PORT | "
-	    "tfo PORT | tfo-refused\n");
+	    "tfo PORT | tfo-refused | udp-shutdown | udp-first | shut PORT | "
+	    "sendfile PORT FILE\n");
 	return (2);
 }
