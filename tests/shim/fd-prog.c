@@ -242,6 +242,58 @@ again_case(void)
 }
 
 /*
+ * pending: a non-blocking connect to a listener whose accept queue is
+ * full (Linux drops the SYN), connect() again while it is pending
+ * (EALREADY); the queue emptied, the SYN's retransmission gets through,
+ * connect() again (0), and 16 bytes sent and accepted.
+ */
+static int
+pending_case(void)
+{
+	struct sockaddr_in	sin;
+	struct pollfd		pfd;
+	socklen_t		len = sizeof sin;
+	char			buf[MSGLEN];
+	int			l, filler, fd, a, b, r;
+
+	if ((l = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    (filler = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    (fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)) == -1)
+		die("socket");
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(l, (struct sockaddr *)&sin, len) == -1 || listen(l, 0) == -1 ||
+	    getsockname(l, (struct sockaddr *)&sin, &len) == -1)
+		die("listen");
+	if (connect(filler, (struct sockaddr *)&sin, len) == -1)
+		die("connect");
+	r = connect(fd, (struct sockaddr *)&sin, len);
+	printf("connect 0: %s\n", r == 0 ? "0" : strerrorname_np(errno));
+	r = connect(fd, (struct sockaddr *)&sin, len);
+	printf("connect 1: %s\n", r == 0 ? "0" : strerrorname_np(errno));
+	if ((a = accept(l, NULL, NULL)) == -1)
+		die("accept");
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	if (poll(&pfd, 1, 10000) != 1)
+		die("poll");
+	r = connect(fd, (struct sockaddr *)&sin, len);
+	printf("connect 2: %s\n", r == 0 ? "0" : strerrorname_np(errno));
+	if (fcntl(fd, F_SETFL, 0) == -1 || write(fd, MSG, MSGLEN) != MSGLEN)
+		die("write");
+	if ((b = accept(l, NULL, NULL)) == -1)
+		die("accept");
+	read_all(b, buf, MSGLEN);
+	close(b);
+	close(a);
+	close(fd);
+	close(filler);
+	close(l);
+	return (0);
+}
+
+/*
  * tfo: sendto(MSG_FASTOPEN), the connect and the first data at once,
  * then the echo.
  */
@@ -415,6 +467,8 @@ main(int argc, char **argv)
 		return (serve(argv[2]));
 	if (argc == 2 && strcmp(argv[1], "tfo-refused") == 0)
 		return (tfo_refused_case());
+	if (argc == 2 && strcmp(argv[1], "pending") == 0)
+		return (pending_case());
 	if (argc == 2 && strcmp(argv[1], "udp-shutdown") == 0)
 		return (udp_case(0));
 	if (argc == 2 && strcmp(argv[1], "udp-first") == 0)
@@ -442,7 +496,7 @@ main(int argc, char **argv)
 usage:
 	fprintf(stderr, "usage: fd-prog serve PORTFILE | fdopen PORT FILE | "
 	    "clients PORT THREADS N | mixed PORT FILETHREADS N | again PORT | "
-	    "tfo PORT | tfo-refused | udp-shutdown | udp-first | shut PORT | "
+	    "tfo PORT | tfo-refused | pending | udp-shutdown | udp-first | shut PORT | "
 	    "sendfile PORT FILE\n");
 	return (2);
 }

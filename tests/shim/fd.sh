@@ -16,6 +16,9 @@
 #   again    a non-blocking connect(), connect() again while pending and
 #            after poll() (0, then EISCONN): one trace, role client, no
 #            error, the echo in it.
+#   pending  the same to a listener whose accept queue is full: connect()
+#            again while pending says EALREADY, after the SYN's
+#            retransmission got through 0: one trace each, no error.
 #   tfo      sendto(MSG_FASTOPEN) (net.ipv4.tcp_fastopen = 3 when sysctl
 #            can set it; else the kernel falls back to a plain connect),
 #            twice: each one trace, role client, its data and connect
@@ -189,6 +192,21 @@ case_again()
 	check "again: tapdump: a connect time and no error" \
 	    judge_json 'len(t) == 1 and "error" not in t[0] and
 	    t[0].get("connect_ns", 0) > 0' "$dir"/t_*.pb
+}
+
+case_pending()
+{
+	case_dir pending
+	traced pending "$FD_PROG" pending
+	check "pending: fd-prog runs traced" judge_ran pending
+	check "pending: connect() again said EALREADY, then 0" \
+	    eval "grep -qx 'connect 1: EALREADY' $dir/pending.out &&
+	    grep -qx 'connect 2: 0' $dir/pending.out"
+	check "pending: 4 traces (2 clients, 2 accepted), no error" \
+	    judge_json 'len(t) == 4 and not any("error" in x for x in t) and
+	    sorted(x["role"] for x in t) == ["client", "client", "server",
+	    "server"] and [x["role"] for x in t if x["bytes_sent"] == 16] ==
+	    ["client"]' "$dir"/t_*.pb
 }
 
 case_tfo()
@@ -410,7 +428,7 @@ export WIRESHARK_CONFIG_DIR=$tmp/wireshark
 mkdir -p "$WIRESHARK_CONFIG_DIR"
 
 start_echo
-for c in ${TAPSHIM_CASES:-fdopen mixed many again tfo perl ruby redis udpshut \
+for c in ${TAPSHIM_CASES:-fdopen mixed many again pending tfo perl ruby redis udpshut \
     shut first sendfile}; do
 	"case_$c"
 done
