@@ -152,6 +152,29 @@ shim_call_start(void)
 	return (shim_t0);
 }
 
+/*
+ * The call the outermost hook records began at t (ns): a TLS library
+ * call, which the hook recording its plaintext entered after it returned.
+ */
+void
+shim_call_began(int64_t t)
+{
+	shim_t0 = t;
+}
+
+/*
+ * The shim's own work since since (ns; making a trace on first use) is
+ * no part of the call's duration: the call's start moves past it.
+ */
+void
+shim_call_skip(int64_t since)
+{
+	int64_t	now = shim_now();
+
+	if (shim_t0 != 0 && now > since)
+		shim_t0 += now - since;
+}
+
 /* This thread's id, asked of the kernel once per thread. */
 uint32_t
 shim_tid(void)

@@ -20,6 +20,7 @@ hook_data_peer(int fd, enum enc_kind kind, const void *buf, ssize_t r,
 {
 	struct iovec	 iov;
 	struct conn	*c;
+	size_t		 skip;
 	int		 saved = errno;
 
 	if (r >= 0 && (c = conn_get(fd)) != NULL) {
@@ -28,8 +29,10 @@ hook_data_peer(int fd, enum enc_kind kind, const void *buf, ssize_t r,
 			iov.iov_len = (size_t)r;
 			dgram_record(c, kind, &iov, buf != NULL ? 1 : 0,
 			    (size_t)r, peer, peerlen);
-		} else if (r > 0 && !tls_nested(fd, 0))
-			conn_record(c, kind, buf, (size_t)r, 0);
+		} else if (r > 0 && !tls_nested(fd, 0) &&
+		    (skip = tls_leftover(c, buf, (size_t)r)) < (size_t)r)
+			conn_record(c, kind, (const char *)buf + skip,
+			    (size_t)r - skip, 0);
 		conn_put(c);
 	}
 	errno = saved;
@@ -41,6 +44,7 @@ hook_data(int fd, enum enc_kind kind, const void *buf, ssize_t r, int eos)
 {
 	struct iovec	 iov;
 	struct conn	*c;
+	size_t		 skip;
 	int		 saved = errno;
 
 	if (r > 0 && (c = conn_get(fd)) != NULL) {
@@ -49,8 +53,10 @@ hook_data(int fd, enum enc_kind kind, const void *buf, ssize_t r, int eos)
 		if (conn_udp(c))
 			dgram_record(c, kind, &iov, buf != NULL ? 1 : 0,
 			    (size_t)r, NULL, 0);
-		else if (!tls_nested(fd, 0))
-			conn_record(c, kind, buf, (size_t)r, eos);
+		else if (!tls_nested(fd, 0) &&
+		    (skip = tls_leftover(c, buf, (size_t)r)) < (size_t)r)
+			conn_record(c, kind, (const char *)buf + skip,
+			    (size_t)r - skip, eos);
 		conn_put(c);
 	}
 	errno = saved;
@@ -76,7 +82,9 @@ hook_iov_any(int fd, enum enc_kind kind, const struct iovec *iov,
 	}
 	if (conn_udp(c))
 		dgram_record(c, kind, iov, cnt, (size_t)r, peer, peerlen);
-	else if (tls_nested(fd, 0)) {
+	else if (tls_nested(fd, 0) || (cnt > 0 && iov[0].iov_len >=
+	    (size_t)r && tls_leftover(c, iov[0].iov_base, (size_t)r) ==
+	    (size_t)r)) {
 		conn_put(c);
 		errno = saved;
 		return;

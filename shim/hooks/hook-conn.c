@@ -46,6 +46,31 @@ connect_failed(int err)
 	}
 }
 
+/*
+ * connect() again on a socket whose non-blocking connect is under way
+ * (Ruby, Perl's IO::Socket with a Timeout, hiredis, ab): 0 or EISCONN
+ * says it is done, EALREADY or EINPROGRESS that it still is, a failure
+ * that it failed; the first call's trace says so, no second one starts.
+ * 1 if fd held such a connect.
+ */
+static int
+connect_again(int fd, int r, int err)
+{
+	struct conn	*c;
+	int		 pending;
+
+	if (!fdtab_is_conn(fdtab_get(fd)) || (c = conn_get(fd)) == NULL)
+		return (0);
+	if ((pending = !conn_udp(c) && conn_connect_pending(c))) {
+		if (r == 0 || err == EISCONN)
+			conn_connect_done(c);
+		else if (connect_failed(err))
+			conn_connect_failed(c, err);
+	}
+	conn_put(c);
+	return (pending);
+}
+
 static int
 hook_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
@@ -59,8 +84,10 @@ hook_connect(int fd, const struct sockaddr *sa, socklen_t len)
 		return (r);
 	}
 	saved = errno;
+	if (connect_again(fd, r, r == 0 ? 0 : saved))
+		;
 	/* A non-blocking connect is under way: its SYN is sent (row 17). */
-	if ((r == 0 || saved == EINPROGRESS) && conn_traceable(fd))
+	else if ((r == 0 || saved == EINPROGRESS) && conn_traceable(fd))
 		conn_open_timed(fd, ENC_ROLE_CLIENT, sa, len, shim_call_start(),
 		    r == -1);
 	else if (r == -1 && connect_failed(saved) && conn_traceable(fd))
@@ -74,6 +101,26 @@ hook_connect(int fd, const struct sockaddr *sa, socklen_t len)
 	shim_leave();
 	errno = saved;
 	return (r);
+}
+
+/*
+ * TCP Fast Open: sendto or sendmsg with MSG_FASTOPEN on a socket not yet
+ * connected is its connect, with the data in the SYN (r bytes sent, or
+ * -1 and EINPROGRESS when non-blocking and the SYN is under way).
+ */
+void
+hook_fastopen(int fd, ssize_t r, const struct sockaddr *sa, socklen_t len)
+{
+	int	saved = errno;
+
+	if (fdtab_is_conn(fdtab_get(fd)))
+		connect_again(fd, r >= 0 ? 0 : -1, r >= 0 ? 0 : saved);
+	else if ((r >= 0 || saved == EINPROGRESS) && conn_traceable(fd))
+		conn_open_timed(fd, ENC_ROLE_CLIENT, sa, len, shim_call_start(),
+		    r < 0);
+	else if (r < 0 && connect_failed(saved) && conn_traceable(fd))
+		conn_failed(fd, sa, len, saved);
+	errno = saved;
 }
 
 static int
@@ -91,6 +138,8 @@ hook_accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 	if (r >= 0 && conn_traceable(r))
 		conn_open_timed(r, ENC_ROLE_SERVER, NULL, 0, shim_call_start(),
 		    0);
+	else if (r >= 0 && shim_tracing())
+		conn_fd_made(r, 0);
 	shim_leave();
 	errno = saved;
 	return (r);
@@ -119,12 +168,17 @@ hook_accept(int fd, struct sockaddr *sa, socklen_t *len)
 	if (r >= 0 && conn_traceable(r))
 		conn_open_timed(r, ENC_ROLE_SERVER, NULL, 0, shim_call_start(),
 		    0);
+	else if (r >= 0 && shim_tracing())
+		conn_fd_made(r, 0);
 	shim_leave();
 	errno = saved;
 	return (r);
 }
 
-/* shutdown(SHUT_WR) ends the program's direction: Write.end_stream. */
+/*
+ * shutdown(SHUT_WR) ends the program's direction: Write.end_stream. A
+ * UDP socket has no direction to end: nothing is sent, nothing recorded.
+ */
 static int
 hook_shutdown(int fd, int how)
 {
@@ -140,7 +194,8 @@ hook_shutdown(int fd, int how)
 	saved = errno;
 	if (r == 0 && (how == SHUT_WR || how == SHUT_RDWR) &&
 	    (c = conn_get(fd)) != NULL) {
-		conn_record(c, ENC_WRITE, NULL, 0, 1);
+		if (!conn_udp(c))
+			conn_record(c, ENC_WRITE, NULL, 0, 1);
 		conn_put(c);
 	}
 	shim_leave();

@@ -18,27 +18,30 @@
 /*
  * close: the fd's slot is forgotten even when nested (a signal handler
  * closing inside a hook), but a connection is only finished from the
- * outermost hook, where no lock of ours is held by this thread.
+ * outermost hook, where no lock of ours is held by this thread. The slot
+ * is read before the real close and cleared after it only if it still
+ * holds that: another thread may get the number from open(), socket()
+ * or accept() in between, and its new connection is not ours to end.
  */
 static int
 hook_close(int fd)
 {
-	int	r, saved, outer = shim_enter();
+	struct conn	*was, *held = NULL;
+	int		 r, saved, tracing, outer = shim_enter();
 
 	if (outer && shim_tracing() && conn_file_guard(fd)) {
 		shim_leave();
 		errno = EBADF;
 		return (-1);
 	}
+	/* Not in a vfork child: the table is the parent's (row 5). */
+	tracing = shim_tracing();
+	was = !tracing ? NULL : outer ? conn_fd_closing(fd, &held) :
+	    fdtab_get(fd);
 	r = REAL(close, SYS_close, fd);
 	saved = errno;
-	/* Not in a vfork child: the table is the parent's (row 5). */
-	if (!shim_tracing())
-		;
-	else if (outer)
-		conn_fd_closed(fd);
-	else
-		(void)fdtab_swap(fd, NULL);
+	if (tracing)
+		conn_fd_ended(fd, was, held, outer);
 	shim_leave();
 	errno = saved;
 	return (r);
@@ -97,24 +100,68 @@ hook_fcntl(int fd, int cmd, void *arg)
 	return (r);
 }
 
-/* Forget fds lo..hi, closed together (close_range, closefrom). */
+/* Connections a range close compares after the call; more: blind. */
+#define FD_RANGE_HELD	64
+
+struct fd_range {
+	unsigned int	 lo, hi;
+	int		 outer, n;
+	int		 fd[FD_RANGE_HELD];
+	struct conn	*was[FD_RANGE_HELD], *held[FD_RANGE_HELD];
+};
+
+/*
+ * Before fds lo..hi are closed together (close_range, closefrom): the
+ * connections in their slots, held, as close() does for one.
+ */
 static void
-fd_range_closed(unsigned int lo, unsigned int hi, int outer)
+fd_range_closing(struct fd_range *fr, unsigned int lo, unsigned int hi,
+    int outer)
 {
 	unsigned int	fd;
 
-	if (!shim_tracing())
+	fr->n = 0;
+	fr->outer = outer && shim_tracing();
+	fr->lo = lo;
+	fr->hi = hi >= FDTAB_MAX_FD ? FDTAB_MAX_FD - 1 : hi;
+	if (!fr->outer || lo >= FDTAB_MAX_FD)
 		return;
-	if (lo >= FDTAB_MAX_FD)
+	for (fd = (unsigned int)fdtab_next((int)lo); fd <= fr->hi &&
+	    fr->n < FD_RANGE_HELD; fd = (unsigned int)fdtab_next((int)fd + 1)) {
+		if (!fdtab_is_conn(fdtab_get((int)fd)))
+			continue;
+		fr->fd[fr->n] = (int)fd;
+		fr->was[fr->n] = conn_fd_closing((int)fd, &fr->held[fr->n]);
+		fr->n++;
+	}
+}
+
+/*
+ * After: the held ones are compared and ended; the other slots in the
+ * range (past FD_RANGE_HELD connections, or not connections) cleared.
+ */
+static void
+fd_range_closed(struct fd_range *fr, int closed)
+{
+	unsigned int	fd;
+	int		i;
+
+	if (!shim_tracing() || fr->lo >= FDTAB_MAX_FD) {
+		fr->n = 0;
 		return;
-	if (hi >= FDTAB_MAX_FD)
-		hi = FDTAB_MAX_FD - 1;
-	for (fd = (unsigned int)fdtab_next((int)lo); fd <= hi;
+	}
+	for (i = 0; i < fr->n; i++)
+		conn_fd_ended(fr->fd[i], closed ? fr->was[i] : NULL,
+		    fr->held[i], 1);
+	if (!closed)
+		return;
+	for (fd = (unsigned int)fdtab_next((int)fr->lo); fd <= fr->hi;
 	    fd = (unsigned int)fdtab_next((int)fd + 1)) {
-		if (outer)
-			conn_fd_closed((int)fd);
-		else
-			(void)fdtab_swap((int)fd, NULL);
+		for (i = 0; i < fr->n && fr->fd[i] != (int)fd; i++)
+			;
+		if (i == fr->n)
+			conn_fd_ended((int)fd, fdtab_get((int)fd), NULL,
+			    fr->outer);
 	}
 }
 
@@ -122,12 +169,14 @@ fd_range_closed(unsigned int lo, unsigned int hi, int outer)
 static int
 hook_close_range(unsigned int lo, unsigned int hi, int flags)
 {
-	int	r, saved, outer = shim_enter();
+	struct fd_range	fr;
+	int		r, saved, outer = shim_enter();
 
+	fd_range_closing(&fr, lo, hi, outer && !(flags & CLOSE_RANGE_CLOEXEC));
 	r = REAL(close_range, SYS_close_range, lo, hi, flags);
 	saved = errno;
-	if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
-		fd_range_closed(lo, hi, outer);
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
+		fd_range_closed(&fr, r == 0);
 	shim_leave();
 	errno = saved;
 	return (r);
@@ -136,8 +185,11 @@ hook_close_range(unsigned int lo, unsigned int hi, int flags)
 static void
 hook_closefrom(int lo)
 {
-	int	saved, outer = shim_enter();
+	struct fd_range	fr;
+	int		saved, outer = shim_enter();
 
+	fd_range_closing(&fr, lo < 0 ? FDTAB_MAX_FD : (unsigned int)lo, ~0U,
+	    outer);
 	if (real.closefrom == NULL && !real_resolving())
 		real_init();
 	if (real.closefrom != NULL && !real_resolving())
@@ -145,8 +197,7 @@ hook_closefrom(int lo)
 	else
 		(void)syscall(SYS_close_range, (unsigned int)lo, ~0U, 0);
 	saved = errno;
-	if (lo >= 0)
-		fd_range_closed((unsigned int)lo, ~0U, outer);
+	fd_range_closed(&fr, lo >= 0);
 	shim_leave();
 	errno = saved;
 }

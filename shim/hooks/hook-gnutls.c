@@ -34,6 +34,8 @@ void	gnutls_deinit(void *);
 int	gnutls_init(void **, unsigned int);
 int	gnutls_server_name_set(void *, int, const void *, size_t);
 void	gnutls_session_set_keylog_function(void *, gtls_keylog_fn);
+int	gnutls_session_get_data(void *, void *, size_t *);
+int	gnutls_session_get_data2(void *, struct gtls_datum *);
 
 /* Every GnuTLS function the shim calls, hooked or not. */
 #define GTLS_LIST(X)							\
@@ -55,7 +57,8 @@ void	gnutls_session_set_keylog_function(void *, gtls_keylog_fn);
 	X(gnutls_x509_crt_get_expiration_time)				\
 	X(gnutls_x509_crt_get_basic_constraints)			\
 	X(gnutls_x509_crt_deinit) X(gnutls_error_is_fatal)		\
-	X(gnutls_strerror)
+	X(gnutls_strerror) X(gnutls_session_get_data)			\
+	X(gnutls_session_get_data2)
 
 #define GTLS_ENUM(f)	GTLS_##f,
 enum gtls { GTLS_LIST(GTLS_ENUM) GTLS_COUNT };
@@ -334,8 +337,10 @@ gtls_call(enum gtls f, void *session, int arg)
 	tls_end(&tc);
 	if (tc.s != NULL && f == GTLS_gnutls_handshake)
 		gtls_after(&tc, session, r);
-	else if (tc.s != NULL && f == GTLS_gnutls_bye)
+	else if (tc.s != NULL && f == GTLS_gnutls_bye) {
 		tls_eof(&tc, 0);
+		tls_shutdown(&tc);
+	}
 	tls_done(&tc);
 	return (r);
 }
@@ -466,6 +471,44 @@ HOOK int
 gnutls_server_name_set(void *session, int type, const void *name, size_t n)
 {
 	return (gtls_server_name_set(session, type, name, n));
+}
+
+/*
+ * gnutls_session_get_data(2): with TLS 1.3 it reads the server's session
+ * tickets from the socket (wget calls it right after the handshake),
+ * records that are not plaintext.
+ */
+static int
+gtls_get_data(enum gtls f, void *session, void *a, void *b)
+{
+	struct tls_call	tc;
+	void		*fn = tlsreal_get(&gtls_ptr[f], gtls_names[f]);
+	int		r;
+
+	if (fn == NULL)
+		return (gtls_missing());
+	tls_begin(&tc, session, TLSSESS_GNUTLS, gtls_fd);
+	if (f == GTLS_gnutls_session_get_data)
+		r = ((int (*)(void *, void *, void *))fn)(session, a, b);
+	else
+		r = ((int (*)(void *, void *))fn)(session, a);
+	tls_end(&tc);
+	tls_done(&tc);
+	return (r);
+}
+
+HOOK int
+gnutls_session_get_data(void *session, void *data, size_t *size)
+{
+	return (gtls_get_data(GTLS_gnutls_session_get_data, session, data,
+	    size));
+}
+
+HOOK int
+gnutls_session_get_data2(void *session, struct gtls_datum *data)
+{
+	return (gtls_get_data(GTLS_gnutls_session_get_data2, session, data,
+	    NULL));
 }
 
 HOOK void

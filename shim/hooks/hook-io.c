@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/syscall.h>
 
@@ -181,8 +182,8 @@ hook_sendto(int fd, const void *buf, size_t n, int flags,
 		return (r);
 	}
 	/* TCP Fast Open: a connect and the first data at once (row 17). */
-	if ((flags & MSG_FASTOPEN) && sa != NULL && r >= 0)
-		conn_open(fd, ENC_ROLE_CLIENT, sa, salen);
+	if ((flags & MSG_FASTOPEN) && sa != NULL)
+		hook_fastopen(fd, r, sa, salen);
 	if (r > 0 || (r == 0 && sa != NULL))
 		hook_data_peer(fd, ENC_WRITE, buf, r, sa, salen);
 	else if (r < 0)
@@ -203,6 +204,8 @@ hook_recvmsg(int fd, struct msghdr *m, int flags)
 		shim_leave();
 		return (r);
 	}
+	if (r >= 0 && m->msg_controllen > 0 && shim_tracing())
+		hook_fds_received(m);
 	if (io_not_data(flags))
 		;
 	else if (r > 0 && !(flags & MSG_TRUNC))
@@ -227,8 +230,8 @@ hook_sendmsg(int fd, const struct msghdr *m, int flags)
 		shim_leave();
 		return (r);
 	}
-	if ((flags & MSG_FASTOPEN) && m->msg_name != NULL && r >= 0)
-		conn_open(fd, ENC_ROLE_CLIENT, m->msg_name, m->msg_namelen);
+	if ((flags & MSG_FASTOPEN) && m->msg_name != NULL)
+		hook_fastopen(fd, r, m->msg_name, m->msg_namelen);
 	if (r > 0 || (r == 0 && m->msg_name != NULL))
 		hook_iov_peer(fd, ENC_WRITE, m->msg_iov, m->msg_iovlen, r,
 		    m->msg_name, m->msg_namelen);
@@ -303,26 +306,59 @@ hook_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 	return (r);
 }
 
+/* The most of one sendfile call read back into one event. */
+#define IO_SENDFILE_MAX	(64UL << 20)
+
+/*
+ * Read r bytes of in from from into buf; what is short (a file cut
+ * meanwhile) is left for a length-only record. Returns what was read.
+ */
+static size_t
+io_pread_all(int in, char *buf, size_t r, off64_t from)
+{
+	size_t	n;
+	ssize_t	got;
+
+	for (n = 0; n < r; n += (size_t)got) {
+		got = pread64(in, buf + n, r - n, from + (off64_t)n);
+		if (got <= 0)
+			break;
+	}
+	return (n);
+}
+
 /*
  * sendfile moves file bytes the hooks never see: read the same range
- * back from the file (pitfalls, row 16), a stack buffer at a time; what
- * cannot be read back is kept as a length.
+ * back from the file (pitfalls, row 16) into a mapping of its own (no
+ * malloc in a hook), so the call is one event with its own duration;
+ * what cannot be read back is kept as a length. Only a call over
+ * IO_SENDFILE_MAX is recorded in pieces of that size.
  */
 static void
 io_sendfile_done(int out, int in, off64_t from, ssize_t r)
 {
-	char	 buf[8192];
-	ssize_t	 n, got;
+	char	 small[8192], *buf;
+	size_t	 n, want, got, room;
 	int	 saved = errno;
 
-	for (n = 0; n < r; n += got) {
-		got = pread64(in, buf, (size_t)(r - n) < sizeof buf ?
-		    (size_t)(r - n) : sizeof buf, from + n);
-		if (got <= 0) {
-			hook_data(out, ENC_WRITE, NULL, r - n, 0);
-			break;
+	for (n = 0; n < (size_t)r; n += want) {
+		want = (size_t)r - n < IO_SENDFILE_MAX ? (size_t)r - n :
+		    IO_SENDFILE_MAX;
+		room = (want + 4095) & ~(size_t)4095;
+		buf = want <= sizeof small ? small : mmap(NULL, room,
+		    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (buf == MAP_FAILED) {
+			hook_data(out, ENC_WRITE, NULL, (ssize_t)want, 0);
+			continue;
 		}
-		hook_data(out, ENC_WRITE, buf, got, 0);
+		got = io_pread_all(in, buf, want, from + (off64_t)n);
+		if (got > 0)
+			hook_data(out, ENC_WRITE, buf, (ssize_t)got, 0);
+		if (got < want)
+			hook_data(out, ENC_WRITE, NULL, (ssize_t)(want - got),
+			    0);
+		if (buf != small)
+			munmap(buf, room);
 	}
 	errno = saved;
 }

@@ -110,8 +110,10 @@ ssl_call(enum sslfn f, void *ssl)
 	tls_end(&tc);
 	if (tc.s != NULL && f != SSLFN_SSL_shutdown)
 		sslfn_after(&tc, ssl, r);
-	else if (tc.s != NULL)
+	else if (tc.s != NULL) {
 		tls_eof(&tc, 0);	/* its socket's end, if it read it */
+		tls_shutdown(&tc);
+	}
 	tls_done(&tc);
 	return (r);
 }

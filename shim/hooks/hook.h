@@ -34,5 +34,7 @@ void	hook_iov_peer(int, enum enc_kind, const struct iovec *, size_t,
 	    ssize_t, const struct sockaddr *, socklen_t);
 void	hook_eof_peer(int, const struct sockaddr *, socklen_t);
 void	hook_error(int, int);
+void	hook_fastopen(int, ssize_t, const struct sockaddr *, socklen_t);
+void	hook_fds_received(const struct msghdr *);
 
 #endif

@@ -29,7 +29,15 @@ static const struct {
 	REAL(dup), REAL(dup2), REAL(dup3), REAL(fcntl), REAL(fcntl64),
 	REAL(recvmmsg), REAL(sendmmsg), REAL(sendfile), REAL(sendfile64),
 	REAL(__read_chk), REAL(__recv_chk), REAL(__recvfrom_chk),
-	REAL(close_range), REAL(closefrom)
+	REAL(close_range), REAL(closefrom),
+	REAL(open), REAL(open64), REAL(openat), REAL(openat64),
+	REAL(__open_2), REAL(__open64_2), REAL(__openat_2),
+	REAL(__openat64_2), REAL(creat), REAL(creat64), REAL(socket),
+	REAL(socketpair), REAL(pipe), REAL(pipe2), REAL(epoll_create),
+	REAL(epoll_create1), REAL(eventfd), REAL(signalfd),
+	REAL(timerfd_create), REAL(inotify_init), REAL(inotify_init1),
+	REAL(memfd_create), REAL(fopen), REAL(fopen64), REAL(freopen),
+	REAL(freopen64), REAL(tmpfile), REAL(tmpfile64), REAL(fclose)
 #undef REAL
 };
 

@@ -6,6 +6,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <signal.h>
+#include <stdio.h>
 #include <time.h>
 
 struct real_fns {
@@ -41,6 +43,35 @@ struct real_fns {
 		    struct sockaddr *, socklen_t *);
 	int	(*close_range)(unsigned int, unsigned int, int);
 	void	(*closefrom)(int);
+	int	(*open)(const char *, int, ...);
+	int	(*open64)(const char *, int, ...);
+	int	(*openat)(int, const char *, int, ...);
+	int	(*openat64)(int, const char *, int, ...);
+	int	(*__open_2)(const char *, int);
+	int	(*__open64_2)(const char *, int);
+	int	(*__openat_2)(int, const char *, int);
+	int	(*__openat64_2)(int, const char *, int);
+	int	(*creat)(const char *, mode_t);
+	int	(*creat64)(const char *, mode_t);
+	int	(*socket)(int, int, int);
+	int	(*socketpair)(int, int, int, int *);
+	int	(*pipe)(int *);
+	int	(*pipe2)(int *, int);
+	int	(*epoll_create)(int);
+	int	(*epoll_create1)(int);
+	int	(*eventfd)(unsigned int, int);
+	int	(*signalfd)(int, const sigset_t *, int);
+	int	(*timerfd_create)(int, int);
+	int	(*inotify_init)(void);
+	int	(*inotify_init1)(int);
+	int	(*memfd_create)(const char *, unsigned int);
+	FILE	*(*fopen)(const char *, const char *);
+	FILE	*(*fopen64)(const char *, const char *);
+	FILE	*(*freopen)(const char *, const char *, FILE *);
+	FILE	*(*freopen64)(const char *, const char *, FILE *);
+	FILE	*(*tmpfile)(void);
+	FILE	*(*tmpfile64)(void);
+	int	(*fclose)(FILE *);
 };
 
 extern struct real_fns	real;

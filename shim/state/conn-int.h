@@ -26,6 +26,7 @@ struct conn {
 	int		 failed;	/* a write failed: the rest is lost */
 	int		 reset;		/* the program saw ECONNRESET */
 	int		 eof;		/* it read end of file */
+	int		 tls_over;	/* its TLS session ended; atomic */
 	int64_t		 connecting;	/* non-blocking connect's call, ns */
 	const char	*ended_by;	/* errno name that ended it, or NULL */
 	struct sockaddr_storage dpeer;	/* UDP: connected to, since tracing */
@@ -50,6 +51,7 @@ struct conn	*conn_alloc(void);
 void		 conn_free(struct conn *);
 void		 conn_lose(struct conn *, int, uint64_t, const char *);
 void		 conn_install(int, struct conn *);
+struct conn	*conn_ref(int, struct conn *);
 
 /* conn-file.c: the open trace files, and writing to them. */
 int		 conn_file(struct conn *);

@@ -73,6 +73,7 @@ conn_new(const struct enc_conn *info)
 	pthread_mutex_init(&c->lock, NULL);
 	c->file = -1;
 	c->failed = c->reset = c->eof = 0;
+	c->tls_over = 0;
 	c->connecting = 0;
 	c->ended_by = NULL;
 	c->dpeer_len = 0;
@@ -226,8 +227,8 @@ conn_twin(struct conn *c)
  * In a forked child, the first use of a socket from the parent: the child
  * gets its own trace of it, which every fd of that socket then shares.
  */
-void
-conn_inherit(int fd, struct conn *tagged)
+static void
+conn_inherit_fd(int fd, struct conn *tagged)
 {
 	struct conn	*parent = conn_untag(tagged), *c;
 	struct enc_conn	 info = parent->info;
@@ -275,8 +276,8 @@ conn_classify_udp(int fd, struct enc_conn *info)
  * connected behind its back (inherited, made before the shim started).
  * One fstat(), then the answer is cached in the slot.
  */
-void
-conn_classify(int fd)
+static void
+conn_classify_fd(int fd)
 {
 	struct enc_conn	 info;
 	struct stat	 st;
@@ -304,6 +305,29 @@ conn_classify(int fd)
 	}
 	if ((c = conn_new(&info)) != NULL && !fdtab_replace(fd, NULL, c))
 		conn_put(c);
+}
+
+/*
+ * conn_classify_fd() and conn_inherit_fd(), from the hook of a call that
+ * returned: the trace they may make is the shim's own work, not part of
+ * the call's recorded duration (dig's first sendmmsg is not 11 ms).
+ */
+void
+conn_classify(int fd)
+{
+	int64_t	t = shim_now();
+
+	conn_classify_fd(fd);
+	shim_call_skip(t);
+}
+
+void
+conn_inherit(int fd, struct conn *tagged)
+{
+	int64_t	t = shim_now();
+
+	conn_inherit_fd(fd, tagged);
+	shim_call_skip(t);
 }
 
 /*
@@ -394,4 +418,82 @@ conn_connect_failed(struct conn *c, int err)
 		conn_flush(c);
 	}
 	pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * A hooked call just made fd (open, socket, pipe, a received fd...):
+ * whatever its slot held belongs to an fd closed where no hook saw it
+ * (fclose, a glibc-internal close, another thread's close racing this
+ * call), so it is dropped. A socket's slot is left unknown, to be
+ * classified on first use; anything else is known not to be traced.
+ */
+void
+conn_fd_made(int fd, int socket)
+{
+	struct conn	*v = socket ? NULL : FDTAB_OTHER;
+
+	if (fdtab_get(fd) != v)
+		conn_install(fd, v);
+}
+
+/*
+ * Before a call closes fd: what its slot holds, and in *held a reference
+ * to that connection, so it cannot be finished and its memory reused for
+ * another thread's new connection before conn_fd_ended() compares.
+ */
+struct conn *
+conn_fd_closing(int fd, struct conn **held)
+{
+	struct conn	*v = fdtab_get(fd);
+
+	*held = NULL;
+	if (fdtab_is_conn(v) && ((uintptr_t)v & FDTAB_INHERITED) == 0 &&
+	    (*held = conn_ref(fd, v)) == NULL)
+		return (NULL);		/* being finished: not ours to end */
+	return (v);
+}
+
+/*
+ * After the call closed fd: its slot forgets was only if it still holds
+ * it; a new fd with the same number, made by another thread meanwhile,
+ * keeps its own. With finish (the outermost hook) the slot's reference
+ * is dropped, ending the connection with its last fd.
+ */
+void
+conn_fd_ended(int fd, struct conn *was, struct conn *held, int finish)
+{
+	if (was != NULL && fdtab_replace(fd, was, NULL) && finish &&
+	    fdtab_is_conn(was) && ((uintptr_t)was & FDTAB_INHERITED) == 0)
+		conn_put(was);
+	if (held != NULL)
+		conn_put(held);
+}
+
+/* Is c's non-blocking connect still under way (no outcome seen yet)? */
+int
+conn_connect_pending(struct conn *c)
+{
+	int	pending;
+
+	pthread_mutex_lock(&c->lock);
+	pending = c->connecting != 0;
+	pthread_mutex_unlock(&c->lock);
+	return (pending);
+}
+
+/*
+ * The TLS session traced in plaintext on c ended (shut down or freed):
+ * what the socket carries now is the session's leftover records.
+ */
+void
+conn_tls_ended(struct conn *c)
+{
+	__atomic_store_n(&c->tls_over, 1, __ATOMIC_RELEASE);
+}
+
+/* Did a TLS session traced in plaintext on c end? */
+int
+conn_tls_over(const struct conn *c)
+{
+	return (__atomic_load_n(&c->tls_over, __ATOMIC_ACQUIRE));
 }

@@ -112,7 +112,7 @@ conn_install(int fd, struct conn *c)
 }
 
 /* Take a reference on the connection in fd's slot, if it still is. */
-static struct conn *
+struct conn *
 conn_ref(int fd, struct conn *c)
 {
 	uint32_t	r = __atomic_load_n(&c->refs, __ATOMIC_ACQUIRE);
@@ -382,16 +382,6 @@ int
 conn_udp(const struct conn *c)
 {
 	return (c->info.udp);
-}
-
-/* fd was closed: the connection ends with its last fd. */
-void
-conn_fd_closed(int fd)
-{
-	struct conn	*old = fdtab_swap(fd, NULL);
-
-	if (fdtab_is_conn(old) && !conn_tagged(old))
-		conn_put(old);
 }
 
 /* newfd is now a copy of oldfd (dup, dup2, dup3, F_DUPFD). */

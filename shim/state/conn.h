@@ -40,7 +40,12 @@ void		 conn_connect_done(struct conn *);
 int		 conn_udp(const struct conn *);
 void		 conn_udp_connect(struct conn *, const struct sockaddr *,
 		    socklen_t);
-void		 conn_fd_closed(int);
+struct conn	*conn_fd_closing(int, struct conn **);
+void		 conn_fd_ended(int, struct conn *, struct conn *, int);
+void		 conn_fd_made(int, int);
+int		 conn_connect_pending(struct conn *);
+void		 conn_tls_ended(struct conn *);
+int		 conn_tls_over(const struct conn *);
 int		 conn_file_guard(int);
 void		 conn_file_move(int);
 void		 conn_fd_dup(int, int);

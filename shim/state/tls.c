@@ -44,7 +44,15 @@ tls_begin(struct tls_call *tc, void *key, int lib, tls_fd_fn getfd)
 	memset(tc, 0, sizeof *tc);
 	tc->key = key;
 	tc->getfd = getfd;
+	tc->t0 = tls_now();
 	outer = shim_enter();
+	/*
+	 * A call the library makes to itself through the PLT on the same
+	 * session (gnutls_record_send -> gnutls_record_send2, SSL_write ->
+	 * SSL_write_ex): the outer call records it, once (pitfalls, row 24).
+	 */
+	if (tls_cur != NULL && tls_cur->key == key)
+		outer = 0;
 	if (outer && key != NULL && shim_tracing()) {
 		if ((tc->s = tlssess_add(key, lib, tls_now())) != NULL &&
 		    !tc->s->begun) {
@@ -53,6 +61,7 @@ tls_begin(struct tls_call *tc, void *key, int lib, tls_fd_fn getfd)
 		}
 		if (tc->s == NULL) {
 			memset(&tls_spare, 0, sizeof tls_spare);
+			tls_spare.key = key;
 			tls_spare.fd = -1;
 			tls_spare.done = 1;	/* no metadata without a slot */
 			tc->s = &tls_spare;
@@ -124,7 +133,9 @@ tls_data(struct tls_call *tc, enum enc_kind kind, const void *buf, size_t n)
 
 	if (tc->s == NULL || n == 0)
 		return;
-	if (shim_enter() && (c = tls_plain_conn(tc, &put)) != NULL) {
+	/* The event's duration is the TLS call's, not this hook's. */
+	if (shim_enter() && (shim_call_began(tc->t0), 1) &&
+	    (c = tls_plain_conn(tc, &put)) != NULL) {
 		conn_record(c, kind, buf, n, 0);
 		if (put)
 			conn_put(c);
@@ -144,7 +155,8 @@ tls_eof(struct tls_call *tc, int closed)
 
 	if (tc->s == NULL || (!closed && !tc->s->eof))
 		return;
-	if (shim_enter() && (c = tls_plain_conn(tc, &put)) != NULL) {
+	if (shim_enter() && (shim_call_began(tc->t0), 1) &&
+	    (c = tls_plain_conn(tc, &put)) != NULL) {
 		conn_record(c, ENC_READ, NULL, 0, 1);
 		if (put)
 			conn_put(c);
@@ -193,6 +205,58 @@ tls_meta(struct tls_call *tc, struct tlsmeta *m)
 	shim_leave();
 }
 
+/*
+ * The session on fd is shut down or freed: with plaintext tracing, the
+ * TLS records the socket still carries (the peer's close_notify, read
+ * raw by openssl s_server's drain after SSL_shutdown) are not plaintext.
+ */
+static void
+tls_over(int fd)
+{
+	struct conn	*c;
+
+	if (fd < 0 || shim_conf.tls != CONF_TLS_PLAINTEXT)
+		return;
+	if (shim_enter() && (c = conn_get(fd)) != NULL) {
+		conn_tls_ended(c);
+		conn_put(c);
+	}
+	shim_leave();
+}
+
+/* After SSL_shutdown or gnutls_bye: the session's plaintext is over. */
+void
+tls_shutdown(struct tls_call *tc)
+{
+	if (tc->s != NULL)
+		tls_over(tls_fd(tc));
+}
+
+/*
+ * Socket bytes read or written outside any TLS call: after the socket's
+ * plaintext-traced session ended, whole TLS records at their start (a
+ * record's header: content type 20-23, version 3.x, a length) are its
+ * leftovers, not data. Returns how many leading bytes the hook must not
+ * record.
+ */
+size_t
+tls_leftover(struct conn *c, const void *buf, size_t n)
+{
+	const unsigned char	*p = buf;
+	size_t			 at = 0, len;
+
+	if (buf == NULL || n < 5 || !conn_tls_over(c))
+		return (0);
+	while (n - at >= 5 && p[at] >= 20 && p[at] <= 23 && p[at + 1] == 3 &&
+	    p[at + 2] <= 4) {
+		len = 5 + ((size_t)p[at + 3] << 8 | p[at + 4]);
+		if (len > n - at)
+			return (n);	/* a record cut by the read */
+		at += len;
+	}
+	return (at);
+}
+
 /* The library freed the session: forget it, end its second trace. */
 void
 tls_free(void *key)
@@ -203,6 +267,7 @@ tls_free(void *key)
 
 	if (key == NULL || (s = tlssess_take(key)) == NULL)
 		return;
+	tls_over(s->fd);
 	twin = s->twin;
 	s->twin = NULL;
 	tlssess_release(s);

@@ -3,6 +3,7 @@
 #define TAPSHIM_TLS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "encode.h"
 #include "tlsmeta.h"
@@ -18,6 +19,7 @@ struct tls_call {
 	struct tlssess	*prev;		/* the thread's outer call's */
 	tls_fd_fn	 getfd;
 	int		 err;		/* errno after the real call */
+	int64_t		 t0;		/* when the call was made, ns */
 };
 
 void	tls_begin(struct tls_call *, void *, int, tls_fd_fn);
@@ -31,6 +33,9 @@ void	tls_free(void *);
 void	tls_set_fd(void *, int, int);
 struct tlssess	*tls_session(void *, int);
 int	tls_nested(int, int);
+void	tls_shutdown(struct tls_call *);
+struct conn;
+size_t	tls_leftover(struct conn *, const void *, size_t);
 void	tls_flush_all(void);
 int	tls_keylog_on(void);
 void	tls_keylog(const char *, size_t);

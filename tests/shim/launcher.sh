@@ -15,6 +15,10 @@
 #            tshark follows each stream back to its curl's bytes, with
 #            no expert warning; -q says nothing; --max-rx-bytes counts
 #            the bytes past the limit as lost.
+#   daemon   a traced shell leaves a job running that connects after it
+#            exited: the launcher waits for it (and says so), and its
+#            connection is in the summary and -w's capture; interrupted
+#            while waiting, it says the job still runs.
 #   scope    -f: a pcap-filter that matches traces, one that misses
 #            traces nothing, a bad one stops; --max-connections,
 #            --max-total-bytes and --duration: what a limit keeps out is
@@ -246,6 +250,44 @@ case_run()
 	server_stop
 }
 
+# A daemon: the traced shell starts a background job and exits; the job
+# fetches the file afterwards. The launcher waits for it: its connection
+# is in the summary and in -w's capture. Then one that never ends on its
+# own: an interrupt stops the waiting, and the summary says it still runs.
+case_daemon()
+{
+	local port url pid i job
+
+	port=$(free_port)
+	http_server "$port"
+	url=http://127.0.0.1:$port/blob.bin
+	launch dmn -o "$dir/tr/t" -w "$dir/out.pcap" -- sh -c "(sleep 1;
+	    $CURL -sS -o $dir/d.got $url) >/dev/null 2>&1 & exit 5"
+	check "daemon: the program's exit status; the launcher says it waits" \
+	    judge_exit dmn 5 '^tapshim: the program exited, processes it started still run: waiting for them'
+	check "daemon: the background job's connection is in the summary" \
+	    judge_exit dmn 5 "^tapshim: 1 trace file, $dir/tr/t_0.pb: 1 connection"
+	check "daemon: and in -w's capture" \
+	    judge_exit dmn 5 "^tapshim: $dir/out.pcap: [0-9]+ packets from 1 file"
+	check "daemon: the job got the file" cmp "$dir/d.got" "$tmp/www/blob.bin"
+	timeout 60 "$TAPSHIM_PROG" -o "$dir/tr/s" -- sh -c 'sleep 60 & exit 0' \
+	    >"$dir/stuck.out" 2>"$dir/stuck.err" &
+	pid=$!
+	for i in $(seq 100); do
+		grep -q 'waiting for them' "$dir/stuck.err" && break
+		sleep 0.1
+	done
+	# The job, now the launcher's child (its subreaper): ended below.
+	job=$(pgrep -P "$pid" -x sleep)
+	kill -INT "$pid"
+	wait "$pid"
+	echo $? >"$dir/stuck.rc"
+	[ -z "$job" ] || kill "$job" 2>/dev/null
+	check "daemon: interrupted, the launcher says the job still runs" \
+	    judge_exit stuck 0 '^tapshim: processes the program started still run: the summary does not have'
+	server_stop
+}
+
 # Judge: the stats JSON in FILE has every field, and makes each python3
 # expression given (over the object j) true.
 judge_stats()
@@ -426,4 +468,4 @@ shim_setup "launcher tests" "$TSHARK" "$PYTHON" "$CURL"
 mkdir -p "$tmp/www"
 head -c 200000 /dev/urandom >"$tmp/www/blob.bin"
 # shellcheck disable=SC2086  # a list of cases
-run_cases ${TAPSHIM_CASES:-status env signals run scope warn}
+run_cases ${TAPSHIM_CASES:-status env signals run daemon scope warn}

@@ -3,6 +3,7 @@
 (follow.py's protobuf walker), and the bytes of a curl --trace file.
 
 usage: shimtool.py info TRACE...
+       shimtool.py sums TRACE...
        shimtool.py curl TRACEFILE SENT RECEIVED
 """
 import os
@@ -45,6 +46,29 @@ def info(path):
     return "\t".join((path, role, f[1], f[2], kinds[-1]))
 
 
+def sums(path):
+    """Path, role, Connection.error ("-" if none), bytes written and read,
+    the event kinds in order (w, r, c), and the payload written, quoted."""
+    f = {1000: 0, 1003: b"-"}
+    kinds, sent = "", {"write": bytearray(), "read": bytearray()}
+    buf = open(path, "rb").read()
+    for wrapper in follow.wrappers(buf, path.endswith("_delimited")):
+        for n, w, v in fields(wrapper):
+            conns = [v2 for n2, w2, v2 in fields(v) if n2 == 2 and w2 == 2]
+            for c in conns if n in (3, 4) and w == 2 else []:
+                f.update({n3: v3 for n3, w3, v3 in fields(c) if n3 in f})
+        for e in follow.trace_events(wrapper):
+            kind, data = follow.event_data(e)
+            if kind is not None:
+                kinds += kind[0]
+                if kind != "closed":
+                    sent[kind] += data
+    role = ["ROLE_UNKNOWN", "ROLE_CLIENT", "ROLE_SERVER"][f[1000]]
+    return "\t".join((path, role, f[1003].decode(), str(len(sent["write"])),
+                      str(len(sent["read"])), kinds or "-",
+                      repr(bytes(sent["write"]))))
+
+
 def curl(trace, out0, out1):
     """What curl --trace says was sent (=>) and received (<=)."""
     data = {"=>": bytearray(), "<=": bytearray(), None: bytearray()}
@@ -63,6 +87,9 @@ def curl(trace, out0, out1):
 try:
     if sys.argv[1] == "info":
         print("\n".join(info(p) for p in sys.argv[2:]))
+    elif sys.argv[1] == "sums":
+        for p in sys.argv[2:]:
+            print(sums(p))
     else:
         curl(*sys.argv[2:5])
 except (OSError, follow.WireError, ValueError, IndexError) as e:

@@ -15,6 +15,17 @@
 #   sclient    openssl s_client traced against nginx.
 #   sserver    openssl s_server traced, curl as its client.
 #   wget       wget (GnuTLS) traced against nginx.
+#   wgetonce   wget traced against a python3 TLS server answering after
+#              500 ms: its request once in the trace (GnuTLS calls its
+#              own gnutls_record_send2), exactly what the server got, the
+#              response exactly (no session ticket records).
+#   gnutlscli  gnutls-cli traced: its input once, exactly (skipped
+#              without gnutls-cli).
+#   pywait     python3 (OpenSSL, waiting in SSL_read_ex) against it: the
+#              read's call time is at least 400 ms.
+#   sdrain     a python3 server traced reads its socket raw after
+#              SSL_shutdown (unwrap), as openssl s_server's drain does: a
+#              TLS record read there is not plaintext; text after it is.
 #   mixed      one python3 process with a TLS and a plain connection.
 #   modes      TAPSHIM_TLS=ciphertext (TLS records), both (two traces),
 #              and a bad value (one message, no traces, output as usual).
@@ -291,6 +302,206 @@ case_wget()
 	    "$tmp/www/blob.bin" "$dir/tr/wg_0.pb"
 }
 
+# An untraced TLS server (python3) for one connection: what the client
+# sent (until a blank line, or its end) goes to $dir/got, then after
+# DELAY seconds it sends the bytes of FILE: tls_once DELAY FILE. Its port
+# is $tls_port.
+tls_once()
+{
+	cat >"$dir/once.py" <<'EOF2'
+import socket, ssl, sys, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", int(sys.argv[3])))
+l.listen()
+print("ready", flush=True)
+c = ctx.wrap_socket(l.accept()[0], server_side=True)
+got = b""
+while b"\r\n\r\n" not in got:
+    try:
+        d = c.recv(4096)
+    except (ssl.SSLError, OSError):
+        break
+    if not d:
+        break
+    got += d
+open(sys.argv[4], "wb").write(got)
+time.sleep(float(sys.argv[5]))
+c.sendall(open(sys.argv[6], "rb").read())
+try:
+    c.unwrap()
+except (ssl.SSLError, OSError):
+    pass
+c.close()
+EOF2
+	server_start "$PYTHON" "$dir/once.py" "$tmp/cert.pem" "$tmp/key.pem" \
+	    "$tls_port" "$dir/got" "$1" "$2"
+	wait_for "$dir/server.log" ready
+}
+
+# Judge: the one trace with prefix P wrote exactly FILE and read exactly
+# FILE2 (in plaintext): judge_exact P FILE FILE2.
+judge_exact()
+{
+	"$PYTHON" - "$1"_0.pb "$2" "$3" <<'EOF2' || return 1
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["top_srcdir"], "tests", "lib"))
+import follow
+sent = {"write": b"", "read": b""}
+for w in follow.wrappers(open(sys.argv[1], "rb").read(), False):
+    for e in follow.trace_events(w):
+        kind, data = follow.event_data(e)
+        if kind in sent:
+            sent[kind] += data
+for kind, f in (("write", sys.argv[2]), ("read", sys.argv[3])):
+    want = open(f, "rb").read()
+    if sent[kind] != want:
+        sys.exit("%s: the trace's %ss (%d bytes) are not %s (%d bytes):\n"
+                 "%r\n%r" % (sys.argv[1], kind, len(sent[kind]), f,
+                             len(want), sent[kind][:300], want[:300]))
+EOF2
+}
+
+# Judge: the first read event of trace T took at least MS milliseconds
+# (its call's own time, as the program waited for it).
+judge_read_wait()
+{
+	"$TAPDUMP" --json --events "$1" >"$dir/wait.json" || return 1
+	"$PYTHON" - "$dir/wait.json" "$2" <<'EOF2'
+import json, sys
+ev = [e for e in json.load(open(sys.argv[1]))["traces"][0]["events"]
+      if e["kind"] == "read" and e["bytes"] > 0]
+if not ev or ev[0].get("call_ns", 0) < int(sys.argv[2]) * 1000000:
+    sys.exit("first read: %s; expected a call of at least %s ms" %
+             (ev[:1], sys.argv[2]))
+EOF2
+}
+
+# wget (GnuTLS: gnutls_record_send calls gnutls_record_send2 through the
+# PLT) against a server that answers after 500 ms: its request once in
+# the trace, exactly what the server got; the response exactly (wget
+# waits in select(), not in its TLS read).
+case_wgetonce()
+{
+	printf 'HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhello\n' \
+	    >"$dir/resp"
+	tls_once 0.5 "$dir/resp" || return
+	run wg env "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/wg" timeout 30 \
+	    "$WGET" -q -O - --ca-certificate="$tmp/cert.pem" \
+	    "https://localhost:$tls_port/once"
+	server_stop
+	check "wgetonce: wget gets the body" eval "judge_rc wg &&
+	    [ \"\$(cat $dir/wg.out)\" = hello ]"
+	check_ok "wgetonce: one trace" test \
+	    "$(traces_of "$dir/tr/wg" | wc -l)" -eq 1 || return
+	check "wgetonce: the request once, exactly what the server got" \
+	    judge_exact "$dir/tr/wg" "$dir/got" "$dir/resp"
+}
+
+# gnutls-cli traced, its input sent to the server: once in the trace.
+case_gnutlscli()
+{
+	if ! command -v gnutls-cli >/dev/null; then
+		echo "ok - gnutlscli: skipped (no gnutls-cli)"
+		return
+	fi
+	printf 'GET /cli HTTP/1.0\r\n\r\n' >"$dir/req"
+	printf 'HTTP/1.0 204 No Content\r\n\r\n' >"$dir/resp"
+	tls_once 0 "$dir/resp" || return
+	run cli env "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/cli" timeout 30 \
+	    gnutls-cli --x509cafile="$tmp/cert.pem" -p "$tls_port" localhost \
+	    <"$dir/req"
+	server_stop
+	check_ok "gnutlscli: one trace" test \
+	    "$(traces_of "$dir/tr/cli" | wc -l)" -eq 1 || return
+	check "gnutlscli: its input once, exactly what the server got" \
+	    judge_exact "$dir/tr/cli" "$dir/got" "$dir/resp"
+}
+
+# python3 (OpenSSL, SSL_read_ex) against a server that answers after
+# 500 ms: the read's call time is its wait.
+case_pywait()
+{
+	printf 'HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n' \
+	    >"$dir/resp"
+	tls_once 0.5 "$dir/resp" || return
+	py_client
+	run pw env "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/pw" timeout 30 \
+	    "$PYTHON" "$dir/get.py" "https://localhost:$tls_port/wait"
+	server_stop
+	check "pywait: python gets the body" eval "judge_rc pw &&
+	    [ \"\$(cat $dir/pw.out)\" = ok ]"
+	check_ok "pywait: one trace" test \
+	    "$(traces_of "$dir/tr/pw" | wc -l)" -eq 1 || return
+	check "pywait: the read's call time is its 500 ms wait" \
+	    judge_read_wait "$dir/tr/pw_0.pb" 400
+}
+
+# A traced python3 server (OpenSSL) sends its line and unwrap()s: after
+# SSL_shutdown it reads the socket raw, as openssl s_server's drain does.
+# A TLS record read there (the client sends one) is the session's
+# leftover, not plaintext; plain bytes after it still are.
+case_sdrain()
+{
+	local port
+
+	port=$(free_port)
+	printf 'from-server\n' >"$dir/server.in"
+	printf 'plain\n' >"$dir/after"
+	cat >"$dir/server.py" <<'EOF2'
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", int(sys.argv[3])))
+l.listen()
+print("ready", flush=True)
+c = ctx.wrap_socket(l.accept()[0], server_side=True)
+c.sendall(b"from-server\n")
+raw = c.unwrap()
+got = b""
+while not got.endswith(b"plain\n"):
+    d = raw.recv(100)
+    if not d:
+        break
+    got += d
+print(repr(got), flush=True)
+raw.close()
+EOF2
+	cat >"$dir/client.py" <<'EOF2'
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1",
+    int(sys.argv[1]))), server_hostname="localhost")
+got = b""
+while not got.endswith(b"\n"):
+    got += s.recv(100)
+sys.stdout.buffer.write(got)
+raw = s.unwrap()
+# A late TLS record (application data, 5 bytes), then plain text.
+raw.sendall(b"\x17\x03\x03\x00\x05late\n")
+raw.sendall(b"plain\n")
+raw.recv(1)
+raw.close()
+EOF2
+	server_start "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/ss" timeout 30 \
+	    "$PYTHON" "$dir/server.py" "$tmp/cert.pem" "$tmp/key.pem" "$port"
+	check_ok "sdrain: the server starts" wait_for "$dir/server.log" \
+	    ready || return
+	run sd timeout 30 "$PYTHON" "$dir/client.py" "$port" "$tmp/cert.pem"
+	check "sdrain: the client gets the server's line" judge_got sd \
+	    "$dir/server.in"
+	check "sdrain: the server reads the record and the text raw" \
+	    wait_for "$dir/server.log" 'late.*plain'
+	check_ok "sdrain: one trace" wait_traces "$dir/tr/ss" 1 || return
+	check "sdrain: plaintext exact: no record read raw, the text after" \
+	    judge_exact "$dir/tr/ss" "$dir/server.in" "$dir/after"
+}
+
 # One process, a TLS connection and a plain one.
 case_mixed()
 {
@@ -485,7 +696,7 @@ printf 'Hello over TLS\n' >"$tmp/www/hello.txt"
     >"$tmp/www/blob.bin"
 
 cases=${TAPSHIM_CASES:-curl http2 python sclient sserver wget mixed modes
-    hsfail keylog decodeas}
+    hsfail keylog decodeas wgetonce gnutlscli pywait sdrain}
 for c in $cases; do
 	dir=$tmp/$c
 	mkdir -p "$dir/tr"

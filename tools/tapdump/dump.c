@@ -63,7 +63,12 @@ dump_load(struct dump_file *f, const char *path, char *errbuf)
 		d = &f->tr[ev.trace];
 		if (dump_add(d, &ev) == -1)
 			goto oom;
-		if (ev.kind == TRACE_EV_READ || ev.kind == TRACE_EV_WRITE) {
+		/*
+		 * A stream's empty end (shutdown(SHUT_WR), end of file) moved
+		 * no bytes: not a write or a read. An empty datagram is one.
+		 */
+		if ((ev.kind == TRACE_EV_READ || ev.kind == TRACE_EV_WRITE) &&
+		    (ev.len > 0 || !ev.end_stream || d->udp)) {
 			d->bytes[ev.kind == TRACE_EV_WRITE] += ev.len;
 			d->count[ev.kind == TRACE_EV_WRITE]++;
 		}

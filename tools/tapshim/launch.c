@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -16,6 +17,8 @@
 
 /* The program, for the signals the launcher passes on. */
 static volatile pid_t	launch_child;
+/* Set by a signal while waiting for the run's other processes. */
+static volatile sig_atomic_t	launch_stop;
 
 /* Pass a signal meant for us (kill, a hangup) on to the program. */
 static void
@@ -45,6 +48,56 @@ launch_signals(int on)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+static void
+launch_stop_waiting(int sig)
+{
+	(void)sig;
+	launch_stop = 1;
+}
+
+/*
+ * After the program exited: processes it left running (a daemon, a
+ * background job) are the launcher's children now (it is their
+ * subreaper), and their connections are part of the run, so the summary
+ * waits for them; an interrupt (^C, TERM, HUP) stops waiting, and the
+ * summary then says they still run.
+ */
+static void
+launch_wait_rest(void)
+{
+	struct sigaction	sa, old[3];
+	static const int	sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	pid_t			r;
+	int			i, said = 0;
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = launch_stop_waiting;	/* no SA_RESTART */
+	launch_stop = 0;
+	for (i = 0; i < 3; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	while (!launch_stop) {
+		if (!said && (r = waitpid(-1, NULL, WNOHANG)) != 0) {
+			if (r == -1 && errno != EINTR)
+				break;		/* none left */
+			continue;
+		}
+		if (!said) {
+			msg_notice(0, "the program exited, processes it started "
+			    "still run: waiting for them (interrupt to stop "
+			    "waiting)");
+			said = 1;
+		}
+		if (waitpid(-1, NULL, 0) == -1 && errno == ECHILD)
+			break;
+	}
+	if (launch_stop && waitpid(-1, NULL, WNOHANG) != -1)
+		msg_notice(0, "processes the program started still run: the "
+		    "summary does not have what they do from now on");
+	for (i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+}
+
 /* In the child: become the program, or report errno down the pipe. */
 static void
 launch_child_exec(char **argv, int fd)
@@ -60,7 +113,8 @@ launch_child_exec(char **argv, int fd)
 
 /*
  * Run argv (searched along $PATH) with the environment as it is now and
- * wait for it. Returns its exit status, 128 + the signal that killed it,
+ * wait for it, and for the processes it leaves running. Returns its exit
+ * status, 128 + the signal that killed it,
  * or 126 / 127 when it could not be run (said on stderr; *ran is 0).
  */
 int
@@ -75,6 +129,8 @@ launch_run(char **argv, int *ran)
 		return (LAUNCH_CANNOT_RUN);
 	}
 	*ran = 0;
+	/* Orphans of the run become ours, to be waited for. */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	launch_signals(1);
 	if ((pid = fork()) == -1) {
 		msg_err("fork: %s", strerror(errno));
@@ -100,6 +156,8 @@ launch_run(char **argv, int *ran)
 	}
 	launch_child = 0;
 	launch_signals(0);
+	if (*ran)
+		launch_wait_rest();
 	if (WIFSIGNALED(st))
 		return (128 + WTERMSIG(st));
 	return (WEXITSTATUS(st));
