@@ -203,11 +203,12 @@ hook_closefrom(int lo)
 }
 
 static int
-hook_fcntl64(int fd, int cmd, void *arg)
+hook_fcntl64(int fd, int cmd, void *arg, int t64)
 {
 	int	r, outer = shim_enter();
 
-	r = REAL(fcntl64, SYS_fcntl, fd, cmd, arg);
+	r = REAL64(t64, fcntl64, SYS_fcntl, __fcntl_time64, SYS_fcntl, fd, cmd,
+	    arg);
 	if (outer && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
 		fd_copied(fd, r);
 	shim_leave();
@@ -260,7 +261,7 @@ fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	return (hook_fcntl64(fd, cmd, arg));
+	return (hook_fcntl64(fd, cmd, arg, 0));
 }
 
 HOOK int
@@ -274,3 +275,18 @@ closefrom(int lo)
 {
 	hook_closefrom(lo);
 }
+
+#if defined(__i386__)
+/* i386 with _TIME_BITS=64 (and _FILE_OFFSET_BITS=64): fcntl is this. */
+HOOK int
+__fcntl_time64(int fd, int cmd, ...)
+{
+	va_list	ap;
+	void	*arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return (hook_fcntl64(fd, cmd, arg, 1));
+}
+#endif

@@ -93,6 +93,26 @@ check_ok "prog: shim-prog builds 32-bit" build32 "$tmp/m32/shim-prog" \
 	    TAPSHIM_CASES="udp refused blackhole reset backtrace"
 }
 
+# The same programs built with 64-bit times and offsets, as new i386
+# code is: glibc sends their calls to __recvmsg64, __sendmmsg64,
+# __getsockopt64, __fcntl_time64 and the other time64 twins.
+mkdir -p "$tmp/t64"
+check_ok "time64: shim-prog builds with _TIME_BITS=64" build32 \
+    "$tmp/t64/shim-prog" -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64 \
+    "$top_srcdir/tests/shim/shim-prog.c" \
+    "$top_srcdir/tests/shim/shim-prog-io.c" &&
+	check_ok "time64: udp-prog builds with _TIME_BITS=64" build32 \
+	    "$tmp/t64/udp-prog" -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64 \
+	    -rdynamic "$top_srcdir/tests/shim/udp-prog.c" && {
+	check "time64: shim-prog.sh: every hooked call traced" \
+	    judge_suite "$top_srcdir/tests/shim/shim-prog.sh" \
+	    SHIM_PROG="$tmp/t64/shim-prog"
+	check "time64: udp.sh: every UDP call traced" \
+	    judge_suite "$top_srcdir/tests/shim/udp.sh" \
+	    UDP_PROG="$tmp/t64/udp-prog" \
+	    TAPSHIM_CASES="udp refused blackhole reset backtrace"
+}
+
 # A program that connects to 127.0.0.1:PORT, sends its name, reads the
 # answer to EOF, then (with more arguments) execs them.
 cat >"$tmp/hop.c" <<'EOF'
