@@ -26,7 +26,7 @@ packages="gcc make autoconf automake libtool pkg-config
 # debhelper for the package test.
 if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
 	packages="$packages libc6-dev-i386 libprotobuf-c-dev:i386
-	libunwind-dev:i386 debhelper fakeroot"
+	libunwind-dev:i386 libssl-dev:i386 debhelper fakeroot"
 fi
 
 say() {
