@@ -19,7 +19,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 packages="gcc make autoconf automake libtool pkg-config
 	libprotobuf-c-dev protobuf-c-compiler libpcap-dev check libunwind-dev
 	protobuf-compiler tshark python3 curl nginx openssl wget tcpdump
-	libcap2-bin binutils libjson-c-dev bind9-dnsutils"
+	libcap2-bin binutils libjson-c-dev bind9-dnsutils mandoc"
 
 say() {
 	printf '\n== %s\n' "$*"
