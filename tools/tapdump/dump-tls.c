@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,17 +11,34 @@
 #include "dump.h"
 #include "proto/tapshim.pb-c.h"
 
-/* Nanoseconds between two Timestamps; 0 when either is missing. */
+/* The longest handshake believed: a day; a longer one is damage. */
+#define TLS_SPAN_MAX	(86400 * 1000000000ULL)
+
+/* Is a Timestamp one a tracer could have written (pcap's range)? */
+static int
+tls_time_ok(const Tapshim__Trace__Timestamp *t)
+{
+	return (t->seconds >= 0 && t->seconds <= UINT32_MAX &&
+	    t->nanos >= 0 && t->nanos <= 999999999);
+}
+
+/*
+ * Nanoseconds between two Timestamps; 0 when either is missing, out of
+ * range, or they run backwards: crafted values must not overflow.
+ */
 static uint64_t
 tls_span(const Tapshim__Trace__Timestamp *a,
     const Tapshim__Trace__Timestamp *b)
 {
-	int64_t	ns;
+	uint64_t	an, bn;
 
-	if (a == NULL || b == NULL)
+	if (a == NULL || b == NULL || !tls_time_ok(a) || !tls_time_ok(b))
 		return (0);
-	ns = (b->seconds - a->seconds) * 1000000000LL + (b->nanos - a->nanos);
-	return (ns > 0 ? (uint64_t)ns : 0);
+	an = (uint64_t)a->seconds * 1000000000ULL + (uint64_t)a->nanos;
+	bn = (uint64_t)b->seconds * 1000000000ULL + (uint64_t)b->nanos;
+	if (bn <= an || bn - an > TLS_SPAN_MAX)
+		return (0);
+	return (bn - an);
 }
 
 /* Connection.tls, unpacked (free with the protobuf-c call), or NULL. */
