@@ -115,8 +115,8 @@ socket_buffered_trace {
   connection {
     tls {
       version: "TLSv1.3"
-      handshake_begin { seconds: -9223372036854775807 nanos: -5 }
-      handshake_end { seconds: 9223372036854775807 nanos: 999999999 }
+      handshake_begin { seconds: 0 }
+      handshake_end { seconds: 18446744074 }
     }
   }
   events { timestamp { seconds: 1795500000 } closed { } }
