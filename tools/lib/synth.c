@@ -99,20 +99,40 @@ synth_map6(struct frame_ep *ep)
 	ep->family = AF_INET6;
 }
 
+/* Is port in Linux's ephemeral range, where connect() binds a client? */
+static int
+synth_ephemeral(uint16_t port)
+{
+	return (port >= SYNTH_EPHEMERAL_LO &&
+	    port < SYNTH_EPHEMERAL_LO + SYNTH_EPHEMERAL_N);
+}
+
 /*
- * Which side started the connection: the role the shim recorded; else
- * the named side of an AF_UNIX pair is the listener; else the side with
- * the lower port is taken for the server.
+ * Which side started the connection. What the trace says first: the
+ * role the shim recorded, or the named side of an AF_UNIX pair is the
+ * listener. Then the ephemeral range: one port in it and the other not,
+ * that one is the client's. Then who spoke first (the client does in
+ * HTTP, HTTP/2, gRPC and TLS; server-first protocols listen on low
+ * ports, which the range already told): an Envoy upstream to a cluster
+ * on 50051 from 41234 is told this way. Last, the lower port is taken
+ * for the server.
  */
 static int
 synth_local_is_client(const struct trace_info *t)
 {
 	const struct trace_conn	*c = &t->conn;
+	int			 le, re;
 
 	if (c->role != TRACE_ROLE_UNKNOWN)
 		return (c->role == TRACE_ROLE_CLIENT);
 	if (c->local.family == AF_UNIX || c->remote.family == AF_UNIX)
 		return (c->local.path[0] == '\0');
+	le = synth_ephemeral(c->local.port);
+	re = synth_ephemeral(c->remote.port);
+	if (le != re && c->local.port != 0 && c->remote.port != 0)
+		return (le);
+	if (t->spoke_first != 0)
+		return (t->spoke_first > 0);
 	return (c->remote.port <= c->local.port ? 1 : c->local.port == 0);
 }
 

@@ -526,6 +526,9 @@ trace_next(struct trace_file *tf, struct trace_event *ev, char *errbuf)
 static void
 read_index_event(struct trace_info *t, const struct trace_event *ev)
 {
+	if (t->spoke_first == 0 && ev->len > 0 &&
+	    (ev->kind == TRACE_EV_READ || ev->kind == TRACE_EV_WRITE))
+		t->spoke_first = ev->kind == TRACE_EV_WRITE ? 1 : -1;
 	t->nevents++;
 	t->bytes += ev->caplen;
 	if (!ev->has_time)

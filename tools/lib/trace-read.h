@@ -90,6 +90,7 @@ struct trace_info {
 	int			 write_truncated;
 	size_t			 nevents;
 	uint64_t		 bytes;		/* captured, both ways */
+	int			 spoke_first;	/* 1: this end, -1: the peer, 0: - */
 	int			 has_time;	/* first and last are set */
 	int64_t			 first_sec;
 	uint32_t		 first_nsec;
