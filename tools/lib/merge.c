@@ -12,13 +12,23 @@
 #include "merge.h"
 #include "msg.h"
 
-/* The streams whose packets have begun and not yet ended. */
+/*
+ * The streams whose packets have begun and not yet ended, in a hash by
+ * their 4-tuple (open addressing, tombstones), so any number of open
+ * traces of one address pair costs linear time.
+ */
 struct live {
-	struct synth_stream	**s;
-	size_t			  n;
-	size_t			  cap;
-	uint16_t		  next_port;	/* for a stream moved aside */
+	struct synth_stream	**s;		/* NULL: empty; LIVE_GONE */
+	size_t			  cap;		/* 0 or a power of two */
+	size_t			  n;		/* live */
+	size_t			  used;		/* live and tombstones */
+	uint64_t		  next;		/* next stand-in client end */
+	unsigned long		  moved;	/* streams moved aside */
 };
+
+static struct synth_stream	live_gone;
+#define LIVE_GONE		(&live_gone)
+#define LIVE_SAID		10	/* moves told one by one */
 
 /* Say, once, what a reader of the capture should know about a trace. */
 static void
@@ -168,50 +178,134 @@ same_tuple(const struct synth_stream *a, const struct synth_stream *b)
 #undef EP_EQ
 }
 
+/* A hash of an endpoint's address and port. */
+static uint64_t
+live_ep_hash(const struct frame_ep *ep)
+{
+	uint64_t	h;
+
+	h = synth_hash(0, ep->ip, sizeof ep->ip);
+	return (synth_hash(h, &ep->port, sizeof ep->port));
+}
+
+/* A stream's slot in the hash, the same either way round. */
+static size_t
+live_hash(const struct live *lv, const struct synth_stream *s)
+{
+	uint64_t	h;
+
+	h = live_ep_hash(&s->side[0].ep) + live_ep_hash(&s->side[1].ep);
+	h = synth_hash(h, &s->udp, sizeof s->udp);
+	return ((size_t)h & (lv->cap - 1));
+}
+
 /* Is a stream with the same 4-tuple as s live? */
 static int
 live_clash(const struct live *lv, const struct synth_stream *s)
 {
-	size_t	i;
+	size_t	h;
 
-	for (i = 0; i < lv->n; i++) {
-		if (same_tuple(lv->s[i], s))
+	if (lv->cap == 0)
+		return (0);
+	for (h = live_hash(lv, s); lv->s[h] != NULL; h = (h + 1) &
+	    (lv->cap - 1)) {
+		if (lv->s[h] != LIVE_GONE && same_tuple(lv->s[h], s))
 			return (1);
 	}
 	return (0);
 }
 
+/* Put s into the hash, which has room. */
+static void
+live_put(struct live *lv, struct synth_stream *s)
+{
+	size_t	h;
+
+	for (h = live_hash(lv, s); lv->s[h] != NULL && lv->s[h] != LIVE_GONE;
+	    h = (h + 1) & (lv->cap - 1))
+		;
+	if (lv->s[h] == NULL)
+		lv->used++;
+	lv->s[h] = s;
+	lv->n++;
+}
+
+/* Rebuild the hash with room for one more, dropping the tombstones. */
+static int
+live_grow(struct live *lv)
+{
+	struct synth_stream	**old = lv->s;
+	size_t			  oldcap = lv->cap, i;
+
+	if ((lv->used + 1) * 2 <= lv->cap)
+		return (0);
+	lv->cap = oldcap ? oldcap : 64;
+	while ((lv->n + 1) * 4 > lv->cap)
+		lv->cap *= 2;
+	if ((lv->s = calloc(lv->cap, sizeof *lv->s)) == NULL) {
+		lv->s = old;
+		lv->cap = oldcap;
+		return (-1);
+	}
+	lv->n = lv->used = 0;
+	for (i = 0; i < oldcap; i++) {
+		if (old[i] != NULL && old[i] != LIVE_GONE)
+			live_put(lv, old[i]);
+	}
+	free(old);
+	return (0);
+}
+
+/*
+ * Move the client end of s aside to the next stand-in: a port in IANA's
+ * dynamic range (49152-65535), then the same ports on the next address,
+ * so there is always one more, however many clash.
+ */
+static void
+live_move(struct live *lv, struct synth_stream *s, const struct frame_ep *was)
+{
+	struct frame_ep	*ep = &s->side[0].ep;
+	uint64_t	 k = lv->next++;
+	uint32_t	 low;
+
+	memcpy(ep->ip, was->ip, sizeof ep->ip);
+	ep->port = (uint16_t)(49152 + k % 16384);
+	if (k / 16384 == 0)
+		return;
+	memcpy(&low, ep->ip + (ep->family == AF_INET ? 0 : 12), 4);
+	low = htonl(ntohl(low) + (uint32_t)(k / 16384));
+	memcpy(ep->ip + (ep->family == AF_INET ? 0 : 12), &low, 4);
+}
+
 /*
  * A stream starts. Two traces of one address pair must never merge into
  * one stream: if a stream with the same 4-tuple is still live (the same
- * trace given twice, two network namespaces), show this one's client on
- * another port.
+ * trace given twice, two network namespaces, thousands of traces of one
+ * pair), show this one's client on another port, or address.
  */
 static int
 live_start(const struct merge *m, struct live *lv, struct input *in,
     size_t trace)
 {
-	struct synth_stream	*s = &in->streams[trace], **ns;
-	uint16_t		 was = s->side[0].ep.port;
+	struct synth_stream	*s = &in->streams[trace];
+	struct frame_ep		 was = s->side[0].ep;
+	char			 a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 
-	while (live_clash(lv, s)) {
-		if (lv->next_port < 49152)
-			lv->next_port = 49152;	/* IANA's dynamic ports */
-		s->side[0].ep.port = lv->next_port++;
+	if (live_grow(lv) == -1)
+		return (-1);
+	while (live_clash(lv, s))
+		live_move(lv, s, &was);
+	if ((s->side[0].ep.port != was.port || memcmp(s->side[0].ep.ip,
+	    was.ip, sizeof was.ip) != 0) && lv->moved++ < LIVE_SAID) {
+		inet_ntop(was.family, was.ip, a, sizeof a);
+		inet_ntop(was.family, s->side[0].ep.ip, b, sizeof b);
+		msg_notice(m->quiet, "%s: trace %llu: its addresses are those "
+		    "of a connection still open in the capture; client %s "
+		    "port %u shown as %s port %u", trace_name(in->tf),
+		    (unsigned long long)trace_info(in->tf, trace)->trace_id,
+		    a, was.port, b, s->side[0].ep.port);
 	}
-	if (s->side[0].ep.port != was)
-		msg_notice(m->quiet, "%s: trace %llu: its addresses are those of a "
-		    "connection still open in the capture; client port %u "
-		    "shown as %u", trace_name(in->tf),
-		    (unsigned long long)trace_info(in->tf, trace)->trace_id, was,
-		    s->side[0].ep.port);
-	if (lv->n == lv->cap) {
-		lv->cap = lv->cap ? 2 * lv->cap : 64;
-		if ((ns = realloc(lv->s, lv->cap * sizeof *ns)) == NULL)
-			return (-1);
-		lv->s = ns;
-	}
-	lv->s[lv->n++] = s;
+	live_put(lv, s);
 	return (0);
 }
 
@@ -219,11 +313,13 @@ live_start(const struct merge *m, struct live *lv, struct input *in,
 static void
 live_end(struct live *lv, const struct synth_stream *s)
 {
-	size_t	i;
+	size_t	h;
 
-	for (i = 0; i < lv->n; i++) {
-		if (lv->s[i] == s) {
-			lv->s[i] = lv->s[--lv->n];
+	for (h = live_hash(lv, s); lv->s[h] != NULL; h = (h + 1) &
+	    (lv->cap - 1)) {
+		if (lv->s[h] == s) {
+			lv->s[h] = LIVE_GONE;
+			lv->n--;
 			return;
 		}
 	}
@@ -285,6 +381,10 @@ merge_run(const struct merge *m, struct input *in, unsigned int n,
 			heap[0] = heap[--hn];
 		heap_down(heap, hn, 0, in);
 	}
+	if (lv.moved > LIVE_SAID)
+		msg_notice(m->quiet, "%lu more traces had the addresses of a "
+		    "connection still open in the capture: their clients were "
+		    "shown on other ports", lv.moved - LIVE_SAID);
 	rc = 0;
 out:
 	free(lv.s);
