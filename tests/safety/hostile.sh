@@ -54,4 +54,42 @@ check "many: 40,000 AF_UNIX clients of one socket convert" \
     many_convert unix 40000
 check "many: 40,000 trace ids without addresses convert" \
     many_convert noaddr 40000
+# Judge: a small trace whose bodies claim the most one call can move
+# (2 GiB, a length only, 10 times) gives a small capture: each event is
+# its captured byte, 64 KiB of cut packets, then a gap in the sequence
+# numbers that Wireshark sees; and tap2pcap warns.
+judge_length_only()
+{
+	local i size got
+
+	{
+		echo 'socket_buffered_trace { trace_id: 1 connection {'
+		echo '  local_address { socket_address { address: "10.0.0.1" port_value: 40000 } }'
+		echo '  remote_address { socket_address { address: "10.0.0.2" port_value: 80 } }'
+		echo '  role: ROLE_CLIENT }'
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			echo "  events { timestamp { seconds: 1700000000 nanos: $i }"
+			echo '    write { data { as_bytes: "x" length: 2147479552 } } }'
+		done
+		echo '  events { timestamp { seconds: 1700000001 } read { data { as_bytes: "ok" } } }'
+		echo '}'
+	} >"$dir/huge.textproto"
+	encode "$dir/huge.textproto" "$dir/huge.pb" || return 1
+	guard "$TAP2PCAP" -w "$dir/huge.pcap" "$dir/huge.pb" \
+	    2>"$dir/huge.err" || { cat "$dir/huge.err"; return 1; }
+	size=$(wc -c <"$dir/huge.pcap")
+	[ "$size" -lt 2000000 ] || { echo "capture of $size bytes"; return 1; }
+	grep -q 'warning: 21474140150 byte(s) in 10 event(s) were moved but not recorded' \
+	    "$dir/huge.err" || { cat "$dir/huge.err"; return 1; }
+	got=$("$PYTHON" "$here/pcapcount.py" --short "$dir/huge.pcap")
+	# 10 x (1 + 45 segments, 1 ACK in between, 1 after): cut ones short.
+	[ "${got##* }" -ge 450 ] || { echo "frames, conns, cut: $got"; return 1; }
+	command -v "$TSHARK" >/dev/null 2>&1 || return 0
+	ts -r "$dir/huge.pcap" -q -z expert >"$dir/huge.z" 2>&1
+	grep -qi 'previous segment.* not captured' "$dir/huge.z" || {
+		cat "$dir/huge.z"; return 1; }
+}
+check "length only: a 2 GiB length is a gap, not a gigabyte of zeros" \
+    judge_length_only
+
 report

@@ -8,7 +8,7 @@ import sys
 
 
 def main():
-    path = sys.argv[1]
+    path = [a for a in sys.argv[1:] if not a.startswith("--")][0]
     data = open(path, "rb").read()
     magic = struct.unpack("<I", data[:4])[0]
     endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"

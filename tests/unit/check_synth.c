@@ -275,6 +275,31 @@ START_TEST(test_seed)
 }
 END_TEST
 
+/*
+ * A length far past what was kept: cut packets up to
+ * SYNTH_UNCAPTURED_MAX, then a gap the sequence numbers skip, counted.
+ */
+START_TEST(test_length_gap)
+{
+	struct trace_event	ev;
+	size_t			n;
+
+	open4(TRACE_ROLE_CLIENT, 40000, 80);
+	ev = event(TRACE_EV_WRITE, "x", 1, 0x7ffff000ULL);
+	push(&ev);
+	n = (1 + SYNTH_UNCAPTURED_MAX + 1459) / 1460;
+	/* Handshake, the segments, an ACK every 32 and one at the end. */
+	ck_assert_uint_eq(cap.n, 3 + n + (n - 1) / SYNTH_ACK_EVERY + 1);
+	ck_assert_uint_eq(sy.gaps, 1);
+	ck_assert_uint_eq(sy.gap_bytes, 0x7ffff000ULL - 1 -
+	    SYNTH_UNCAPTURED_MAX);
+	/* The peer ACKs all of it; the next write starts past the gap. */
+	seg(cap.n - 1, 80, TCP_ACK, 1, 1 + 0x7ffff000U, NULL);
+	feed(TRACE_EV_WRITE, "z");
+	seg(cap.n - 2, 40000, TCP_PSH | TCP_ACK, 1 + 0x7ffff000U, 1, NULL);
+}
+END_TEST
+
 /* TCP behaviour: handshake, roles, segments, close, reset, truncation. */
 static Suite *
 synth_suite(void)
@@ -293,6 +318,7 @@ synth_suite(void)
 	tcase_add_test(tc, test_closed);
 	tcase_add_test(tc, test_reset);
 	tcase_add_test(tc, test_truncated);
+	tcase_add_test(tc, test_length_gap);
 	tcase_add_test(tc, test_seed);
 	suite_add_tcase(s, tc);
 	return (s);

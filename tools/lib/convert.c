@@ -113,6 +113,13 @@ summary(const struct convert *c, const struct input *in, unsigned int n,
 			shown += in[i].hidden[j] != HIDE_FILTER;
 		}
 	}
+	if (sy->gaps > 0)
+		msg_notice(c->quiet, "warning: %llu byte(s) in %llu event(s) "
+		    "were moved but not "
+		    "recorded (a length only): shown as gaps in the sequence "
+		    "numbers (\"previous segment not captured\"), after at most "
+		    "%u cut bytes each", (unsigned long long)sy->gap_bytes,
+		    (unsigned long long)sy->gaps, SYNTH_UNCAPTURED_MAX);
 	for (i = 0; i < d->n; i++)
 		msg_notice(c->quiet, "TLS plaintext on port %u: decode it with "
 		    "tshark -d tcp.port==%u,%s", (unsigned int)d->e[i].port,

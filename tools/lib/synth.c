@@ -295,27 +295,38 @@ synth_refused(struct synth *sy, struct synth_stream *s,
 	return (0);
 }
 
-/* The event's payload from side `from`, in segments, ACKed by the peer. */
+/*
+ * The event's payload from side `from`, in segments, ACKed by the peer.
+ * Bytes it moved that the trace did not keep are cut packets up to
+ * SYNTH_UNCAPTURED_MAX, then a gap: the sequence numbers skip the rest,
+ * and Wireshark says the segment was not captured.
+ */
 static int
 synth_data(struct synth *sy, struct synth_stream *s, int from,
     const struct trace_event *ev)
 {
-	uint64_t	off = 0;
+	uint64_t	off = 0, drawn = ev->len;
 	size_t		seg, cap, mss = synth_mss(sy, s);
 	unsigned int	n = 0;
 
-	while (off < ev->len) {
-		seg = ev->len - off < mss ? (size_t)(ev->len - off) : mss;
+	if (ev->len - ev->caplen > SYNTH_UNCAPTURED_MAX) {
+		drawn = ev->caplen + SYNTH_UNCAPTURED_MAX;
+		sy->gaps++;
+		sy->gap_bytes += ev->len - drawn;
+	}
+	while (off < drawn) {
+		seg = drawn - off < mss ? (size_t)(drawn - off) : mss;
 		cap = off >= ev->caplen ? 0 : ev->caplen - off < seg ?
 		    (size_t)(ev->caplen - off) : seg;
 		if (synth_tcp(sy, s, from, TCP_PSH | TCP_ACK, ev,
 		    cap ? ev->data + off : NULL, cap, seg) == -1)
 			return (-1);
 		off += seg;
-		if (++n % SYNTH_ACK_EVERY == 0 && off < ev->len &&
+		if (++n % SYNTH_ACK_EVERY == 0 && off < drawn &&
 		    synth_tcp(sy, s, !from, TCP_ACK, ev, NULL, 0, 0) == -1)
 			return (-1);
 	}
+	s->side[from].next += (uint32_t)(ev->len - drawn);
 	return (n ? synth_tcp(sy, s, !from, TCP_ACK, ev, NULL, 0, 0) : 0);
 }
 

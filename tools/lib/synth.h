@@ -12,6 +12,13 @@
 #define SYNTH_MSS_DEFAULT6	1440	/* 1500 - IPv6 40 - TCP 20 */
 #define SYNTH_MSS_MAX		65495	/* 65535 - IPv4 20 - TCP 20 */
 #define SYNTH_ACK_EVERY		32	/* segments between a peer's ACKs */
+/*
+ * Of the bytes an event moved that the trace did not keep (a length
+ * only), at most this many are drawn as cut packets (caplen < len); the
+ * rest is a gap in the sequence numbers, so a crafted length cannot
+ * make a capture of gigabytes.
+ */
+#define SYNTH_UNCAPTURED_MAX	(64 * 1024)
 
 /* Where frames go: one call per frame, caplen <= len. */
 typedef int (*synth_emit_fn)(void *, int64_t, uint32_t, const uint8_t *,
@@ -25,6 +32,8 @@ struct synth {
 	void		*arg;
 	uint8_t		*buf;
 	uint64_t	 frames;
+	uint64_t	 gaps;		/* events drawn with a sequence gap */
+	uint64_t	 gap_bytes;	/* the bytes the gaps skip */
 };
 
 struct synth_side {
