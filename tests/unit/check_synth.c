@@ -276,23 +276,24 @@ START_TEST(test_seed)
 END_TEST
 
 /*
- * A length far past what was kept: cut packets up to
- * SYNTH_UNCAPTURED_MAX, then a gap the sequence numbers skip, counted.
+ * A length far past what was kept: cut packets while the capture's
+ * SYNTH_UNCAPTURED_MAX lasts (here 1000 bytes of it are left), then a
+ * gap the sequence numbers skip, counted.
  */
 START_TEST(test_length_gap)
 {
 	struct trace_event	ev;
-	size_t			n;
 
 	open4(TRACE_ROLE_CLIENT, 40000, 80);
+	sy.uncaptured = SYNTH_UNCAPTURED_MAX - 1000;
 	ev = event(TRACE_EV_WRITE, "x", 1, 0x7ffff000ULL);
 	push(&ev);
-	n = (1 + SYNTH_UNCAPTURED_MAX + 1459) / 1460;
-	/* Handshake, the segments, an ACK every 32 and one at the end. */
-	ck_assert_uint_eq(cap.n, 3 + n + (n - 1) / SYNTH_ACK_EVERY + 1);
+	/* Handshake, one segment of 1001 bytes (1 kept), its ACK. */
+	ck_assert_uint_eq(cap.n, 3 + 1 + 1);
+	ck_assert_uint_eq(cap.v[3].len - cap.v[3].caplen, 1000);
 	ck_assert_uint_eq(sy.gaps, 1);
-	ck_assert_uint_eq(sy.gap_bytes, 0x7ffff000ULL - 1 -
-	    SYNTH_UNCAPTURED_MAX);
+	ck_assert_uint_eq(sy.gap_bytes, 0x7ffff000ULL - 1 - 1000);
+	ck_assert_uint_eq(sy.uncaptured, SYNTH_UNCAPTURED_MAX);
 	/* The peer ACKs all of it; the next write starts past the gap. */
 	seg(cap.n - 1, 80, TCP_ACK, 1, 1 + 0x7ffff000U, NULL);
 	feed(TRACE_EV_WRITE, "z");

@@ -99,6 +99,35 @@ decode_hints(const struct convert *c, const struct input *in,
 	return (0);
 }
 
+/*
+ * Say which shown traces were never closed (the program still had them
+ * open when tracing stopped, or the trace was cut): their connections
+ * end in the capture without FIN or RST. The first few by name.
+ */
+static void
+unclosed(const struct convert *c, const struct input *in, unsigned int n)
+{
+	const struct trace_info	*t;
+	size_t			 count = 0, j;
+	unsigned int		 i;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < trace_count(in[i].tf); j++) {
+			t = trace_info(in[i].tf, j);
+			if (in[i].hidden[j] || t->closed || t->nevents == 0)
+				continue;
+			if (count++ < 5)
+				msg_notice(c->quiet, "%s: trace %llu was never "
+				    "closed: its connection ends without FIN or "
+				    "RST", trace_name(in[i].tf),
+				    (unsigned long long)t->trace_id);
+		}
+	}
+	if (count > 5)
+		msg_notice(c->quiet, "%zu trace(s) in all were never closed",
+		    count);
+}
+
 /* What the conversion made, unless -q. */
 static void
 summary(const struct convert *c, const struct input *in, unsigned int n,
@@ -113,13 +142,16 @@ summary(const struct convert *c, const struct input *in, unsigned int n,
 			shown += in[i].hidden[j] != HIDE_FILTER;
 		}
 	}
+	unclosed(c, in, n);
 	if (sy->gaps > 0)
 		msg_notice(c->quiet, "warning: %llu byte(s) in %llu event(s) "
 		    "were moved but not "
 		    "recorded (a length only): shown as gaps in the sequence "
-		    "numbers (\"previous segment not captured\"), after at most "
-		    "%u cut bytes each", (unsigned long long)sy->gap_bytes,
-		    (unsigned long long)sy->gaps, SYNTH_UNCAPTURED_MAX);
+		    "numbers (\"previous segment not captured\") once %llu "
+		    "such bytes were drawn as cut packets",
+		    (unsigned long long)sy->gap_bytes,
+		    (unsigned long long)sy->gaps,
+		    (unsigned long long)SYNTH_UNCAPTURED_MAX);
 	for (i = 0; i < d->n; i++)
 		msg_notice(c->quiet, "TLS plaintext on port %u: decode it with "
 		    "tshark -d tcp.port==%u,%s", (unsigned int)d->e[i].port,

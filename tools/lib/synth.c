@@ -297,9 +297,9 @@ synth_refused(struct synth *sy, struct synth_stream *s,
 
 /*
  * The event's payload from side `from`, in segments, ACKed by the peer.
- * Bytes it moved that the trace did not keep are cut packets up to
- * SYNTH_UNCAPTURED_MAX, then a gap: the sequence numbers skip the rest,
- * and Wireshark says the segment was not captured.
+ * Bytes it moved that the trace did not keep are cut packets while the
+ * capture's SYNTH_UNCAPTURED_MAX lasts, then a gap: the sequence numbers
+ * skip the rest, and Wireshark says the segment was not captured.
  */
 static int
 synth_data(struct synth *sy, struct synth_stream *s, int from,
@@ -309,11 +309,12 @@ synth_data(struct synth *sy, struct synth_stream *s, int from,
 	size_t		seg, cap, mss = synth_mss(sy, s);
 	unsigned int	n = 0;
 
-	if (ev->len - ev->caplen > SYNTH_UNCAPTURED_MAX) {
-		drawn = ev->caplen + SYNTH_UNCAPTURED_MAX;
+	if (ev->len - ev->caplen > SYNTH_UNCAPTURED_MAX - sy->uncaptured) {
+		drawn = ev->caplen + (SYNTH_UNCAPTURED_MAX - sy->uncaptured);
 		sy->gaps++;
 		sy->gap_bytes += ev->len - drawn;
 	}
+	sy->uncaptured += drawn - ev->caplen;
 	while (off < drawn) {
 		seg = drawn - off < mss ? (size_t)(drawn - off) : mss;
 		cap = off >= ev->caplen ? 0 : ev->caplen - off < seg ?

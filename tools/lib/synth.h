@@ -13,12 +13,12 @@
 #define SYNTH_MSS_MAX		65495	/* 65535 - IPv4 20 - TCP 20 */
 #define SYNTH_ACK_EVERY		32	/* segments between a peer's ACKs */
 /*
- * Of the bytes an event moved that the trace did not keep (a length
- * only), at most this many are drawn as cut packets (caplen < len); the
- * rest is a gap in the sequence numbers, so a crafted length cannot
- * make a capture of gigabytes.
+ * Of the bytes events moved that the trace did not keep (a length only),
+ * at most this many in a capture are drawn as cut packets (caplen < len,
+ * about 12 MB of frames); the rest are gaps in the sequence numbers, so
+ * a crafted length cannot make a capture of gigabytes.
  */
-#define SYNTH_UNCAPTURED_MAX	(64 * 1024)
+#define SYNTH_UNCAPTURED_MAX	(256ULL * 1024 * 1024)
 
 /* Where frames go: one call per frame, caplen <= len. */
 typedef int (*synth_emit_fn)(void *, int64_t, uint32_t, const uint8_t *,
@@ -32,6 +32,7 @@ struct synth {
 	void		*arg;
 	uint8_t		*buf;
 	uint64_t	 frames;
+	uint64_t	 uncaptured;	/* length-only bytes drawn so far */
 	uint64_t	 gaps;		/* events drawn with a sequence gap */
 	uint64_t	 gap_bytes;	/* the bytes the gaps skip */
 };

@@ -530,6 +530,7 @@ read_index_event(struct trace_info *t, const struct trace_event *ev)
 	    (ev->kind == TRACE_EV_READ || ev->kind == TRACE_EV_WRITE))
 		t->spoke_first = ev->kind == TRACE_EV_WRITE ? 1 : -1;
 	t->nevents++;
+	t->closed |= ev->kind == TRACE_EV_CLOSED;
 	t->bytes += ev->caplen;
 	if (!ev->has_time)
 		return;

@@ -91,6 +91,7 @@ struct trace_info {
 	size_t			 nevents;
 	uint64_t		 bytes;		/* captured, both ways */
 	int			 spoke_first;	/* 1: this end, -1: the peer, 0: - */
+	int			 closed;	/* has a Closed event */
 	int			 has_time;	/* first and last are set */
 	int64_t			 first_sec;
 	uint32_t		 first_nsec;
