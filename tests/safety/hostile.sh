@@ -89,6 +89,35 @@ judge_length_only()
 	grep -qi 'previous segment.* not captured' "$dir/huge.z" || {
 		cat "$dir/huge.z"; return 1; }
 }
+# Judge: a trace without a Closed event is named as never closed, and a
+# closed one is not.
+judge_unclosed()
+{
+	cat >"$dir/open1.textproto" <<'TXT'
+socket_buffered_trace { trace_id: 7 connection {
+  local_address { socket_address { address: "10.0.0.1" port_value: 40000 } }
+  remote_address { socket_address { address: "10.0.0.2" port_value: 80 } } }
+  events { timestamp { seconds: 1700000000 } write { data { as_bytes: "a" } } } }
+TXT
+	cat >"$dir/open2.textproto" <<'TXT'
+socket_buffered_trace { trace_id: 8 connection {
+  local_address { socket_address { address: "10.0.0.1" port_value: 40001 } }
+  remote_address { socket_address { address: "10.0.0.2" port_value: 80 } } }
+  events { timestamp { seconds: 1700000000 } write { data { as_bytes: "a" } } }
+  events { timestamp { seconds: 1700000001 } closed { } } }
+TXT
+	encode "$dir/open1.textproto" "$dir/open1.pb" &&
+	    encode "$dir/open2.textproto" "$dir/open2.pb" || return 1
+	frame_delimited "$dir/open.pb_length_delimited" "$dir/open1.pb" \
+	    "$dir/open2.pb"
+	"$TAP2PCAP" -w "$dir/open.pcap" "$dir/open.pb_length_delimited" \
+	    2>"$dir/open.err" || { cat "$dir/open.err"; return 1; }
+	grep -q 'trace 7 was never closed' "$dir/open.err" &&
+	    ! grep -q 'trace 8 was never closed' "$dir/open.err" || {
+		cat "$dir/open.err"; return 1; }
+}
+check "unclosed: a trace never closed is named" judge_unclosed
+
 check "length only: a 2 GiB length is a gap, not a gigabyte of zeros" \
     judge_length_only
 
