@@ -116,6 +116,50 @@ TXT
 	    ! grep -q 'trace 8 was never closed' "$dir/open.err" || {
 		cat "$dir/open.err"; return 1; }
 }
+# Judge: file FILE holds no control byte but newline (and tab), and
+# holds each escaped form given: judge_clean FILE ESCAPED...
+judge_clean()
+{
+	local f=$1 e
+
+	shift
+	if LC_ALL=C grep -n "$(printf '[\001-\010\013-\037\177]')" "$f"; then
+		echo "raw control bytes in $f"; return 1
+	fi
+	for e in "$@"; do
+		grep -qF -- "$e" "$f" || { echo "no $e in:"; cat "$f"; return 1; }
+	done
+}
+
+# Judge: strings a remote peer or the traced program chose (SNI, argv,
+# exe, an AF_UNIX path, errors, a resolution) reach neither tapdump's
+# output nor tap2pcap's messages raw: ESC as \e, BEL as \a, newline \n.
+judge_escaped()
+{
+	cat >"$dir/esc.textproto" <<'TXT'
+socket_buffered_trace { trace_id: 5 connection {
+  local_address { pipe { path: "/run/\033[2J\007.sock" } }
+  error: "E\033]0;x\007"
+  process { pid: 1 exe: "/bin/\033[31mred" argv: "a\nb" argv: "\033c" }
+  resolution { function: "getaddrinfo" name: "\033[2J" answers: "\007" }
+  backtrace: "f\033[A (x)"
+  tls { version: "TLSv1.3" sni: "\033[2J\033[H" alpn: "h2\007" library: "\r" }
+  }
+  events { timestamp { seconds: 1700000000 } write { data { as_bytes: "a" } } }
+  events { timestamp { seconds: 1700000001 } closed { error: "\033[K" } } }
+TXT
+	encode "$dir/esc.textproto" "$dir/esc.pb" || return 1
+	"$TAPDUMP" --events "$dir/esc.pb" >"$dir/esc.txt" 2>&1 || {
+		cat "$dir/esc.txt"; return 1; }
+	judge_clean "$dir/esc.txt" 'sni \e[2J\e[H' 'alpn h2\a' '"a\nb"' \
+	    '"\ec"' '/bin/\e[31mred' 'unix:/run/\e[2J\a.sock' 'E\e]0;x\a' \
+	    '("\e[2J") -> \a' 'f\e[A (x)' ', \e[K' || return 1
+	"$TAP2PCAP" -w "$dir/esc.pcap" "$dir/esc.pb" 2>"$dir/esc.err" || {
+		cat "$dir/esc.err"; return 1; }
+	judge_clean "$dir/esc.err" '/run/\e[2J\a.sock' 'failed: E\e]0;x\a'
+}
+check "escaping: a trace's strings never reach a terminal raw" judge_escaped
+
 check "unclosed: a trace never closed is named" judge_unclosed
 
 check "length only: a 2 GiB length is a gap, not a gigabyte of zeros" \

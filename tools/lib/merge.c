@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ends.h"
+#include "escape.h"
 #include "merge.h"
 #include "msg.h"
 
@@ -41,6 +42,8 @@ describe(const struct merge *m, const struct input *in, size_t i)
 					    t->conn.local.path :
 					    t->conn.remote.path;
 	char				 a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	char				 epath[ESC_SIZE(sizeof t->conn.local.path)];
+	char				 eerr[ESC_SIZE(sizeof t->conn.error)];
 	int				 unix_socket;
 
 	unix_socket = t->conn.local.family == AF_UNIX ||
@@ -54,12 +57,14 @@ describe(const struct merge *m, const struct input *in, size_t i)
 		msg_notice(m->quiet, "%s: trace %llu: %s%s%s shown as %s:%u -> %s:%u", name,
 		    (unsigned long long)t->trace_id, unix_socket ?
 		    "AF_UNIX socket" : "connection without IP addresses",
-		    path[0] != '\0' ? " " : "", path, a, s->side[0].ep.port, b,
+		    path[0] != '\0' ? " " : "", esc_str(epath, sizeof epath,
+		    path), a, s->side[0].ep.port, b,
 		    s->side[1].ep.port);
 	}
 	if (t->conn.error[0] != '\0')
 		msg_notice(m->quiet, "%s: trace %llu: the connect failed: %s", name,
-		    (unsigned long long)t->trace_id, t->conn.error);
+		    (unsigned long long)t->trace_id, esc_str(eerr, sizeof eerr,
+		    t->conn.error));
 	if (t->read_truncated || t->write_truncated)
 		msg_notice(m->quiet, "%s: trace %llu was truncated by the tracer (%s); "
 		    "cut packets are marked", name,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "escape.h"
 #include "proto/tapshim.pb-c.h"
 #include "trace-int.h"
 #include "wire.h"
@@ -110,8 +111,10 @@ decode_addr(const uint8_t *base, const uint8_t *p, size_t n,
 		else if (inet_pton(AF_INET6, host, a->ip) == 1)
 			a->family = AF_INET6;
 		else
-			rc = decode_fail(e, base, p, "address \"%.64s\" is not a "
-			    "numeric IPv4 or IPv6 address", sa->address);
+			rc = decode_fail(e, base, p, "address \"%s\" is not a "
+			    "numeric IPv4 or IPv6 address", esc_mem(host,
+			    sizeof host, sa->address, strnlen(sa->address, 24),
+			    0));
 		break;
 	case TAPSHIM__TRACE__ADDRESS__ADDRESS_PIPE:
 		a->family = AF_UNIX;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dump.h"
+#include "escape.h"
 #include "proto/tapshim.pb-c.h"
 
 /* The longest handshake believed: a day; a longer one is damage. */
@@ -72,29 +73,34 @@ dump_tls_text(FILE *out, const struct trace_conn *c)
 	Tapshim__Trace__TlsInfo	*m;
 	uint64_t		 ns;
 	size_t			 i;
+	char			 a[ESC_SIZE(256)], b[ESC_SIZE(256)];
 
 	if ((m = tls_unpack(c)) == NULL)
 		return;
 	ns = tls_span(m->handshake_begin, m->handshake_end);
-	fprintf(out, "  tls: %s %s", *m->version ? m->version : "?",
-	    *m->cipher ? m->cipher : "?");
+	/* Every string is the peer's or the library's: escaped. */
+	fprintf(out, "  tls: %s %s", *m->version ? esc_str(a, sizeof a,
+	    m->version) : "?", *m->cipher ? esc_str(b, sizeof b, m->cipher) :
+	    "?");
 	if (*m->sni)
-		fprintf(out, ", sni %s", m->sni);
+		fprintf(out, ", sni %s", esc_str(a, sizeof a, m->sni));
 	if (*m->alpn)
-		fprintf(out, ", alpn %s", m->alpn);
+		fprintf(out, ", alpn %s", esc_str(a, sizeof a, m->alpn));
 	if (m->resumed)
 		fprintf(out, ", resumed");
 	fprintf(out, ", %s traced", tls_data(m));
 	if (*m->library)
-		fprintf(out, " (%s)", m->library);
+		fprintf(out, " (%s)", esc_str(a, sizeof a, m->library));
 	fprintf(out, "\n");
 	if (ns != 0 || *m->handshake_error)
 		fprintf(out, "  tls handshake: %" PRIu64 ".%03" PRIu64 " ms%s%s\n",
 		    ns / 1000000, ns / 1000 % 1000, *m->handshake_error ?
-		    ", failed: " : "", m->handshake_error);
+		    ", failed: " : "", esc_str(a, sizeof a,
+		    m->handshake_error));
 	for (i = 0; i < m->n_peer_certs; i++)
 		fprintf(out, "  %s %s%s\n", i == 0 ? "peer certificate:" :
-		    "                 ", m->peer_certs[i]->subject,
+		    "                 ", esc_str(a, sizeof a,
+		    m->peer_certs[i]->subject),
 		    m->peer_certs[i]->ca ? " (CA)" : "");
 	tapshim__trace__tls_info__free_unpacked(m, NULL);
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "dump.h"
+#include "escape.h"
 #include "proto/tapshim.pb-c.h"
 
 #define DNS_PORT	53
@@ -162,8 +163,12 @@ dump_addr(const struct trace_addr *a, char *buf, size_t n)
 		inet_ntop(a->family, a->ip, ip, sizeof ip);
 		snprintf(buf, n, a->family == AF_INET6 ? "[%s]:%u" : "%s:%u",
 		    ip, a->port);
-	} else if (a->family == AF_UNIX)
-		snprintf(buf, n, "unix:%s", a->path);
+	} else if (a->family == AF_UNIX) {
+		char	path[ESC_SIZE(sizeof a->path)];
+
+		snprintf(buf, n, "unix:%s", esc_str(path, sizeof path,
+		    a->path));
+	}
 	else
 		snprintf(buf, n, "-");
 	return (buf);
