@@ -101,8 +101,8 @@ decode_hints(const struct convert *c, const struct input *in,
 
 /*
  * Say which shown traces were never closed (the program still had them
- * open when tracing stopped, or the trace was cut): their connections
- * end in the capture without FIN or RST. The first few by name.
+ * open when tracing stopped, or the trace was cut): the capture shows no
+ * close but what their events say. The first few by name.
  */
 static void
 unclosed(const struct convert *c, const struct input *in, unsigned int n)
@@ -118,8 +118,8 @@ unclosed(const struct convert *c, const struct input *in, unsigned int n)
 				continue;
 			if (count++ < 5)
 				msg_notice(c->quiet, "%s: trace %llu was never "
-				    "closed: its connection ends without FIN or "
-				    "RST", trace_name(in[i].tf),
+				    "closed: the trace ends with the connection "
+				    "still open", trace_name(in[i].tf),
 				    (unsigned long long)t->trace_id);
 		}
 	}

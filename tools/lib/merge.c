@@ -65,6 +65,14 @@ describe(const struct merge *m, const struct input *in, size_t i)
 		msg_notice(m->quiet, "%s: trace %llu: the connect failed: %s", name,
 		    (unsigned long long)t->trace_id, esc_str(eerr, sizeof eerr,
 		    t->conn.error));
+	if (t->seq_gaps > 0)
+		msg_notice(m->quiet, "%s: trace %llu: %llu event(s) missing "
+		    "(Envoy's seq_num) in %zu place(s), the first after "
+		    "seq_num %llu, at %lld.%09u", name,
+		    (unsigned long long)t->trace_id,
+		    (unsigned long long)t->seq_missing, t->seq_gaps,
+		    (unsigned long long)t->seq_gap_after,
+		    (long long)t->seq_gap_sec, t->seq_gap_nsec);
 	if (t->read_truncated || t->write_truncated)
 		msg_notice(m->quiet, "%s: trace %llu was truncated by the tracer (%s); "
 		    "cut packets are marked", name,
@@ -91,6 +99,9 @@ merge_open(struct merge *m, struct input *in, const char *path,
 		return (-1);
 	}
 	n = trace_count(in->tf);
+	if (trace_format(in->tf) == TRACE_FORMAT_V2ALPHA)
+		msg_notice(m->quiet, "%s: read as Envoy 1.7-1.9's bare "
+		    "envoy.data.tap.v2alpha.Trace (no TraceWrapper)", path);
 	if (trace_http_count(in->tf) > 0)
 		msg_notice(m->quiet, "%s: %zu HTTP trace(s) skipped: only socket traces "
 		    "become packets", path, trace_http_count(in->tf));

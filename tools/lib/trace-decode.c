@@ -20,6 +20,7 @@
 #define EVENT_WRITE		3
 #define EVENT_CLOSED		4
 #define EVENT_CONNECTION	5
+#define EVENT_SEQ_NUM		6
 #define EXT_FIRST		1000
 
 /*
@@ -324,7 +325,7 @@ decode_body(const uint8_t *base, const uint8_t *p, size_t n,
  */
 static int
 decode_op(const uint8_t *base, const uint8_t *p, size_t n,
-    struct trace_event *ev, struct decode_err *e)
+    struct trace_event *ev, int flags, struct decode_err *e)
 {
 	struct wire_field	f;
 	size_t			pos = 0;
@@ -335,8 +336,13 @@ decode_op(const uint8_t *base, const uint8_t *p, size_t n,
 	while ((r = decode_field(base, p, n, &pos, &f, "SocketEvent", e)) == 1) {
 		if (f.number == 1 && ev->kind != TRACE_EV_CLOSED) {
 			if (decode_type(base, p, &f, WIRE_LEN, "Read/Write",
-			    e) == -1 ||
-			    decode_body(base, f.data, f.len, ev, e) == -1)
+			    e) == -1)
+				return (-1);
+			if (flags & DECODE_V2ALPHA) {
+				/* Envoy 1.7-1.9: bytes data = 1, no Body. */
+				ev->data = f.data;
+				ev->caplen = f.len;
+			} else if (decode_body(base, f.data, f.len, ev, e) == -1)
 				return (-1);
 		} else if (f.number == eos && ev->kind != TRACE_EV_CLOSED) {
 			if (decode_type(base, p, &f, WIRE_VARINT, "Read/Write",
@@ -372,7 +378,7 @@ decode_op(const uint8_t *base, const uint8_t *p, size_t n,
 int
 decode_event(const uint8_t *base, const uint8_t *p, size_t n,
     struct trace_event *ev, struct trace_conn *conn, int *has_conn,
-    struct decode_err *e)
+    int flags, struct decode_err *e)
 {
 	struct wire_field	f;
 	size_t			pos = 0;
@@ -384,6 +390,14 @@ decode_event(const uint8_t *base, const uint8_t *p, size_t n,
 	while ((r = decode_field(base, p, n, &pos, &f, "SocketEvent", e)) == 1) {
 		if (decode_event_ext(base, p, &f, ev, e) == -1)
 			return (-1);
+		if (f.number == EVENT_SEQ_NUM) {
+			if (decode_type(base, p, &f, WIRE_VARINT, "SocketEvent",
+			    e) == -1)
+				return (-1);
+			ev->has_seq = 1;
+			ev->seq = f.value;
+			continue;
+		}
 		if (f.number > EVENT_CONNECTION || f.number < EVENT_TIMESTAMP)
 			continue;
 		if (decode_type(base, p, &f, WIRE_LEN, "SocketEvent", e) == -1)
@@ -409,7 +423,7 @@ decode_event(const uint8_t *base, const uint8_t *p, size_t n,
 			ev->truncated = ev->end_stream = 0;
 			ev->reset = TRACE_RESET_NONE;
 			ev->error[0] = '\0';
-			if (decode_op(base, f.data, f.len, ev, e) == -1)
+			if (decode_op(base, f.data, f.len, ev, flags, e) == -1)
 				return (-1);
 			break;
 		}

@@ -28,7 +28,8 @@ enum walk_kind {
 	WALK_WRAPPER,		/* TraceWrapper fields */
 	WALK_BUFFERED,		/* SocketBufferedTrace fields */
 	WALK_SEGMENT,		/* SocketStreamedTraceSegment fields */
-	WALK_EVENTS		/* SocketEvents fields */
+	WALK_EVENTS,		/* SocketEvents fields */
+	WALK_BARE		/* Envoy 1.7-1.9's Trace: connection, events */
 };
 
 struct walk {
@@ -115,6 +116,97 @@ read_is_wrapper(const uint8_t *buf, size_t n, size_t *bad, const char **why)
 	return (0);
 }
 
+/* Does msg[0..n) hold only fields check() accepts, and all of them well? */
+static int
+read_all_fields(const uint8_t *p, size_t n,
+    int (*check)(const struct wire_field *, int *), int *seen)
+{
+	struct wire_field	 f;
+	const char		*why;
+	size_t			 pos = 0;
+	int			 r;
+
+	while ((r = wire_next(p, n, &pos, &f, &why)) == 1) {
+		if (!check(&f, seen))
+			return (0);
+	}
+	return (r == 0);
+}
+
+/* A Timestamp: seconds = 1, nanos = 2, varints. */
+static int
+read_bare_time(const struct wire_field *f, int *seen)
+{
+	(void)seen;
+	return ((f->number == 1 || f->number == 2) && f->type == WIRE_VARINT);
+}
+
+/* Envoy 1.7-1.9's Read or Write: bytes data = 1, bool end_stream = 2. */
+static int
+read_bare_op(const struct wire_field *f, int *seen)
+{
+	(void)seen;
+	return ((f->number == 1 && f->type == WIRE_LEN) ||
+	    (f->number == 2 && f->type == WIRE_VARINT));
+}
+
+/* Envoy 1.7-1.9's Event: a Timestamp (1) and a Read (2) or Write (3). */
+static int
+read_bare_event(const struct wire_field *f, int *seen)
+{
+	if (f->type != WIRE_LEN)
+		return (0);
+	if (f->number == 1) {
+		*seen = 1;
+		return (read_all_fields(f->data, f->len, read_bare_time, NULL));
+	}
+	if (f->number == 2 || f->number == 3)
+		return (read_all_fields(f->data, f->len, read_bare_op, NULL));
+	return (0);
+}
+
+/* Envoy 1.7-1.9's Connection: id = 1, local_address = 2, remote = 3. */
+static int
+read_bare_conn(const struct wire_field *f, int *seen)
+{
+	(void)seen;
+	return ((f->number == 1 && f->type == WIRE_VARINT) ||
+	    ((f->number == 2 || f->number == 3) && f->type == WIRE_LEN));
+}
+
+/* A field of Envoy 1.7-1.9's Trace: connection = 1, events = 2. */
+static int
+read_bare_field(const struct wire_field *f, int *events)
+{
+	int	has_time = 0;
+
+	if (f->type != WIRE_LEN)
+		return (0);
+	if (f->number == 1)
+		return (read_all_fields(f->data, f->len, read_bare_conn, NULL));
+	if (f->number != 2 || !read_all_fields(f->data, f->len,
+	    read_bare_event, &has_time) || !has_time)
+		return (0);
+	(*events)++;
+	return (1);
+}
+
+/*
+ * Is buf[0..n) a bare envoy.data.tap.v2alpha.Trace, what Envoy 1.7-1.9
+ * wrote (no TraceWrapper)? Its fields 1 and 2 are also a TraceWrapper's
+ * HTTP traces: told apart by the content, every event having a
+ * Timestamp of varints where an HTTP trace has a varint trace_id or
+ * headers.
+ */
+static int
+read_is_bare(const uint8_t *buf, size_t n)
+{
+	int	events = 0;
+
+	return (read_all_fields(buf, n, read_bare_field, &events) &&
+	    events > 0);
+}
+
 /* Is buf[0..n) a sequence of varint-delimited TraceWrappers? */
 static int
 read_is_delimited(const uint8_t *buf, size_t n, size_t *bad)
@@ -189,6 +281,10 @@ read_detect(struct trace_file *tf, char *errbuf)
 
 	if (tf->size == 0)
 		return (read_fail(tf, errbuf, 0, "empty file"));
+	if (read_is_bare(tf->buf, tf->size)) {
+		tf->format = TRACE_FORMAT_V2ALPHA;
+		return (0);
+	}
 	bin = read_is_wrapper(tf->buf, tf->size, &bad_bin, &why);
 	ld = read_is_delimited(tf->buf, tf->size, &bad_ld);
 	if (bin && ld)
@@ -395,6 +491,27 @@ read_field(struct trace_file *tf, struct walk *w, const struct wire_field *f,
 		if (event_field && f->type != WIRE_LEN)
 			break;
 		return (event_field);
+	case WALK_BARE:
+		if (f->type != WIRE_LEN)
+			break;
+		if (tf->binbuf < 0 && (!tf->indexing ||
+		    read_trace_slot(tf, 0, 1, &w->trace) == -1))
+			return (read_fail(tf, errbuf, f->offset,
+			    "out of memory"));
+		w->trace = (size_t)tf->binbuf;
+		if (f->number == 2)
+			return (1);
+		if (f->number == 1 && tf->indexing) {
+			struct trace_info	*t = &tf->traces[w->trace];
+			struct decode_err	 e;
+
+			if (decode_conn(tf->buf, f->data, f->len, &t->conn,
+			    &e) == -1)
+				return (read_fail(tf, errbuf, e.offset, "%s",
+				    e.msg));
+			t->has_conn = 1;
+		}
+		return (0);
 	case WALK_RECORDS:
 		break;
 	}
@@ -460,7 +577,8 @@ trace_rewind(struct trace_file *tf)
 {
 	tf->depth = 1;
 	tf->stack[0].kind = tf->format == TRACE_FORMAT_DELIMITED ?
-	    WALK_RECORDS : WALK_WRAPPER;
+	    WALK_RECORDS : tf->format == TRACE_FORMAT_V2ALPHA ? WALK_BARE :
+	    WALK_WRAPPER;
 	tf->stack[0].pos = 0;
 	tf->stack[0].end = tf->size;
 	tf->has_last = 0;
@@ -503,6 +621,7 @@ trace_next(struct trace_file *tf, struct trace_event *ev, char *errbuf)
 	t = &tf->traces[trace];
 	scratch = t->conn;
 	if (decode_event(tf->buf, f.data, f.len, ev, &scratch, &has_conn,
+	    tf->format == TRACE_FORMAT_V2ALPHA ? DECODE_V2ALPHA : 0,
 	    &e) == -1)
 		return (read_fail(tf, errbuf, e.offset, "%s", e.msg));
 	if (tf->indexing && has_conn) {
@@ -522,10 +641,33 @@ trace_next(struct trace_file *tf, struct trace_event *ev, char *errbuf)
 	return (1);
 }
 
+/*
+ * Envoy numbers a streamed trace's events (seq_num) to show lost ones: a
+ * number that is not the last one plus one is a gap. Only forward jumps
+ * count; a repeat or a step back (two files joined) is not a loss.
+ */
+static void
+read_index_seq(struct trace_info *t, const struct trace_event *ev)
+{
+	if (!ev->has_seq)
+		return;
+	if (t->has_seq && ev->seq > t->last_seq + 1) {
+		if (t->seq_gaps++ == 0) {
+			t->seq_gap_after = t->last_seq;
+			t->seq_gap_sec = ev->sec;
+			t->seq_gap_nsec = ev->nsec;
+		}
+		t->seq_missing += ev->seq - t->last_seq - 1;
+	}
+	t->has_seq = 1;
+	t->last_seq = ev->seq;
+}
+
 /* Count an event into its trace's facts: events, bytes, time span. */
 static void
 read_index_event(struct trace_info *t, const struct trace_event *ev)
 {
+	read_index_seq(t, ev);
 	if (t->spoke_first == 0 && ev->len > 0 &&
 	    (ev->kind == TRACE_EV_READ || ev->kind == TRACE_EV_WRITE))
 		t->spoke_first = ev->kind == TRACE_EV_WRITE ? 1 : -1;
@@ -749,6 +891,8 @@ trace_position(const struct trace_file *tf)
 const char *
 trace_format_name(enum trace_format fmt)
 {
+	if (fmt == TRACE_FORMAT_V2ALPHA)
+		return ("PROTO_BINARY (Envoy 1.7-1.9's v2alpha Trace)");
 	return (fmt == TRACE_FORMAT_DELIMITED ?
 	    "PROTO_BINARY_LENGTH_DELIMITED" : "PROTO_BINARY");
 }
