@@ -73,12 +73,25 @@ describe(const struct merge *m, const struct input *in, size_t i)
 		    (unsigned long long)t->seq_missing, t->seq_gaps,
 		    (unsigned long long)t->seq_gap_after,
 		    (long long)t->seq_gap_sec, t->seq_gap_nsec);
-	if (t->read_truncated || t->write_truncated)
-		msg_notice(m->quiet, "%s: trace %llu was truncated by the tracer (%s); "
-		    "cut packets are marked", name,
-		    (unsigned long long)t->trace_id, t->read_truncated &&
-		    t->write_truncated ? "both directions" : t->read_truncated ?
-		    "reads" : "writes");
+	if (t->cut_known > 0)
+		msg_notice(m->quiet, "%s: trace %llu: %zu event(s) cut by the "
+		    "tracer: their packets are marked (captured length less "
+		    "than length)", name, (unsigned long long)t->trace_id,
+		    t->cut_known);
+	if (t->cut_unknown > 0)
+		msg_notice(m->quiet, "%s: trace %llu: %zu body(ies) truncated "
+		    "by the tracer without their length (Body.truncated): each "
+		    "is followed by a one-byte gap in the sequence numbers, "
+		    "which Wireshark flags; how much was lost is not in the "
+		    "trace", name, (unsigned long long)t->trace_id,
+		    t->cut_unknown);
+	if ((t->read_truncated || t->write_truncated) && t->cut_known == 0 &&
+	    t->cut_unknown == 0)
+		msg_notice(m->quiet, "%s: trace %llu says the tracer truncated "
+		    "it (%s) but no event says where: the capture ends where "
+		    "the trace does", name, (unsigned long long)t->trace_id,
+		    t->read_truncated && t->write_truncated ?
+		    "both directions" : t->read_truncated ? "reads" : "writes");
 }
 
 /*

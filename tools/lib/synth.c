@@ -328,6 +328,15 @@ synth_data(struct synth *sy, struct synth_stream *s, int from,
 			return (-1);
 	}
 	s->side[from].next += (uint32_t)(ev->len - drawn);
+	/*
+	 * A body the tracer cut without saying its length (Envoy's
+	 * Body.truncated): a one-byte gap marks the place, which Wireshark
+	 * flags on the next segment; how much was lost is not known.
+	 */
+	if (ev->truncated && ev->caplen == ev->len) {
+		s->side[from].next++;
+		sy->cut_unknown++;
+	}
 	return (n ? synth_tcp(sy, s, !from, TCP_ACK, ev, NULL, 0, 0) : 0);
 }
 

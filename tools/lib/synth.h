@@ -34,6 +34,7 @@ struct synth {
 	uint64_t	 frames;
 	uint64_t	 uncaptured;	/* length-only bytes drawn so far */
 	uint64_t	 gaps;		/* events drawn with a sequence gap */
+	uint64_t	 cut_unknown;	/* truncated bodies of unknown length */
 	uint64_t	 gap_bytes;	/* the bytes the gaps skip */
 };
 

@@ -673,6 +673,10 @@ read_index_event(struct trace_info *t, const struct trace_event *ev)
 		t->spoke_first = ev->kind == TRACE_EV_WRITE ? 1 : -1;
 	t->nevents++;
 	t->closed |= ev->kind == TRACE_EV_CLOSED;
+	if (ev->caplen < ev->len)
+		t->cut_known++;
+	else if (ev->truncated)
+		t->cut_unknown++;
 	t->bytes += ev->caplen;
 	if (!ev->has_time)
 		return;

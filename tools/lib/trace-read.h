@@ -93,6 +93,8 @@ struct trace_info {
 	uint64_t		 bytes;		/* captured, both ways */
 	int			 spoke_first;	/* 1: this end, -1: the peer, 0: - */
 	int			 closed;	/* has a Closed event */
+	size_t			 cut_known;	/* events with caplen < len */
+	size_t			 cut_unknown;	/* Body.truncated, no length */
 	/* Envoy's seq_num: events the tracer numbered but did not write. */
 	int			 has_seq;
 	uint64_t		 last_seq;
