@@ -299,8 +299,9 @@ read_detect(struct trace_file *tf, char *errbuf)
 	}
 	if ((text = read_text_format(tf->buf, tf->size)) != NULL)
 		return (read_fail(tf, errbuf, 0, "%s; tap2pcap reads binary "
-		    "traces (PROTO_BINARY, PROTO_BINARY_LENGTH_DELIMITED)",
-		    text));
+		    "traces (PROTO_BINARY, PROTO_BINARY_LENGTH_DELIMITED): "
+		    "encode it first with protoc --encode (tap2pcap(1), "
+		    "Input)", text));
 	/*
 	 * Neither parses: explain the damage as the format the name says,
 	 * failing that as the one whose parse got further. A .pb cut short
