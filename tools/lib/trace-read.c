@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,7 +69,100 @@ struct trace_file {
 	int			 has_last;
 	int64_t			 last_sec;
 	uint32_t		 last_nsec;
+	struct trace_file	*guard_next;	/* the SIGBUS guard's list */
+	volatile sig_atomic_t	 shrunk;	/* a SIGBUS hit the mapping */
 };
+
+/*
+ * A mapped input that shrinks while it is read (another process cuts it,
+ * as the shim's own disk-full cut-back can) would kill the reader with
+ * SIGBUS. Mapped files are kept in a list; a SIGBUS inside one maps zero
+ * pages over the rest of it, so reading goes on over zeros, and the flag
+ * makes the next trace_next() fail with what happened. A SIGBUS is
+ * synchronous (the reader's own access), so the list is never half
+ * changed when the handler walks it. One anywhere else goes to the
+ * handler there was before.
+ */
+static struct trace_file	*read_guarded;
+static struct sigaction		 read_old_bus;
+static int			 read_bus_set;
+
+/* The SIGBUS handler: zero pages over the rest of the mapping hit. */
+static void
+read_on_bus(int sig, siginfo_t *si, void *ctx)
+{
+	static long		 page;
+	struct trace_file	*tf;
+	uint8_t			*a = si->si_addr, *start, *from;
+	int			 saved = errno;
+
+	if (page == 0)
+		page = sysconf(_SC_PAGESIZE);
+	for (tf = read_guarded; tf != NULL; tf = tf->guard_next) {
+		start = tf->map;
+		if (a < start || a >= start + tf->size)
+			continue;
+		from = start + ((size_t)(a - start) & ~((size_t)page - 1));
+		if (mmap(from, (size_t)(start + tf->size - from), PROT_READ,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+		    MAP_FAILED)
+			break;
+		tf->shrunk = 1;
+		errno = saved;
+		return;
+	}
+	/* Not ours: as if this handler were not there. */
+	if (read_old_bus.sa_flags & SA_SIGINFO)
+		read_old_bus.sa_sigaction(sig, si, ctx);
+	else if (read_old_bus.sa_handler != SIG_IGN &&
+	    read_old_bus.sa_handler != SIG_DFL)
+		read_old_bus.sa_handler(sig);
+	else {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+}
+
+/* Put a mapped file under the SIGBUS guard. */
+static int
+read_guard_add(struct trace_file *tf)
+{
+	struct sigaction	sa;
+
+	if (!read_bus_set) {
+		memset(&sa, 0, sizeof sa);
+		sa.sa_sigaction = read_on_bus;
+		sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGBUS, &sa, &read_old_bus) == -1)
+			return (-1);
+		read_bus_set = 1;
+	}
+	tf->guard_next = read_guarded;
+	read_guarded = tf;
+	return (0);
+}
+
+/* Take a file out of the SIGBUS guard's list. */
+static void
+read_guard_remove(struct trace_file *tf)
+{
+	struct trace_file	**p;
+
+	for (p = &read_guarded; *p != NULL; p = &(*p)->guard_next) {
+		if (*p == tf) {
+			*p = tf->guard_next;
+			return;
+		}
+	}
+}
+
+/* Did the input shrink under the reader? */
+static int
+read_shrunk(const struct trace_file *tf)
+{
+	return (tf->shrunk != 0);
+}
 
 static int	read_fail(const struct trace_file *, char *, size_t,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
@@ -617,7 +711,12 @@ trace_next(struct trace_file *tf, struct trace_event *ev, char *errbuf)
 	size_t			 trace = 0;
 	int			 r, has_conn = 0;
 
-	if ((r = read_walk(tf, &f, &trace, errbuf)) != 1)
+	r = read_walk(tf, &f, &trace, errbuf);
+	if (read_shrunk(tf))
+		return (read_fail(tf, errbuf, trace_position(tf), "the file "
+		    "shrank while it was read (another process cut it short): "
+		    "what follows is gone"));
+	if (r != 1)
 		return (r);
 	t = &tf->traces[trace];
 	scratch = t->conn;
@@ -821,6 +920,12 @@ trace_open(const char *path, char *errbuf)
 	}
 	tf->map = map;
 	tf->owned = owned;
+	if (map != NULL && read_guard_add(tf) == -1) {
+		snprintf(errbuf, TRACE_ERRBUF_SIZE, "%s: %s", tf->name,
+		    strerror(errno));
+		trace_close(tf);
+		return (NULL);
+	}
 	if (read_detect(tf, errbuf) == -1 || read_index(tf, errbuf) == -1) {
 		trace_close(tf);
 		return (NULL);
@@ -840,8 +945,10 @@ trace_close(struct trace_file *tf)
 {
 	if (tf == NULL)
 		return;
-	if (tf->map != NULL)
+	if (tf->map != NULL) {
+		read_guard_remove(tf);
 		munmap(tf->map, tf->size);
+	}
 	free(tf->owned);
 	free(tf->traces);
 	free(tf->ids);
