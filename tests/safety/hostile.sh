@@ -160,6 +160,81 @@ TXT
 }
 check "escaping: a trace's strings never reach a terminal raw" judge_escaped
 
+# Judge: a temporary capture a killed run left (its PID gone, a minute
+# old) is removed and said; a live run's, or a recent one, is not.
+judge_stale_tmp()
+{
+	local dead
+
+	mkdir -p "$dir/stale"
+	sh -c 'exit 0' & dead=$!
+	wait "$dead"
+	: >"$dir/stale/out.pcap.tmp-$dead-AbCdEf"
+	: >"$dir/stale/out.pcap.tmp-$$-LiVeOn"
+	: >"$dir/stale/out.pcap.tmp-$dead-NeWbIe"
+	touch -d '-2 minutes' "$dir/stale/out.pcap.tmp-$dead-AbCdEf" \
+	    "$dir/stale/out.pcap.tmp-$$-LiVeOn"
+	"$TAP2PCAP" -w "$dir/stale/out.pcap" "$data/sample.pb" \
+	    2>"$dir/stale.err" || { cat "$dir/stale.err"; return 1; }
+	[ ! -e "$dir/stale/out.pcap.tmp-$dead-AbCdEf" ] &&
+	    [ -e "$dir/stale/out.pcap.tmp-$$-LiVeOn" ] &&
+	    [ -e "$dir/stale/out.pcap.tmp-$dead-NeWbIe" ] || {
+		ls -la "$dir/stale"; return 1; }
+	grep -q "out.pcap.tmp-$dead-AbCdEf: removed, the temporary capture of a run (pid $dead) that was killed" \
+	    "$dir/stale.err" || { cat "$dir/stale.err"; return 1; }
+}
+check "stale: a killed run's temporary capture is removed" judge_stale_tmp
+
+# Judge: SIGKILL leaves a temporary capture the next run removes.
+judge_sigkill()
+{
+	local pid
+
+	mkdir -p "$dir/kill"
+	"$PYTHON" "$data/mkmany.py" noaddr 200000 "$dir/kill/in.pb_length_delimited"
+	"$TAP2PCAP" -q -w "$dir/kill/out.pcap" "$dir/kill/in.pb_length_delimited" &
+	pid=$!
+	while ! ls "$dir"/kill/out.pcap.tmp-* >/dev/null 2>&1 &&
+	    kill -0 "$pid" 2>/dev/null; do
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	ls "$dir"/kill/out.pcap.tmp-* >/dev/null 2>&1 || {
+		echo "no temporary file to leave (the run ended first)"; return 0; }
+	touch -d '-2 minutes' "$dir"/kill/out.pcap.tmp-*
+	"$TAP2PCAP" -q -w "$dir/kill/out.pcap" "$data/sample.pb" || return 1
+	! ls "$dir"/kill/out.pcap.tmp-* 2>/dev/null
+}
+check "stale: after SIGKILL, the next run cleans up" judge_sigkill
+
+# Judge: an input cut short while tap2pcap converts it is an error that
+# says so (not SIGBUS), and leaves no temporary capture.
+judge_shrinks()
+{
+	local pid rc
+
+	mkdir -p "$dir/shrink"
+	"$PYTHON" "$data/mkmany.py" noaddr 200000 "$dir/shrink/in.pb_length_delimited"
+	"$TAP2PCAP" -q -w "$dir/shrink/out.pcap" \
+	    "$dir/shrink/in.pb_length_delimited" 2>"$dir/shrink.err" &
+	pid=$!
+	while ! ls "$dir"/shrink/out.pcap.tmp-* >/dev/null 2>&1 &&
+	    kill -0 "$pid" 2>/dev/null; do
+		sleep 0.05
+	done
+	truncate -s 4096 "$dir/shrink/in.pb_length_delimited"
+	wait "$pid"
+	rc=$?
+	[ "$rc" = 1 ] || { echo "exit status $rc"; cat "$dir/shrink.err";
+	    return 1; }
+	grep -q 'shrank while it was read' "$dir/shrink.err" || {
+		cat "$dir/shrink.err"; return 1; }
+	! ls "$dir"/shrink/out.pcap* 2>/dev/null
+}
+check "shrink: an input cut short meanwhile is an error, not SIGBUS" \
+    judge_shrinks
+
 check "unclosed: a trace never closed is named" judge_unclosed
 
 check "length only: a 2 GiB length is a gap, not a gigabyte of zeros" \

@@ -2,11 +2,15 @@
 
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "convert.h"
@@ -49,6 +53,57 @@ catch_signals(void)
 		    old.sa_handler != SIG_IGN)
 			sigaction(sigs[i], &sa, NULL);
 	}
+}
+
+/*
+ * Remove what a killed run left: temporary captures are named
+ * OUT.tmp-PID-XXXXXX (pcap-out.c), so one whose PID is no process is a
+ * dead run's (SIGKILL, a crash, a power cut), never a live one's. Only
+ * regular files of ours, next to this run's output, named after it, and
+ * untouched for a minute (a live run in another PID namespace writes).
+ */
+static void
+sweep_stale(const struct convert *c)
+{
+	char		*copy, *slash, path[PATH_MAX];
+	const char	*dirname, *base, *rest;
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	char		*end;
+	long		 pid;
+
+	if (strcmp(c->out, "-") == 0 || (copy = strdup(c->out)) == NULL)
+		return;
+	slash = strrchr(copy, '/');
+	dirname = slash == NULL ? "." : slash == copy ? "/" : copy;
+	base = slash == NULL ? copy : slash + 1;
+	if (slash != NULL)
+		*slash = '\0';
+	if ((d = opendir(dirname)) == NULL) {
+		free(copy);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, base, strlen(base)) != 0 ||
+		    (rest = strstr(de->d_name + strlen(base), ".tmp-")) == NULL)
+			continue;
+		pid = strtol(rest + 5, &end, 10);
+		if (end == rest + 5 || *end != '-' || strlen(end + 1) != 6 ||
+		    pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (snprintf(path, sizeof path, "%s/%s", dirname,
+		    de->d_name) >= (int)sizeof path ||
+		    lstat(path, &st) == -1 || !S_ISREG(st.st_mode) ||
+		    st.st_uid != geteuid() || st.st_mtime > time(NULL) - 60)
+			continue;
+		if (unlink(path) == 0)
+			msg_notice(c->quiet, "%s: removed, the temporary capture "
+			    "of a run (pid %ld) that was killed", path, pid);
+	}
+	closedir(d);
+	free(copy);
 }
 
 /*
@@ -189,6 +244,7 @@ write_capture(const struct convert *c, const struct merge *m,
 	for (i = 0; i < n; i++)
 		total += trace_size(in[i].tf);
 	catch_signals();
+	sweep_stale(c);
 	if (rotate_open(&r, c->out, c->link, c->max_bytes, c->max_files,
 	    paths, (int)n) == -1) {
 		msg_err("%s", r.err);
