@@ -9,6 +9,7 @@
 #   truncated          Body.truncated without a length: marked and said
 #   seq-gap            seq_num skips two events: said where
 #   upstream           Envoy connected to a cluster on 50051: drawn so
+#   internal, remote-only, times, and files joined with cat: notices
 #
 # Environment: top_srcdir, TAP2PCAP, TAPDUMP (set by make check); TSHARK,
 # PROTOC. A missing tshark skips the suite (exit 77) unless
@@ -113,6 +114,45 @@ judge_upstream()
 	[ "$syn" = "$(printf '41234\t50051')" ] || { echo "SYN: $syn"; return 1; }
 }
 
+# Judge: tap2pcap on FILES... says each line of WANT (a file of fixed
+# strings): judge_says WANT FILES...
+judge_says()
+{
+	local want=$1 line
+
+	shift
+	"$TAP2PCAP" -w "$dir/says.pcap" "$@" 2>"$dir/says.err" || {
+		cat "$dir/says.err"; return 1; }
+	while IFS= read -r line; do
+		grep -qF -- "$line" "$dir/says.err" || {
+			echo "not said: $line"; cat "$dir/says.err"; return 1; }
+	done <"$want"
+}
+
+# Judge: the smaller things a reader of the capture should be told.
+judge_notices()
+{
+	printf '%s\n' 'trace 21: Envoy internal address internal_listener shown as' \
+	    >"$dir/w1"
+	judge_says "$dir/w1" "$data/internal.pb" || return 1
+	grep -q 'AF_UNIX' "$dir/says.err" && { cat "$dir/says.err"; return 1; }
+	"$TAPDUMP" "$data/internal.pb" | grep -q 'internal:internal_listener' ||
+	    return 1
+	printf '%s\n' 'trace 22 records no local address: shown as 127.0.0.1 port 32768' \
+	    >"$dir/w2"
+	judge_says "$dir/w2" "$data/remote-only.pb" || return 1
+	printf '%s\n' 'trace 23: 1 event(s) without a timestamp' \
+	    'trace 23: 1 event(s) earlier than the event before them' >"$dir/w3"
+	judge_says "$dir/w3" "$data/times.pb" || return 1
+	cat "$data/truncated.pb" "$data/internal.pb" >"$dir/joined.pb"
+	printf '%s\n' 'later part(s) name another trace or a new connection (files joined with cat?)' \
+	    >"$dir/w4"
+	judge_says "$dir/w4" "$dir/joined.pb" || return 1
+	cat "$data/upstream.pb_length_delimited" \
+	    "$data/upstream.pb_length_delimited" >"$dir/joined.pb_length_delimited"
+	judge_says "$dir/w4" "$dir/joined.pb_length_delimited"
+}
+
 if command -v "$PROTOC" >/dev/null 2>&1; then
 	check "data: the encoded traces are what mkgolden.sh makes" \
 	    judge_regenerated
@@ -123,4 +163,6 @@ check "v2alpha: Envoy 1.7-1.9's bare Trace is read" judge_v2alpha
 check "truncated: Body.truncated is marked and said" judge_truncated
 check "seq_num: missing events are said, and where" judge_seq_gap
 check "upstream: Envoy connecting to 50051 is the client" judge_upstream
+check "notices: internal address, no local address, times, files joined" \
+    judge_notices
 report

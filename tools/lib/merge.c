@@ -55,12 +55,40 @@ describe(const struct merge *m, const struct input *in, size_t i)
 		inet_ntop(AF_INET, s->side[0].ep.ip, a, sizeof a);
 		inet_ntop(AF_INET, s->side[1].ep.ip, b, sizeof b);
 		msg_notice(m->quiet, "%s: trace %llu: %s%s%s shown as %s:%u -> %s:%u", name,
-		    (unsigned long long)t->trace_id, unix_socket ?
-		    "AF_UNIX socket" : "connection without IP addresses",
+		    (unsigned long long)t->trace_id, t->conn.local.internal ||
+		    t->conn.remote.internal ? "Envoy internal address" :
+		    unix_socket ? "AF_UNIX socket" :
+		    "connection without IP addresses",
 		    path[0] != '\0' ? " " : "", esc_str(epath, sizeof epath,
 		    path), a, s->side[0].ep.port, b,
 		    s->side[1].ep.port);
 	}
+	if (t->nevents > 0 && !s->mapped &&
+	    (t->conn.local.family == AF_UNSPEC ||
+	    t->conn.remote.family == AF_UNSPEC)) {
+		const struct frame_ep	*ep = &s->side[t->conn.local.family ==
+					    AF_UNSPEC ? s->local : !s->local].ep;
+
+		inet_ntop(ep->family, ep->ip, a, sizeof a);
+		msg_notice(m->quiet, "%s: trace %llu records no %s address: "
+		    "shown as %s port %u", name,
+		    (unsigned long long)t->trace_id,
+		    t->conn.local.family == AF_UNSPEC ? "local" : "remote", a,
+		    ep->port);
+	}
+	if (t->untimed > 0)
+		msg_notice(m->quiet, "%s: trace %llu: %zu event(s) without a "
+		    "timestamp: shown at the time of the event before", name,
+		    (unsigned long long)t->trace_id, t->untimed);
+	if (t->backwards > 0)
+		msg_notice(m->quiet, "%s: trace %llu: %zu event(s) earlier than "
+		    "the event before them: kept in the trace's order", name,
+		    (unsigned long long)t->trace_id, t->backwards);
+	if (t->joined > 0)
+		msg_notice(m->quiet, "%s: trace %llu: %zu later part(s) name "
+		    "another trace or a new connection (files joined with "
+		    "cat?): merged into one, as a protobuf parser would", name,
+		    (unsigned long long)t->trace_id, t->joined);
 	if (t->conn.error[0] != '\0')
 		msg_notice(m->quiet, "%s: trace %llu: the connect failed: %s", name,
 		    (unsigned long long)t->trace_id, esc_str(eerr, sizeof eerr,

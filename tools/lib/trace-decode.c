@@ -123,7 +123,9 @@ decode_addr(const uint8_t *base, const uint8_t *p, size_t n,
 			snprintf(a->path, sizeof a->path, "%s", m->pipe->path);
 		break;
 	case TAPSHIM__TRACE__ADDRESS__ADDRESS_ENVOY_INTERNAL_ADDRESS:
+		/* Drawn as AF_UNIX is (no IP), but named for what it is. */
 		a->family = AF_UNIX;
+		a->internal = 1;
 		if (m->envoy_internal_address->server_listener_name != NULL)
 			snprintf(a->path, sizeof a->path, "%s",
 			    m->envoy_internal_address->server_listener_name);

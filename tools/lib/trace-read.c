@@ -509,12 +509,17 @@ read_push(struct trace_file *tf, const struct wire_field *f, char *errbuf)
 {
 	struct walk	*w;
 	size_t		 slot, start = (size_t)(f->data - tf->buf);
+	uint64_t	 id;
 	int		 binbuf;
 
 	binbuf = f->number == 3 && tf->format == TRACE_FORMAT_BINARY;
-	if (read_trace_slot(tf, read_container_id(f->data, f->len), binbuf,
-	    &slot) == -1)
+	id = read_container_id(f->data, f->len);
+	if (read_trace_slot(tf, id, binbuf, &slot) == -1)
 		return (read_fail(tf, errbuf, f->offset, "out of memory"));
+	/* A chunk naming another trace: two files joined with cat. */
+	if (binbuf && tf->indexing && id != 0 &&
+	    tf->traces[slot].trace_id != 0 && tf->traces[slot].trace_id != id)
+		tf->traces[slot].joined++;
 	w = &tf->stack[tf->depth++];
 	w->kind = f->number == 3 ? WALK_BUFFERED : WALK_SEGMENT;
 	w->pos = start;
@@ -532,6 +537,9 @@ read_meta(struct trace_file *tf, const struct walk *w,
 	struct decode_err	 e;
 
 	if (f->number == 2 && f->type == WIRE_LEN) {
+		/* A streamed trace's connection again, after its events. */
+		if (w->kind == WALK_SEGMENT && t->has_conn && t->nevents > 0)
+			t->joined++;
 		if (decode_conn(tf->buf, f->data, f->len, &t->conn, &e) == -1)
 			return (read_fail(tf, errbuf, e.offset, "%s", e.msg));
 		t->has_conn = 1;
@@ -778,8 +786,13 @@ read_index_event(struct trace_info *t, const struct trace_event *ev)
 	else if (ev->truncated)
 		t->cut_unknown++;
 	t->bytes += ev->caplen;
-	if (!ev->has_time)
+	if (!ev->has_time) {
+		t->untimed++;
 		return;
+	}
+	if (t->has_time && (ev->sec < t->last_sec || (ev->sec ==
+	    t->last_sec && ev->nsec < t->last_nsec)))
+		t->backwards++;
 	if (!t->has_time || ev->sec < t->first_sec || (ev->sec ==
 	    t->first_sec && ev->nsec < t->first_nsec)) {
 		t->first_sec = ev->sec;

@@ -39,6 +39,7 @@ struct trace_addr {
 	uint8_t		 ip[16];	/* network order; 4 bytes for AF_INET */
 	uint16_t	 port;
 	char		 path[108];	/* AF_UNIX: pipe path or internal name */
+	int		 internal;	/* an Envoy internal address, not a pipe */
 };
 
 /* Bytes inside the trace file: a message or a string, not decoded. */
@@ -93,6 +94,9 @@ struct trace_info {
 	uint64_t		 bytes;		/* captured, both ways */
 	int			 spoke_first;	/* 1: this end, -1: the peer, 0: - */
 	int			 closed;	/* has a Closed event */
+	size_t			 untimed;	/* events without a timestamp */
+	size_t			 backwards;	/* events before the one before */
+	size_t			 joined;	/* parts of another trace merged */
 	size_t			 cut_known;	/* events with caplen < len */
 	size_t			 cut_unknown;	/* Body.truncated, no length */
 	/* Envoy's seq_num: events the tracer numbered but did not write. */

@@ -166,8 +166,8 @@ dump_addr(const struct trace_addr *a, char *buf, size_t n)
 	} else if (a->family == AF_UNIX) {
 		char	path[ESC_SIZE(sizeof a->path)];
 
-		snprintf(buf, n, "unix:%s", esc_str(path, sizeof path,
-		    a->path));
+		snprintf(buf, n, "%s:%s", a->internal ? "internal" : "unix",
+		    esc_str(path, sizeof path, a->path));
 	}
 	else
 		snprintf(buf, n, "-");
