@@ -6,6 +6,8 @@ open at once: mkmany.py KIND N OUT, KIND one of
           the others have written
   unix    N AF_UNIX clients of one socket (/run/many.sock), the same way
   noaddr  N trace ids without any address, the same way
+  serial  N TCP connections one after another (each connects, writes,
+          reads and closes before the next), client ports 1024 and up
 The protobuf wire format is written by hand: no generated classes needed.
 """
 
@@ -53,6 +55,19 @@ def record(segment):
     return varint(len(wrapper)) + wrapper
 
 
+def serial(n, out):
+    with open(out, "wb") as f:
+        for i in range(1, n + 1):
+            seg = vfield(1, i)
+            conn = field(1, sockaddr("10.0.0.1", 1024 + i % 64000)) + \
+                field(2, sockaddr("10.0.0.2", 80))
+            f.write(record(seg + field(2, conn)))
+            t = 1700000000 * 10**6 + i * 10
+            for k, kind in enumerate(("write", "closed")):
+                f.write(record(seg + field(3, event(
+                    (t + k) // 10**6, (t + k) % 10**6 * 1000, kind))))
+
+
 def main():
     kind, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     if kind == "pair":
@@ -62,6 +77,8 @@ def main():
         conn = field(2, pipe("/run/many.sock"))
     elif kind == "noaddr":
         conn = None
+    elif kind == "serial":
+        return serial(n, out)
     else:
         sys.exit("usage: mkmany.py pair|unix|noaddr N OUT")
     with open(out, "wb") as f:

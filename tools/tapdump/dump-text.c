@@ -217,14 +217,11 @@ text_trace(FILE *out, const struct dump_file *f, const struct dump_trace *d,
 	text_close(out, d);
 }
 
-/* Every connection of a file, in file order, a blank line after each. */
+/* One connection of a file, a blank line after it. */
 void
-dump_text(FILE *out, const struct dump_file *f, int events)
+dump_text(FILE *out, const struct dump_file *f, const struct dump_trace *d,
+    int events)
 {
-	size_t	i;
-
-	for (i = 0; i < f->ntr; i++) {
-		text_trace(out, f, &f->tr[i], events);
-		fprintf(out, "\n");
-	}
+	text_trace(out, f, d, events);
+	fprintf(out, "\n");
 }
