@@ -717,8 +717,10 @@ trace_next(struct trace_file *tf, struct trace_event *ev, char *errbuf)
 	struct trace_conn	 scratch;
 	struct trace_info	*t;
 	size_t			 trace = 0;
-	int			 r, has_conn = 0;
+	int			 r, has_conn;
 
+again:
+	has_conn = 0;
 	r = read_walk(tf, &f, &trace, errbuf);
 	if (read_shrunk(tf))
 		return (read_fail(tf, errbuf, trace_position(tf), "the file "
@@ -736,6 +738,13 @@ trace_next(struct trace_file *tf, struct trace_event *ev, char *errbuf)
 		t->conn = scratch;
 		t->has_conn = 1;
 	}
+	/*
+	 * An event that only carries Connection metadata (libtapshim's
+	 * later pieces of a streamed trace: connect time, TLS, statistics)
+	 * is merged, not handed out: it happened to nobody.
+	 */
+	if (has_conn && ev->kind == TRACE_EV_OTHER)
+		goto again;
 	ev->trace = trace;
 	read_release(tf, ev->offset);
 	if (ev->has_time) {
