@@ -260,6 +260,46 @@ print(len(json.load(open(sys.argv[1]))["traces"]))' "$dir/serial.out") ||
 check "tapdump: 100,000 connections stream in bounded memory" \
     judge_tapdump_streams
 
+# Judge: PostgreSQL with sslmode=require, traced in plaintext: the hint
+# says pgsql (not http), and with --starttls-omit the negotiation in the
+# clear (SSLRequest, 'S') is left out, so the pgsql dissector decodes
+# the startup message instead of expecting TLS.
+judge_starttls()
+{
+	local got
+
+	cat >"$dir/pg.textproto" <<'TXT'
+socket_buffered_trace { trace_id: 31 connection {
+  local_address { socket_address { address: "127.0.0.1" port_value: 40100 } }
+  remote_address { socket_address { address: "127.0.0.1" port_value: 5432 } }
+  role: ROLE_CLIENT tls { version: "TLSv1.3" data: TLS_DATA_PLAINTEXT } }
+  events { timestamp { seconds: 1700000000 nanos: 1 } write { data { as_bytes: "\000\000\000\010\004\322\026/" } } }
+  events { timestamp { seconds: 1700000000 nanos: 2 } read { data { as_bytes: "S" } } }
+  events { timestamp { seconds: 1700000000 nanos: 3 } write { data { as_bytes: "\000\000\000\041\000\003\000\000user\000postgres\000database\000x\000\000" } } }
+  events { timestamp { seconds: 1700000000 nanos: 4 } read { data { as_bytes: "R\000\000\000\010\000\000\000\000Z\000\000\000\005I" } } }
+  events { timestamp { seconds: 1700000000 nanos: 5 } closed { } } }
+TXT
+	encode "$dir/pg.textproto" "$dir/pg.pb" || return 1
+	"$TAP2PCAP" -w "$dir/pg.pcap" "$dir/pg.pb" 2>"$dir/pg.err" || {
+		cat "$dir/pg.err"; return 1; }
+	grep -q 'tcp.port==5432,pgsql after converting with --starttls-omit' \
+	    "$dir/pg.err" || { cat "$dir/pg.err"; return 1; }
+	"$TAP2PCAP" --starttls-omit -w "$dir/pg2.pcap" "$dir/pg.pb" \
+	    2>"$dir/pg2.err" || { cat "$dir/pg2.err"; return 1; }
+	grep -q '2 STARTTLS event(s) in the clear left out' "$dir/pg2.err" &&
+	    grep -q 'tcp.port==5432,pgsql$' "$dir/pg2.err" || {
+		cat "$dir/pg2.err"; return 1; }
+	command -v "$TSHARK" >/dev/null 2>&1 || return 0
+	got=$("$TSHARK" -r "$dir/pg2.pcap" -d tcp.port==5432,pgsql -Y pgsql \
+	    -T fields -e pgsql.type 2>/dev/null | tr '\n' '|')
+	case $got in
+	*"Startup message"*"Authentication request"*) ;;
+	*) echo "pgsql: $got"; return 1 ;;
+	esac
+}
+check "starttls: PostgreSQL's plaintext gets a hint that works" \
+    judge_starttls
+
 check "unclosed: a trace never closed is named" judge_unclosed
 
 check "length only: a 2 GiB length is a gap, not a gigabyte of zeros" \

@@ -143,7 +143,7 @@ decode_hints(const struct convert *c, const struct input *in,
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < trace_count(in[i].tf); j++) {
 			if (!in[i].hidden[j])
-				decodeas_add(d, &trace_info(in[i].tf, j)->conn);
+				decodeas_add(d, trace_info(in[i].tf, j));
 		}
 	}
 	if (c->decode_as != NULL && decodeas_write(d, c->decode_as, errbuf,
@@ -198,6 +198,12 @@ summary(const struct convert *c, const struct input *in, unsigned int n,
 		}
 	}
 	unclosed(c, in, n);
+	for (i = 0; i < n; i++) {
+		if (in[i].omitted > 0)
+			msg_notice(c->quiet, "%s: %zu STARTTLS event(s) in the "
+			    "clear left out (--starttls-omit)",
+			    trace_name(in[i].tf), in[i].omitted);
+	}
 	if (sy->gaps > 0)
 		msg_notice(c->quiet, "warning: %llu byte(s) in %llu event(s) "
 		    "were moved but not "
@@ -209,8 +215,11 @@ summary(const struct convert *c, const struct input *in, unsigned int n,
 		    (unsigned long long)SYNTH_UNCAPTURED_MAX);
 	for (i = 0; i < d->n; i++)
 		msg_notice(c->quiet, "TLS plaintext on port %u: decode it with "
-		    "tshark -d tcp.port==%u,%s", (unsigned int)d->e[i].port,
-		    (unsigned int)d->e[i].port, decodeas_proto(d, i));
+		    "tshark -d tcp.port==%u,%s%s", (unsigned int)d->e[i].port,
+		    (unsigned int)d->e[i].port, decodeas_proto(d, i),
+		    d->e[i].starttls == 0 || c->starttls_omit ? "" :
+		    " after converting with --starttls-omit (the STARTTLS "
+		    "negotiation in the clear makes the dissector expect TLS)");
 	if (c->expr != NULL)
 		msg_notice(c->quiet, "%zu of %zu connection(s) match '%s'",
 		    shown, total, c->expr);
@@ -302,6 +311,7 @@ convert_run(const struct convert *c, char *const *paths, unsigned int n)
 	m.filter = &fl;
 	m.quiet = c->quiet;
 	m.both_ends = c->both_ends;
+	m.starttls_omit = c->starttls_omit;
 	for (i = 0; i < n; i++) {
 		if (merge_open(&m, &in[i], paths[i], i) == -1)
 			goto done;

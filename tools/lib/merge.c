@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode-as.h"
 #include "ends.h"
 #include "escape.h"
 #include "merge.h"
@@ -382,6 +383,36 @@ live_end(struct live *lv, const struct synth_stream *s)
 	}
 }
 
+/*
+ * With --starttls-omit: is this event the STARTTLS negotiation in the
+ * clear at the start of a TLS plaintext trace (decode-as.c), which makes
+ * Wireshark's dissector expect TLS after it? PostgreSQL's SSLRequest
+ * and the server's 'S'; MySQL's SSL request packet (32 bytes, sequence
+ * 1). Only among a trace's first three events.
+ */
+static int
+starttls_event(const struct input *in, size_t t)
+{
+	const struct trace_info		*ti = trace_info(in->tf, t);
+	const struct trace_event	*ev = &in->ev;
+	int				 client_write, kind;
+
+	if (ti->conn.tls != TRACE_TLS_PLAINTEXT ||
+	    ti->nevents - in->left[t] >= 3 ||
+	    (kind = decodeas_starttls(ti)) == 0 ||
+	    (ev->kind != TRACE_EV_READ && ev->kind != TRACE_EV_WRITE))
+		return (0);
+	client_write = (ev->kind == TRACE_EV_WRITE) ==
+	    (ti->conn.role != TRACE_ROLE_SERVER);
+	if (kind == 1)
+		return (client_write ? ev->caplen == 8 &&
+		    memcmp(ev->data, ti->head[ti->conn.role !=
+		    TRACE_ROLE_SERVER], 8) == 0 : ev->caplen == 1 &&
+		    ev->data[0] == 'S');
+	return (client_write && ev->caplen == 36 && ev->data[0] == 32 &&
+	    ev->data[1] == 0 && ev->data[2] == 0 && ev->data[3] == 1);
+}
+
 /* Synthesize the packets of input in's current event. */
 static int
 convert_event(const struct merge *m, struct live *lv, struct input *in,
@@ -397,7 +428,9 @@ convert_event(const struct merge *m, struct live *lv, struct input *in,
 		msg_err("out of memory");
 		return (-1);
 	}
-	if (synth_event(sy, s, &in->ev) == -1)
+	if (m->starttls_omit && starttls_event(in, t)) {
+		in->omitted++;
+	} else if (synth_event(sy, s, &in->ev) == -1)
 		return (-1);
 	if (--in->left[t] == 0)
 		live_end(lv, s);

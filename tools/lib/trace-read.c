@@ -788,6 +788,14 @@ read_index_event(struct trace_info *t, const struct trace_event *ev)
 	if (t->spoke_first == 0 && ev->len > 0 &&
 	    (ev->kind == TRACE_EV_READ || ev->kind == TRACE_EV_WRITE))
 		t->spoke_first = ev->kind == TRACE_EV_WRITE ? 1 : -1;
+	if ((ev->kind == TRACE_EV_READ || ev->kind == TRACE_EV_WRITE) &&
+	    t->headlen[ev->kind == TRACE_EV_WRITE] == 0 && ev->caplen > 0) {
+		int	w = ev->kind == TRACE_EV_WRITE;
+
+		t->headlen[w] = (uint8_t)(ev->caplen < sizeof t->head[w] ?
+		    ev->caplen : sizeof t->head[w]);
+		memcpy(t->head[w], ev->data, t->headlen[w]);
+	}
 	t->nevents++;
 	t->closed |= ev->kind == TRACE_EV_CLOSED;
 	if (ev->caplen < ev->len)

@@ -94,6 +94,8 @@ struct trace_info {
 	uint64_t		 bytes;		/* captured, both ways */
 	int			 spoke_first;	/* 1: this end, -1: the peer, 0: - */
 	int			 closed;	/* has a Closed event */
+	uint8_t			 head[2][8];	/* first bytes: [0] read, [1] written */
+	uint8_t			 headlen[2];
 	size_t			 untimed;	/* events without a timestamp */
 	size_t			 backwards;	/* events before the one before */
 	size_t			 joined;	/* parts of another trace merged */

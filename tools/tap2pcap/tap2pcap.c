@@ -25,6 +25,7 @@ static void	usage(FILE *);
 
 /* Long options without a short form. */
 #define OPT_DECODE_AS	256
+#define OPT_STARTTLS_OMIT	257
 
 
 /* Print the usage message. */
@@ -54,6 +55,9 @@ usage(FILE *f)
 	    "  -q, --quiet           no notices or summary on stderr\n"
 	    "      --decode-as FILE  write Wireshark decode_as_entries lines\n"
 	    "                        for the ports of TLS plaintext to FILE\n"
+	    "      --starttls-omit   leave out a TLS plaintext trace's STARTTLS\n"
+	    "                        negotiation in the clear (PostgreSQL,\n"
+	    "                        MySQL), so its dissector decodes the rest\n"
 	    "  -h, --help            show this help\n"
 	    "  -V, --version         show the version\n"
 	    "\n"
@@ -150,6 +154,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "both-ends", no_argument, NULL, 'B' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "decode-as", required_argument, NULL, OPT_DECODE_AS },
+		{ "starttls-omit", no_argument, NULL, OPT_STARTTLS_OMIT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -194,6 +199,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_DECODE_AS:
 			o->c.decode_as = optarg;
+			break;
+		case OPT_STARTTLS_OMIT:
+			o->c.starttls_omit = 1;
 			break;
 		case 'h':
 			usage(stdout);
