@@ -705,12 +705,30 @@ read_release(struct trace_file *tf, size_t offset)
 	tf->released = end;
 }
 
+static int	read_next(struct trace_file *, struct trace_event *, char *);
+
 /*
  * Hand out the next event. Events without a timestamp take the previous
- * event's. Returns 1, 0 at the end, or -1 with errbuf filled in.
+ * event's. Returns 1, 0 at the end, or -1 with errbuf filled in; once
+ * the file shrank under the reader, whatever was read over the zeros
+ * (an event, damage, the end) is that error instead.
  */
 int
 trace_next(struct trace_file *tf, struct trace_event *ev, char *errbuf)
+{
+	int	r;
+
+	r = read_next(tf, ev, errbuf);
+	if (read_shrunk(tf))
+		return (read_fail(tf, errbuf, trace_position(tf), "the file "
+		    "shrank while it was read (another process cut it short): "
+		    "what follows is gone"));
+	return (r);
+}
+
+/* trace_next(), but for the SIGBUS guard's verdict. */
+static int
+read_next(struct trace_file *tf, struct trace_event *ev, char *errbuf)
 {
 	struct wire_field	 f;
 	struct decode_err	 e;
@@ -722,10 +740,6 @@ trace_next(struct trace_file *tf, struct trace_event *ev, char *errbuf)
 again:
 	has_conn = 0;
 	r = read_walk(tf, &f, &trace, errbuf);
-	if (read_shrunk(tf))
-		return (read_fail(tf, errbuf, trace_position(tf), "the file "
-		    "shrank while it was read (another process cut it short): "
-		    "what follows is gone"));
 	if (r != 1)
 		return (r);
 	t = &tf->traces[trace];
@@ -957,6 +971,9 @@ trace_open(const char *path, char *errbuf)
 		return (NULL);
 	}
 	if (read_detect(tf, errbuf) == -1 || read_index(tf, errbuf) == -1) {
+		if (read_shrunk(tf))
+			read_fail(tf, errbuf, 0, "the file shrank while it was "
+			    "read (another process cut it short)");
 		trace_close(tf);
 		return (NULL);
 	}
