@@ -201,7 +201,8 @@ judge_sigkill()
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	ls "$dir"/kill/out.pcap.tmp-* >/dev/null 2>&1 || {
-		echo "no temporary file to leave (the run ended first)"; return 0; }
+		echo "no temporary file left: the run ended before it was killed"
+		return 1; }
 	touch -d '-2 minutes' "$dir"/kill/out.pcap.tmp-*
 	"$TAP2PCAP" -q -w "$dir/kill/out.pcap" "$data/sample.pb" || return 1
 	! ls "$dir"/kill/out.pcap.tmp-* 2>/dev/null
