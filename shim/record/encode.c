@@ -18,7 +18,78 @@ struct enc_addr {
 	Tapshim__Trace__SocketAddress	sock;
 	Tapshim__Trace__Pipe		pipe;
 	char				text[INET6_ADDRSTRLEN + 110];
+	char				esc[4 * 110 + 1];	/* path, UTF-8 */
 };
+
+/* How long the valid UTF-8 sequence at p is (RFC 3629), or 0. */
+static size_t
+enc_utf8_len(const uint8_t *p, size_t n)
+{
+	size_t	k, i;
+
+	if (p[0] < 0x80)
+		return (p[0] != 0);
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		k = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		k = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		k = 4;
+	else
+		return (0);
+	if (k > n)
+		return (0);
+	for (i = 1; i < k; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return (0);
+	}
+	/* Overlong, surrogates, past U+10FFFF. */
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+		return (0);
+	return (k);
+}
+
+/*
+ * Pipe.path is a proto3 string, which protoc, Envoy's C++ parser and
+ * Python refuse whole when it is not UTF-8: a path that is not goes as
+ * text with \xNN for each bad byte (and \\ for a backslash), and its
+ * bytes as they are in raw_path (1000). A UTF-8 path goes as it is.
+ */
+static void
+enc_pipe_path(struct enc_addr *a, const uint8_t *p, size_t n)
+{
+	static const char	hex[] = "0123456789abcdef";
+	size_t			i = 0, k, o = 0;
+	int			bad = 0;
+
+	while (i < n) {
+		if ((k = enc_utf8_len(p + i, n - i)) == 0 || p[i] == '\\') {
+			bad |= p[i] != '\\';
+			a->esc[o++] = '\\';
+			if (p[i] == '\\')
+				a->esc[o++] = '\\';
+			else {
+				a->esc[o++] = 'x';
+				a->esc[o++] = hex[p[i] >> 4];
+				a->esc[o++] = hex[p[i] & 15];
+			}
+			i++;
+			continue;
+		}
+		memcpy(a->esc + o, p + i, k);
+		o += k;
+		i += k;
+	}
+	a->esc[o] = '\0';
+	if (!bad) {
+		a->pipe.path = a->text;
+		return;
+	}
+	a->pipe.path = a->esc;
+	a->pipe.raw_path.data = (uint8_t *)(uintptr_t)p;
+	a->pipe.raw_path.len = n;
+}
 
 /*
  * protobuf-c's append callback: small pieces are copied, a large bytes
@@ -143,7 +214,7 @@ enc_address(struct enc_addr *a, const struct sockaddr_storage *ss,
 			memcpy(a->text, sun->sun_path, n);
 			a->text[n] = '\0';
 		}
-		a->pipe.path = a->text;
+		enc_pipe_path(a, (const uint8_t *)a->text, strlen(a->text));
 		a->addr.address_case = TAPSHIM__TRACE__ADDRESS__ADDRESS_PIPE;
 		a->addr.pipe = &a->pipe;
 	}
@@ -193,13 +264,22 @@ enc_piece(struct enc_buf *e, enum conf_format fmt, uint64_t id,
 
 /*
  * A later Connection piece (a Tapshim__Trace__Connection), which readers
- * merge into the first: metadata learnt after the connection began.
+ * merge into the first: metadata learnt after the connection began. In
+ * a streamed trace it rides in an event (SocketEvent.connection, 5, with
+ * no read, write or closed): a connection segment without addresses
+ * would be a second, empty connection to Envoy's readers.
  */
 int
 enc_conn_piece(struct enc_buf *e, enum conf_format fmt, uint64_t id,
     void *conn)
 {
-	return (enc_piece(e, fmt, id, conn, NULL, 0));
+	Tapshim__Trace__SocketEvent	ev;
+
+	if (fmt != CONF_FORMAT_DELIMITED)
+		return (enc_piece(e, fmt, id, conn, NULL, 0));
+	tapshim__trace__socket_event__init(&ev);
+	ev.connection = conn;
+	return (enc_piece(e, fmt, id, NULL, &ev, 0));
 }
 
 /*

@@ -24,7 +24,8 @@ struct damage {
 
 #define NDAMAGE		18
 #define NOT_BINARY	"; tap2pcap reads binary traces (PROTO_BINARY, " \
-	"PROTO_BINARY_LENGTH_DELIMITED)"
+	"PROTO_BINARY_LENGTH_DELIMITED): encode it first with protoc " \
+	"--encode (tap2pcap(1), Input)"
 
 /* A .pb whose one event has this timestamp; errors name the Timestamp. */
 static size_t

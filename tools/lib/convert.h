@@ -18,6 +18,7 @@ struct convert {
 	int		 both_ends;
 	int		 quiet;
 	const char	*decode_as;	/* --decode-as FILE, or NULL */
+	int		 starttls_omit;	/* --starttls-omit */
 };
 
 int	convert_run(const struct convert *, char *const *, unsigned int);

@@ -27,6 +27,7 @@ static void	usage(FILE *);
 /* Long options without a short form. */
 #define OPT_DECODE_AS	256
 #define OPT_MODE	257
+#define OPT_STARTTLS_OMIT	258
 
 
 /* Print the usage message. */
@@ -58,6 +59,9 @@ usage(FILE *f)
 	    "                        for the ports of TLS plaintext to FILE\n"
 	    "      --mode MODE       create the capture and FILE with\n"
 	    "                        permissions MODE, octal (default 0600)\n"
+	    "      --starttls-omit   leave out a TLS plaintext trace's STARTTLS\n"
+	    "                        negotiation in the clear (PostgreSQL,\n"
+	    "                        MySQL), so its dissector decodes the rest\n"
 	    "  -h, --help            show this help\n"
 	    "  -V, --version         show the version\n"
 	    "\n"
@@ -169,6 +173,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "decode-as", required_argument, NULL, OPT_DECODE_AS },
 		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "starttls-omit", no_argument, NULL, OPT_STARTTLS_OMIT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -216,6 +221,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_MODE:
 			set_mode(optarg);
+			break;
+		case OPT_STARTTLS_OMIT:
+			o->c.starttls_omit = 1;
 			break;
 		case 'h':
 			usage(stdout);

@@ -90,39 +90,55 @@ parse_args(int argc, char **argv, int *json, int *events)
 	return (optind);
 }
 
+/* How to show each connection. */
+struct show {
+	int	json;
+	int	events;
+};
+
+/* Print one complete connection, as text or JSON. */
+static int
+show_trace(const struct dump_file *f, const struct dump_trace *d, void *arg)
+{
+	const struct show	*sh = arg;
+
+	if (sh->json)
+		return (dump_json(stdout, f, d, sh->events));
+	dump_text(stdout, f, d, sh->events);
+	return (ferror(stdout) ? -1 : 0);
+}
+
+/*
+ * Each file in turn, each connection printed as soon as its last event
+ * is read (dump_run): the output streams, and memory follows the
+ * connections open at once, not the size of the trace.
+ */
 int
 main(int argc, char **argv)
 {
-	struct dump_file	*files;
+	struct dump_file	 f;
+	struct show		 sh;
 	char			 errbuf[TRACE_ERRBUF_SIZE];
-	int			 first, json = 0, events = 0, i, n, rc = 0;
+	int			 first, json = 0, events = 0, i, rc = 0;
 
 	msg_prog = "tapdump";
 	first = parse_args(argc, argv, &json, &events);
-	n = argc - first;
-	if ((files = calloc((size_t)n, sizeof *files)) == NULL) {
-		msg_err("out of memory");
-		return (1);
-	}
-	for (i = 0; i < n; i++) {
-		if (dump_load(&files[i], argv[first + i], errbuf) == -1) {
+	sh.json = json;
+	sh.events = events;
+	if (json)
+		dump_json_begin(stdout);
+	for (i = first; i < argc; i++) {
+		if (dump_run(&f, argv[i], show_trace, &sh, errbuf) == -1) {
 			msg_err("%s", errbuf);
 			rc = 1;
 		}
+		dump_free(&f);
 	}
-	if (json) {
-		if (dump_json(stdout, files, (size_t)n, events) == -1)
-			rc = 1;
-	} else {
-		for (i = 0; i < n; i++)
-			dump_text(stdout, &files[i], events);
-	}
+	if (json && dump_json_end(stdout) == -1)
+		rc = 1;
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		msg_err("standard output: %s", strerror(errno));
 		rc = 1;
 	}
-	for (i = 0; i < n; i++)
-		dump_free(&files[i]);
-	free(files);
 	return (rc);
 }
