@@ -19,7 +19,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 packages="gcc make autoconf automake libtool pkg-config
 	libprotobuf-c-dev protobuf-c-compiler libpcap-dev check libunwind-dev
 	protobuf-compiler tshark python3 curl nginx openssl wget tcpdump
-	libcap2-bin binutils libjson-c-dev bind9-dnsutils"
+	libcap2-bin binutils libjson-c-dev bind9-dnsutils
+	libhttp-parser-dev libnghttp2-dev python3-jsonschema"
 
 say() {
 	printf '\n== %s\n' "$*"
