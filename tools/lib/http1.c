@@ -481,4 +481,16 @@ h1_eof(struct req_conn *c, int dir)
 		http_parser_pause(&s->p, 0);
 		h1_after(s, &s->p);
 	}
+	h1_cut(c);
+}
+
+/* A response body cut short: count what came of it. */
+void
+h1_cut(struct req_conn *c)
+{
+	struct h1_side	*s = &c->h1[1];
+
+	if (s->in_msg && s->cur != NULL && s->cur->status != 0 &&
+	    s->pos >= s->hdr_end)
+		s->cur->resp_body_size = s->pos - s->hdr_end;
 }

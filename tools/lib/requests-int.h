@@ -116,6 +116,7 @@ void		 req_broken(struct req_conn *, const char *, ...)
 void		 h1_init(struct req_conn *);
 void		 h1_feed(struct req_conn *, int, const uint8_t *, size_t);
 void		 h1_eof(struct req_conn *, int);
+void		 h1_cut(struct req_conn *);
 void		 h1_free(struct req_conn *);
 int		 h1_looks(const uint8_t *, size_t);
 

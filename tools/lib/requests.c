@@ -86,6 +86,8 @@ req_broken(struct req_conn *c, const char *fmt, ...)
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	req_notice(c, "%s; the rest of this connection is skipped", buf);
+	if (c->state == REQ_H1)
+		h1_cut(c);
 	c->state = REQ_BROKEN;
 	req_drop_all(c, buf);
 }
@@ -252,7 +254,8 @@ req_drop_all(struct req_conn *c, const char *why)
 	while (c->head != NULL) {
 		if (!c->head->complete && c->head->error[0] == '\0')
 			snprintf(c->head->error, sizeof c->head->error, "%s",
-			    c->head->status == 0 ? "no response" : why);
+			    c->head->status == 0 && c->head->resp_start == 0 ?
+			    "no response" : why);
 		req_close_record(c, c->head);
 	}
 }

@@ -121,6 +121,14 @@ dump_req_size(uint64_t n, char *buf, size_t len)
 	return (buf);
 }
 
+/* "  ttfb 3.4 ms", to the microsecond below a millisecond. */
+static void
+dump_req_ms(FILE *f, const char *what, int64_t ns)
+{
+	fprintf(f, ns < 1000000 ? "  %s %.3f ms" : "  %s %.1f ms", what,
+	    ns / 1e6);
+}
+
 /* One line: start, method, URL, status, size, latency, connection. */
 static void
 dump_req_line(struct dump_req *d, const struct req_record *r)
@@ -136,11 +144,9 @@ dump_req_line(struct dump_req *d, const struct req_record *r)
 	fprintf(d->out, "%+.3f  %s %s  %s  %s", rel / 1e9, r->method, url, st,
 	    dump_req_size(r->resp_body_size, size, sizeof size));
 	if (r->resp_start != 0)
-		fprintf(d->out, "  ttfb %.1f ms",
-		    (r->resp_start - r->req_start) / 1e6);
+		dump_req_ms(d->out, "ttfb", r->resp_start - r->req_start);
 	if (r->resp_end != 0)
-		fprintf(d->out, "  total %.1f ms",
-		    (r->resp_end - r->req_start) / 1e6);
+		dump_req_ms(d->out, "total", r->resp_end - r->req_start);
 	if (r->grpc_status != NULL)
 		fprintf(d->out, "  grpc-status %s", r->grpc_status);
 	fprintf(d->out, "  [trace %" PRIu64 " pid %u%s%s%s%s%s]\n",
