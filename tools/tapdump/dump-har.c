@@ -136,6 +136,7 @@ har_timings(const struct dump_req *d, const struct req_record *r,
 	json_object	*o = json_object_new_object();
 	double		 dns = -1, conn = -1, ssl = -1, blocked = -1, up;
 	double		 send, wait, recv;
+	int64_t		 sent;
 
 	if (r->seq == 0) {
 		dns = d->conn.dns_ns >= 0 ? d->conn.dns_ns / 1e6 : -1;
@@ -149,10 +150,16 @@ har_timings(const struct dump_req *d, const struct req_record *r,
 			blocked = blocked > 0 ? blocked : 0;
 		}
 	}
+	/*
+	 * A response that starts before the request ends (100 Continue, an
+	 * early error) overlaps it: wait is 0 and receive starts once the
+	 * request is sent, so that send + wait + receive is still the whole.
+	 */
+	sent = r->req_end != 0 ? r->req_end : r->req_start;
 	send = har_ms(r->req_start, r->req_end);
-	wait = har_ms(r->req_end != 0 ? r->req_end : r->req_start,
-	    r->resp_start);
-	recv = har_ms(r->resp_start, r->resp_end);
+	wait = har_ms(sent, r->resp_start);
+	recv = har_ms(r->resp_start > sent ? r->resp_start : sent,
+	    r->resp_end);
 	json_object_object_add(o, "blocked", har_num(blocked));
 	json_object_object_add(o, "dns", har_num(dns));
 	json_object_object_add(o, "connect", har_num(conn));
