@@ -14,6 +14,7 @@
 
 #include "conf.h"
 #include "convert.h"
+#include "dump-req.h"
 #include "execcheck.h"
 #include "frame.h"
 #include "launch.h"
@@ -28,6 +29,7 @@
 struct options {
 	const char	*write;		/* -w: the capture */
 	const char	*stats;		/* --stats: the run's totals, JSON */
+	const char	*har;		/* --har: the run's HTTP requests */
 	struct runstate	 limits;	/* --max-total-bytes, --max-connections */
 	double		 duration;	/* --duration, seconds; 0: none */
 	int		 quiet;
@@ -36,7 +38,7 @@ struct options {
 /* Long options without a short form. */
 enum {
 	OPT_MAX_RX = 256, OPT_MAX_TX, OPT_MAX_TOTAL, OPT_MAX_CONNS,
-	OPT_DURATION, OPT_STATS, OPT_TLS, OPT_KEYLOG, OPT_BACKTRACE
+	OPT_DURATION, OPT_STATS, OPT_TLS, OPT_KEYLOG, OPT_BACKTRACE, OPT_HAR
 };
 
 /* Print the usage message. */
@@ -63,6 +65,8 @@ usage(FILE *f)
 	    "      --max-connections N  trace at most N connections\n"
 	    "      --duration SECONDS  stop recording after SECONDS\n"
 	    "      --stats FILE        write the run's totals to FILE, JSON\n"
+	    "      --har FILE          when PROGRAM exits, write its HTTP\n"
+	    "                          requests to FILE as HAR 1.2\n"
 	    "      --tls MODE          TLS connections' traces hold plaintext\n"
 	    "                          (default), ciphertext or both\n"
 	    "      --keylog FILE       append TLS keys to FILE (SSLKEYLOGFILE)\n"
@@ -157,6 +161,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "stats", required_argument, NULL, OPT_STATS },
+		{ "har", required_argument, NULL, OPT_HAR },
 		{ "tls", required_argument, NULL, OPT_TLS },
 		{ "keylog", required_argument, NULL, OPT_KEYLOG },
 		{ "backtrace", optional_argument, NULL, OPT_BACKTRACE },
@@ -204,6 +209,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_STATS:
 			o->stats = optarg;
+			break;
+		case OPT_HAR:
+			o->har = optarg;
 			break;
 		case OPT_TLS:
 			set_var("TAPSHIM_TLS", optarg);
@@ -303,6 +311,25 @@ write_capture(const struct options *o, const struct runsum *rs)
 	return (convert_run(&cv, rs->paths, (unsigned int)rs->nfiles));
 }
 
+/* The run's HTTP requests into o->har, as tapdump --har would. */
+static int
+write_har(const struct options *o, const struct runsum *rs)
+{
+	FILE	*f;
+	int	 rc;
+
+	if ((f = fopen(o->har, "w")) == NULL) {
+		msg_err("%s: %s", o->har, strerror(errno));
+		return (-1);
+	}
+	rc = dump_requests(f, rs->paths, (int)rs->nfiles, DUMP_REQ_HAR, 0, 0);
+	if (fclose(f) == EOF) {
+		msg_err("%s: %s", o->har, strerror(errno));
+		rc = -1;
+	}
+	return (rc);
+}
+
 /*
  * The run's shared state, for its limits and totals: a file in a
  * directory of our own, named to the program's processes by TAPSHIM_RUN.
@@ -332,6 +359,8 @@ finish_run(const struct options *o, const struct conf *c, struct runsum *rs,
 	if (!o->quiet)
 		runsum_print(rs, c->prefix, have ? &rc->totals : NULL);
 	if (o->write != NULL && write_capture(o, rs) != 0 && status == 0)
+		status = TAPSHIM_EXIT_FAIL;
+	if (o->har != NULL && write_har(o, rs) != 0 && status == 0)
 		status = TAPSHIM_EXIT_FAIL;
 	if (o->stats != NULL && (!have || runctl_stats(rc, o->stats,
 	    rs->nfiles, status) == -1) && status == 0)
