@@ -235,6 +235,13 @@ req_close_record(struct req_conn *c, struct req_record *r)
 		}
 	}
 	r->next = NULL;
+	/* Nothing may point at it once it is gone. */
+	if (c->h1[0].cur == r)
+		c->h1[0].cur = NULL;
+	if (c->h1[1].cur == r)
+		c->h1[1].cur = NULL;
+	if (c->upgrading == r)
+		c->upgrading = NULL;
 	if (r->authority == NULL)
 		r->authority = req_strndup("", 0);
 	if (r->path == NULL)
@@ -361,34 +368,4 @@ req_free(struct req_ctx *ctx)
 	req_finish(ctx);
 	free(ctx->conns);
 	free(ctx);
-}
-
-/* Read the trace file at path, event by event, into records. */
-int
-req_file(const char *path, req_emit_fn emit, req_notice_fn notice,
-    void *arg, char *errbuf)
-{
-	struct trace_file	*tf;
-	struct trace_event	 ev;
-	struct req_ctx		*ctx;
-	int			 r;
-
-	if ((tf = trace_open(path, errbuf)) == NULL)
-		return (-1);
-	if ((ctx = req_new(path, emit, notice, arg)) == NULL) {
-		snprintf(errbuf, TRACE_ERRBUF_SIZE, "%s: out of memory", path);
-		trace_close(tf);
-		return (-1);
-	}
-	while ((r = trace_next(tf, &ev, errbuf)) == 1) {
-		if (req_event(ctx, trace_info(tf, ev.trace), &ev) == -1) {
-			snprintf(errbuf, TRACE_ERRBUF_SIZE,
-			    "%s: out of memory", path);
-			r = -1;
-			break;
-		}
-	}
-	req_free(ctx);
-	trace_close(tf);
-	return (r);
 }
