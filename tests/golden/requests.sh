@@ -111,7 +111,8 @@ head -c $((size - 300)) "$data/keepalive.pb" >"$dir/keepalive-cut.pb"
 
 for name in keepalive chunked head continue pipelined websocket \
     h2c-upgrade h2-prior h2-tls requests-tls grpc h2c-accepted cutshort \
-    lost nothttp badresp badhpack server-h1 keepalive-cut nginx-server; do
+    lost nothttp badresp badhpack server-h1 grpc-server keepalive-cut \
+    nginx-server; do
 	if [ "$name" = nginx-server ]; then
 		files=$(cd "$dir" && echo nginx-server/*.pb)
 	else

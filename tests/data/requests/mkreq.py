@@ -195,6 +195,16 @@ def server_h1():
     ]
 
 
+def grpc_server():
+    """The gRPC exchange as the server traced it: reads and writes swap."""
+    comment, conn, events = grpc()
+    swap = {"read": "write", "write": "read", "closed": "closed"}
+    return ("The gRPC exchange traced in the server (ALPN h2 over TLS "
+            "plaintext)", ("10.0.0.9", 50051, "10.0.0.1", 45000,
+                           "ROLE_SERVER", ""),
+            [(swap[k], d) for k, d in events])
+
+
 def escape(data):
     out = []
     for b in data:
@@ -219,6 +229,8 @@ def write(name, trace_id, made):
              '    remote_address { socket_address { address: "%s" '
              "port_value: %d } }" % (rip, rport),
              "    role: %s" % role,
+             *(['    tls { alpn: "h2" data: TLS_DATA_PLAINTEXT }'] if name.endswith("-server")
+               else []),
              "    pid: %d" % (1000 + trace_id),
              "  }"]
     t = (1800000000 + trace_id * 10) * 10**9
@@ -249,7 +261,8 @@ def main():
     for i, (name, fn) in enumerate([
             ("grpc", grpc), ("h2c-accepted", h2c), ("cutshort", cutshort),
             ("lost", lost), ("nothttp", nothttp), ("badresp", badresp),
-            ("badhpack", badhpack), ("server-h1", server_h1)]):
+            ("badhpack", badhpack), ("server-h1", server_h1),
+            ("grpc-server", grpc_server)]):
         write(name, 20 + i, fn())
 
 
