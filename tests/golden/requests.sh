@@ -105,16 +105,23 @@ cp -r "$data/nginx-server" "$dir/"
 for src in "$data"/*.textproto; do
 	encode "$src" "$dir/$(basename "$src" .textproto).pb"
 done
-# A trace file cut short: the reader stops inside it.
+# Trace files cut short: a buffered .pb is not read at all; a streamed
+# one gives the requests before the cut, then the reader's error.
 size=$(wc -c <"$data/keepalive.pb")
 head -c $((size - 300)) "$data/keepalive.pb" >"$dir/keepalive-cut.pb"
+"$PYTHON" "$top_srcdir/bench/mkreqtrace.py" h1 5 "$dir/ld.pb_length_delimited"
+size=$(wc -c <"$dir/ld.pb_length_delimited")
+head -c $((size - 200)) "$dir/ld.pb_length_delimited" \
+    >"$dir/ld-cut.pb_length_delimited"
 
 for name in keepalive chunked head continue pipelined websocket \
     h2c-upgrade h2-prior h2-tls requests-tls grpc h2c-accepted cutshort \
     lost nothttp badresp badhpack server-h1 grpc-server keepalive-cut \
-    nginx-server; do
+    ld-cut nginx-server; do
 	if [ "$name" = nginx-server ]; then
 		files=$(cd "$dir" && echo nginx-server/*.pb)
+	elif [ "$name" = ld-cut ]; then
+		files=ld-cut.pb_length_delimited
 	else
 		files=$name.pb
 	fi
@@ -128,6 +135,7 @@ for name in keepalive chunked head continue pipelined websocket \
 	    "$PYTHON" "$judge" har "$top_srcdir/tests/data/har-1.2.schema.json" \
 	    "$dir/out.har"
 	[ "$name" = keepalive-cut ] && continue
+	[ "$name" = ld-cut ] && continue
 	check "$name: times are the events', HAR timings their spans" \
 	    "$PYTHON" "$judge" times "$dir/records.json" "$dir/events.json" \
 	    "$dir/out.har"
