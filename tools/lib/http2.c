@@ -34,7 +34,7 @@ h2_preface(const uint8_t *p, size_t n)
 {
 	size_t	m = n < H2_MAGIC_LEN ? n : H2_MAGIC_LEN;
 
-	return (m >= 3 && memcmp(p, h2_magic, m) == 0);
+	return (m >= 1 && memcmp(p, h2_magic, m) == 0);
 }
 
 /* One HPACK inflater per direction: each has its own dynamic table. */

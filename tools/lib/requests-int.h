@@ -77,6 +77,8 @@ struct req_conn {
 	const struct trace_info *info;
 	size_t		 trace;
 	enum req_state	 state;
+	uint8_t		 pre[24];	/* first request bytes, until decided */
+	size_t		 npre;
 	unsigned int	 nreq;		/* requests seen so far */
 	struct req_record *head;	/* open records, oldest first */
 	struct req_record *tail;

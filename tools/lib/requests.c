@@ -17,6 +17,7 @@ static void		 req_data(struct req_conn *, int, const uint8_t *,
 			    size_t);
 static void		 req_decide(struct req_conn *, int, const uint8_t *,
 			    size_t);
+static int		 req_alpn_h2(const struct req_conn *);
 
 /* A layer that calls emit for each record and notice for each problem. */
 struct req_ctx *
@@ -134,15 +135,39 @@ req_event(struct req_ctx *ctx, const struct trace_info *ti,
 static void
 req_data(struct req_conn *c, int dir, const uint8_t *p, size_t n)
 {
-	if (c->state == REQ_UNDECIDED)
-		req_decide(c, dir, p, n);
+	size_t	take;
+
+	if (c->state == REQ_UNDECIDED && dir == 0) {
+		/* "P" may start PUT or the HTTP/2 preface: wait to see. */
+		take = n < sizeof c->pre - c->npre ? n :
+		    sizeof c->pre - c->npre;
+		memcpy(c->pre + c->npre, p, take);
+		c->npre += take;
+		p += take;
+		n -= take;
+		if (c->npre < sizeof c->pre && h2_preface(c->pre, c->npre) &&
+		    !req_alpn_h2(c))
+			return;
+		req_decide(c, dir, c->pre, c->npre);
+		req_data(c, dir, c->pre, c->npre);
+	} else if (c->state == REQ_UNDECIDED)
+		req_decide(c, dir, c->pre, c->npre);
+	if (n == 0)
+		return;
 	if (c->state == REQ_H1)
 		h1_feed(c, dir, p, n);
 	else if (c->state == REQ_H2)
 		h2_feed(c, dir, p, n);
 }
 
-/* The first bytes say what the connection speaks. */
+/* Did TLS agree on HTTP/2 (RFC 7301)? */
+static int
+req_alpn_h2(const struct req_conn *c)
+{
+	return (c->info->has_conn && strcmp(c->info->conn.alpn, "h2") == 0);
+}
+
+/* The first request bytes say what the connection speaks. */
 static void
 req_decide(struct req_conn *c, int dir, const uint8_t *p, size_t n)
 {
@@ -153,24 +178,24 @@ req_decide(struct req_conn *c, int dir, const uint8_t *p, size_t n)
 		c->state = REQ_OPAQUE;
 		return;
 	}
-	if ((c->info->has_conn && strcmp(tc->alpn, "h2") == 0) ||
-	    (dir == 0 && h2_preface(p, n))) {
+	if (req_alpn_h2(c) || (n == sizeof c->pre && h2_preface(p, n))) {
 		c->state = REQ_H2;
 		if (h2_init(c) == -1)
 			req_broken(c, "out of memory");
 		return;
 	}
-	if (dir == 0 && h1_looks(p, n)) {
+	if (n > 0 && h1_looks(p, n)) {
 		c->state = REQ_H1;
 		h1_init(c);
 		return;
 	}
 	c->state = REQ_BROKEN;
-	if (dir == 0)
+	if (n > 0)
 		req_notice(c, "not HTTP: the first request bytes are not a "
 		    "method or the HTTP/2 preface");
 	else
 		req_notice(c, "not HTTP: the server spoke first");
+	(void)dir;
 }
 
 /* A new record at the end of the connection's queue. */
