@@ -218,6 +218,11 @@ START_TEST(test_damage)
 		W("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
 		R("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc")
 	};
+	/* A body that runs to the close: whole only if the close is seen. */
+	static const struct ex close[] = {
+		W("GET / HTTP/1.0\r\nHost: x\r\n\r\n"),
+		R("HTTP/1.0 200 OK\r\n\r\nabc"), C
+	};
 	struct got	g;
 
 	feed(ssh, 2, 0, "", &g);
@@ -228,6 +233,12 @@ START_TEST(test_damage)
 	    "HTTP/1.1 GET x/ 0 hdr 27/0 body 0/0/0 HTTP/1 response at "
 	    "response stream byte 10: invalid HTTP status code\n");
 	ck_assert_int_eq(g.notices, 1);
+	feed(close, 3, 0, "", &g);
+	ck_assert_str_eq(g.text,
+	    "HTTP/1.0 GET x/ 200 hdr 27/19 body 0/3/3 complete\n");
+	feed(close, 2, 0, "", &g);
+	ck_assert_str_eq(g.text,
+	    "HTTP/1.0 GET x/ 200 hdr 27/19 body 0/3/3 the trace ends\n");
 	feed(cut, 2, 0, "", &g);
 	ck_assert_str_eq(g.text,
 	    "HTTP/1.1 GET x/ 200 hdr 27/38 body 0/3/3 the trace ends\n");

@@ -369,7 +369,9 @@ req_finish(struct req_ctx *ctx)
 	for (i = 0; i < ctx->nconns; i++) {
 		if (ctx->conns[i] == NULL)
 			continue;
-		h1_eof(ctx->conns[i], 1);
+		/* The trace ending is not the stream ending: no EOF here. */
+		if (ctx->conns[i]->state == REQ_H1)
+			h1_cut(ctx->conns[i]);
 		req_drop_all(ctx->conns[i], "the trace ends");
 		req_conn_free(ctx->conns[i]);
 		ctx->conns[i] = NULL;
