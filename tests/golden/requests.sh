@@ -159,6 +159,12 @@ check "secrets: --show-secrets shows them" judge_prints \
     --requests --json --show-secrets requests-tls.pb
 check "secrets: --show-secrets in HAR" judge_prints \
     'session=abc' --har /dev/stdout --show-secrets server-h1.pb
+(cd "$dir" && "$TAPDUMP" --har empty.har)
+check "--har without a trace: a valid archive without entries" eval \
+    '"$PYTHON" "$judge" har "$top_srcdir/tests/data/har-1.2.schema.json" \
+    "$dir/empty.har" && grep -q "\"entries\": \[\]" "$dir/empty.har"'
+check "errors: --requests without a trace: exit 2" judge_fails 2 \
+    'no trace given' --requests
 check "errors: a missing file: exit 1, named" judge_fails 1 \
     '^tapdump: nothere\.pb: ' --requests nothere.pb
 check "errors: an unwritable HAR: exit 1, named" judge_fails 1 \

@@ -5,7 +5,7 @@
 #            the HAR is valid against tests/data/har-1.2.schema.json and
 #            holds the two requests the server's own log shows, with
 #            timings that add up
-#   harbad  an unwritable --har FILE: exit 125, the file named
+#   harbad  an unwritable --har FILE: exit 125, tapdump names the file
 #
 # Environment: top_srcdir, TAPSHIM_PROG, LIBTAPSHIM, TAP2PCAP (set by make
 # check); PYTHON, CURL.
@@ -61,7 +61,7 @@ case_harbad()
 	    --har /nonexistent/out.har -- true
 	check "harbad: an unwritable --har: exit 125, named" \
 	    eval '[ "$(cat "$dir/bad.rc")" = 125 ] &&
-	    grep -q "^tapshim: /nonexistent/out.har: " "$dir/bad.err"'
+	    grep -q "^tapdump: /nonexistent/out.har: " "$dir/bad.err"'
 }
 
 shim_setup "har tests" "$PYTHON" "$CURL"

@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <sys/wait.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -14,7 +16,6 @@
 
 #include "conf.h"
 #include "convert.h"
-#include "dump-req.h"
 #include "execcheck.h"
 #include "frame.h"
 #include "launch.h"
@@ -311,23 +312,64 @@ write_capture(const struct options *o, const struct runsum *rs)
 	return (convert_run(&cv, rs->paths, (unsigned int)rs->nfiles));
 }
 
-/* The run's HTTP requests into o->har, as tapdump --har would. */
+/*
+ * tapdump beside this program: installed, both are in the bindir; in the
+ * build tree, tools/tapshim/tapshim has tools/tapdump/tapdump.
+ */
+static int
+find_tapdump(char *buf, size_t n)
+{
+	static const char *const rel[] = { "tapdump", "../tapdump/tapdump" };
+	char		 self[PATH_MAX], *slash;
+	ssize_t		 len;
+	size_t		 i;
+
+	if ((len = readlink("/proc/self/exe", self, sizeof self - 1)) <= 0)
+		return (-1);
+	self[len] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return (-1);
+	*slash = '\0';
+	for (i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+		if ((size_t)snprintf(buf, n, "%s/%s", self, rel[i]) < n &&
+		    access(buf, X_OK) == 0)
+			return (0);
+	}
+	return (-1);
+}
+
+/* The run's HTTP requests into o->har: tapdump --har over its traces. */
 static int
 write_har(const struct options *o, const struct runsum *rs)
 {
-	FILE	*f;
-	int	 rc;
+	char	  tapdump[PATH_MAX], **argv;
+	pid_t	  pid;
+	size_t	  i;
+	int	  st;
 
-	if ((f = fopen(o->har, "w")) == NULL) {
-		msg_err("%s: %s", o->har, strerror(errno));
+	if (find_tapdump(tapdump, sizeof tapdump) == -1) {
+		msg_err("--har: tapdump is not installed beside tapshim");
 		return (-1);
 	}
-	rc = dump_requests(f, rs->paths, (int)rs->nfiles, DUMP_REQ_HAR, 0, 0);
-	if (fclose(f) == EOF) {
-		msg_err("%s: %s", o->har, strerror(errno));
-		rc = -1;
+	if ((argv = calloc(rs->nfiles + 4, sizeof *argv)) == NULL) {
+		msg_err("out of memory");
+		return (-1);
 	}
-	return (rc);
+	argv[0] = tapdump;
+	argv[1] = (char *)"--har";
+	argv[2] = (char *)o->har;
+	for (i = 0; i < rs->nfiles; i++)
+		argv[3 + i] = rs->paths[i];
+	if ((pid = fork()) == 0) {
+		execv(tapdump, argv);
+		_exit(127);
+	}
+	free(argv);
+	if (pid == -1 || waitpid(pid, &st, 0) == -1) {
+		msg_err("--har: %s: %s", tapdump, strerror(errno));
+		return (-1);
+	}
+	return (WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1);
 }
 
 /*
