@@ -181,7 +181,12 @@ static void
 h1_take(struct h1_side *s, struct req_headers *to, char **type)
 {
 	const char	*v;
+	size_t		 i;
 
+	for (i = 0; i < to->n; i++) {
+		free(to->v[i].name);
+		free(to->v[i].value);
+	}
 	free(to->v);
 	*to = s->hdrs;
 	memset(&s->hdrs, 0, sizeof s->hdrs);
@@ -196,18 +201,14 @@ static void
 h1_request_headers(struct h1_side *s, http_parser *p, struct req_record *r)
 {
 	const char	*host;
-	size_t		 i;
 
 	snprintf(r->method, sizeof r->method, "%s",
 	    http_method_str((enum http_method)p->method));
 	r->version = p->http_major == 1 && p->http_minor == 0 ? 10 : 11;
+	free(r->path);
 	r->path = s->url != NULL ? s->url : strdup("");
 	s->url = NULL;
 	s->urllen = 0;
-	for (i = 0; i < r->reqh.n; i++) {
-		free(r->reqh.v[i].name);
-		free(r->reqh.v[i].value);
-	}
 	h1_take(s, &r->reqh, &r->req_type);
 	host = req_header_get(&r->reqh, "host");
 	free(r->authority);
