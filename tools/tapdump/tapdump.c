@@ -9,7 +9,19 @@
 #include <string.h>
 
 #include "dump.h"
+#include "dump-req.h"
 #include "msg.h"
+
+/* The request views' options (tapdump --requests, --summary, --har). */
+struct req_opts {
+	int		 mode;		/* -1: the connection view */
+	const char	*har;
+	int		 show_secrets;
+};
+
+static struct req_opts	req_opts = { -1, NULL, 0 };
+
+enum { OPT_REQUESTS = 256, OPT_SUMMARY, OPT_HAR, OPT_SECRETS };
 
 /* Print the usage message. */
 static void
@@ -17,6 +29,9 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: %s [--json] [--events] [--dns-port PORT] TRACE...\n"
+	    "       %s --requests | --summary [--json] [--show-secrets] "
+	    "TRACE...\n"
+	    "       %s --har OUT.har [--show-secrets] TRACE...\n"
 	    "Show what happened on each traced connection: addresses, role,\n"
 	    "process, name resolution, connect time, bytes each way, DNS,\n"
 	    "errors and close; every trace format tap2pcap reads.\n"
@@ -25,12 +40,18 @@ usage(FILE *f)
 	    "  -e, --events          every read, write and close, with times\n"
 	    "  -d, --dns-port PORT   decode datagrams on PORT as DNS too\n"
 	    "                        (port 53 always is)\n"
+	    "      --requests        one line per HTTP request (HTTP/1.x, HTTP/2)\n"
+	    "      --summary         requests per method and URL: count, status\n"
+	    "                        classes, latency p50/p90/p99/max, bytes\n"
+	    "      --har OUT.har     write the requests as HAR 1.2 to OUT.har\n"
+	    "      --show-secrets    show Authorization, Cookie and Set-Cookie\n"
+	    "                        values (default: [redacted])\n"
 	    "  -h, --help            show this help\n"
 	    "  -V, --version         show the version\n"
 	    "\n"
 	    "Exit status: 0 on success, 1 when an input cannot be read or\n"
 	    "the output fails, 2 for a usage error. See tapdump(1).\n",
-	    msg_prog);
+	    msg_prog, msg_prog, msg_prog);
 }
 
 /* Parse the options; returns the index of the first trace. */
@@ -41,6 +62,10 @@ parse_args(int argc, char **argv, int *json, int *events)
 		{ "json", no_argument, NULL, 'j' },
 		{ "events", no_argument, NULL, 'e' },
 		{ "dns-port", required_argument, NULL, 'd' },
+		{ "requests", no_argument, NULL, OPT_REQUESTS },
+		{ "summary", no_argument, NULL, OPT_SUMMARY },
+		{ "har", required_argument, NULL, OPT_HAR },
+		{ "show-secrets", no_argument, NULL, OPT_SECRETS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -70,6 +95,19 @@ parse_args(int argc, char **argv, int *json, int *events)
 			}
 			dump_dns_port = (unsigned int)v;
 			break;
+		case OPT_REQUESTS:
+			req_opts.mode = DUMP_REQ_TEXT;
+			break;
+		case OPT_SUMMARY:
+			req_opts.mode = DUMP_REQ_SUMMARY;
+			break;
+		case OPT_HAR:
+			req_opts.mode = DUMP_REQ_HAR;
+			req_opts.har = optarg;
+			break;
+		case OPT_SECRETS:
+			req_opts.show_secrets = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -82,7 +120,8 @@ parse_args(int argc, char **argv, int *json, int *events)
 			exit(2);
 		}
 	}
-	if (optind >= argc) {
+	/* tapshim --har runs us for every run, one without traces too. */
+	if (optind >= argc && req_opts.har == NULL) {
 		msg_err("no trace given");
 		usage(stderr);
 		exit(2);
@@ -113,6 +152,34 @@ show_trace(const struct dump_file *f, const struct dump_trace *d, void *arg)
  * is read (dump_run): the output streams, and memory follows the
  * connections open at once, not the size of the trace.
  */
+
+/* tapdump --requests, --summary, --har: the request layer's views. */
+static int
+main_requests(char **paths, int n, int json)
+{
+	FILE	*out = stdout;
+	int	 mode = req_opts.mode, rc;
+
+	if (mode == DUMP_REQ_TEXT && json)
+		mode = DUMP_REQ_JSON;
+	if (req_opts.har != NULL && (out = fopen(req_opts.har, "w")) == NULL) {
+		msg_err("%s: %s", req_opts.har, strerror(errno));
+		return (1);
+	}
+	rc = dump_requests(out, paths, n, (enum dump_req_mode)mode,
+	    req_opts.show_secrets, json);
+	if (fflush(out) == EOF || ferror(out)) {
+		msg_err("%s: %s", out == stdout ? "standard output" :
+		    req_opts.har, strerror(errno));
+		rc = 1;
+	}
+	if (out != stdout && fclose(out) == EOF) {
+		msg_err("%s: %s", req_opts.har, strerror(errno));
+		rc = 1;
+	}
+	return (rc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -123,6 +190,8 @@ main(int argc, char **argv)
 
 	msg_prog = "tapdump";
 	first = parse_args(argc, argv, &json, &events);
+	if (req_opts.mode != -1)
+		return (main_requests(argv + first, argc - first, json));
 	sh.json = json;
 	sh.events = events;
 	if (json)
