@@ -25,11 +25,6 @@ hook_close(int fd)
 {
 	int	r, saved, outer = shim_enter();
 
-	if (outer && shim_tracing() && conn_file_guard(fd)) {
-		shim_leave();
-		errno = EBADF;
-		return (-1);
-	}
 	r = REAL(close, SYS_close, fd);
 	saved = errno;
 	/* Not in a vfork child: the table is the parent's (row 5). */
@@ -73,8 +68,6 @@ hook_dup3(int oldfd, int newfd, int flags, int is_dup2)
 {
 	int	r, outer = shim_enter();
 
-	if (outer && oldfd != newfd && shim_tracing())
-		conn_file_move(newfd);
 	if (is_dup2)
 		r = REAL(dup2, SYS_dup2, oldfd, newfd);
 	else

@@ -31,7 +31,7 @@ void	tls_free(void *);
 void	tls_set_fd(void *, int, int);
 struct tlssess	*tls_session(void *, int);
 int	tls_nested(int, int);
-void	tls_flush_all(void);
+void	tls_end_all(void);
 int	tls_keylog_on(void);
 void	tls_keylog(const char *, size_t);
 
