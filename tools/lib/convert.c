@@ -206,6 +206,7 @@ convert_run(const struct convert *c, char *const *paths, unsigned int n)
 	memset(&m, 0, sizeof m);
 	m.filter = &fl;
 	m.quiet = c->quiet;
+	m.strict = c->strict;
 	m.both_ends = c->both_ends;
 	for (i = 0; i < n; i++) {
 		if (merge_open(&m, &in[i], paths[i], i) == -1)

@@ -28,6 +28,7 @@ struct input {
 struct merge {
 	const struct filter	*filter;
 	int			 quiet;		/* no notices */
+	int			 strict;	/* cut files are errors */
 	int			 both_ends;	/* -B */
 	unsigned int		 mapped;	/* streams given addresses */
 };

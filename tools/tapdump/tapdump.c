@@ -16,7 +16,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: %s [--json] [--events] [--dns-port PORT] TRACE...\n"
+	    "usage: %s [--json] [--events] [--dns-port PORT] [--strict] TRACE...\n"
 	    "Show what happened on each traced connection: addresses, role,\n"
 	    "process, name resolution, connect time, bytes each way, DNS,\n"
 	    "errors and close; every trace format tap2pcap reads.\n"
@@ -25,6 +25,8 @@ usage(FILE *f)
 	    "  -e, --events          every read, write and close, with times\n"
 	    "  -d, --dns-port PORT   decode datagrams on PORT as DNS too\n"
 	    "                        (port 53 always is)\n"
+	    "      --strict          a trace cut short or not finished (its\n"
+	    "                        writer died) is an error, not a notice\n"
 	    "  -h, --help            show this help\n"
 	    "  -V, --version         show the version\n"
 	    "\n"
@@ -35,12 +37,13 @@ usage(FILE *f)
 
 /* Parse the options; returns the index of the first trace. */
 static int
-parse_args(int argc, char **argv, int *json, int *events)
+parse_args(int argc, char **argv, int *json, int *events, int *strict)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "events", no_argument, NULL, 'e' },
 		{ "dns-port", required_argument, NULL, 'd' },
+		{ "strict", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -58,6 +61,9 @@ parse_args(int argc, char **argv, int *json, int *events)
 			break;
 		case 'e':
 			*events = 1;
+			break;
+		case 'S':
+			*strict = 1;
 			break;
 		case 'd':
 			errno = 0;
@@ -95,10 +101,12 @@ main(int argc, char **argv)
 {
 	struct dump_file	*files;
 	char			 errbuf[TRACE_ERRBUF_SIZE];
-	int			 first, json = 0, events = 0, i, n, rc = 0;
+	size_t			 at, ignored;
+	int			 first, json = 0, events = 0, strict = 0, i, n;
+	int			 rc = 0;
 
 	msg_prog = "tapdump";
-	first = parse_args(argc, argv, &json, &events);
+	first = parse_args(argc, argv, &json, &events, &strict);
 	n = argc - first;
 	if ((files = calloc((size_t)n, sizeof *files)) == NULL) {
 		msg_err("out of memory");
@@ -108,6 +116,15 @@ main(int argc, char **argv)
 		if (dump_load(&files[i], argv[first + i], errbuf) == -1) {
 			msg_err("%s", errbuf);
 			rc = 1;
+		} else if (trace_damage(files[i].tf, &at, &ignored) !=
+		    TRACE_WHOLE) {
+			/* Its whole records are shown; --strict: an error. */
+			trace_damage_text(files[i].tf, errbuf, sizeof errbuf);
+			if (strict) {
+				msg_err("%s (--strict)", errbuf);
+				rc = 1;
+			} else
+				msg_notice(0, "%s", errbuf);
 		}
 	}
 	if (json) {
