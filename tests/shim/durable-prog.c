@@ -19,8 +19,9 @@
  *   fork     a child sends the request and _exits; the parent reads
  *   send     send BYTES in 65536-byte writes, close, exit 0 (however
  *            the trace fares: a full disk, RLIMIT_FSIZE)
- *   lowfd    with fd 1 closed, send 3 MB (the trace grows, taking fds
- *            for a moment), then open a file: it must get fd 1
+ *   lowfd    with fds 1 and 2 closed, connect (the socket takes fd 1)
+ *            and send 3 MB (the trace grows, taking fds for a moment),
+ *            then open a file: it must get fd 2
  *   nfile    (no PORT) connect to itself until out of fds; print how many
  */
 
@@ -204,8 +205,10 @@ main(int argc, char **argv)
 		return (2);
 	}
 	mode = argv[1];
-	if (strcmp(mode, "lowfd") == 0)
+	if (strcmp(mode, "lowfd") == 0) {
 		close(STDOUT_FILENO);
+		close(STDERR_FILENO);
+	}
 	if ((fd = dial(atoi(argv[2]))) == -1)
 		die("connect");
 	if (strcmp(mode, "big") == 0) {
@@ -220,13 +223,14 @@ main(int argc, char **argv)
 			fill(buf, 65536, at);
 			put(fd, buf, total - at < 65536 ? total - at : 65536);
 		}
-		close(fd);
 		if (strcmp(mode, "lowfd") == 0) {
-			fd = open("lowfd.out", O_WRONLY | O_CREAT | O_TRUNC,
+			status = open("lowfd.out", O_WRONLY | O_CREAT | O_TRUNC,
 			    0644);
-			dprintf(fd, "fd %d\n", fd);
-			return (fd == STDOUT_FILENO ? 0 : 1);
+			dprintf(status, "fd %d\n", status);
+			close(fd);
+			return (status == STDERR_FILENO ? 0 : 1);
 		}
+		close(fd);
 		return (0);
 	}
 	if (strcmp(mode, "fork") == 0) {

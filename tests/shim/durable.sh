@@ -356,8 +356,8 @@ case_fds()
 	    TAPSHIM_PATH_PREFIX=$dir/t exec "$DURABLE_PROG" lowfd "$port")
 	rc=$?
 	peer_wait
-	check "fds $fmt: stdout closed, 3 MB sent: the program's next open gets fd 1" \
-	    judge_grep "$dir/lowfd.out" "^fd 1$"
+	check "fds $fmt: fds 1 and 2 closed, 3 MB sent: the program's next open gets fd 2" \
+	    judge_grep "$dir/lowfd.out" "^fd 2$"
 	check "fds $fmt: ... and its trace is whole, holding what was sent" \
 	    judge_bytes "$dir/t_0$(ext)" "$dir/recv" -
 }
