@@ -63,7 +63,7 @@ conn_room(struct conn *c)
 	off_t	pos = c->exit_at >= 0 ? c->exit_at : conn_file_pos(c);
 	int	err;
 
-	if (c->counting || c->cut != NULL || c->tf.map == NULL)
+	if (c->counting || c->cut != NULL || !tracefile_mapped(&c->tf))
 		return (-1);
 	if (tracefile_grow(&shim_conf, &c->tf, pos, c->enc.want +
 	    ENC_RESERVE) == 0) {
@@ -100,7 +100,7 @@ conn_file_end(struct conn *c, enum enc_ending ending, int64_t now)
 	enum conf_format	fmt = shim_conf.format;
 	off_t			start;
 
-	if (c->counting || c->tf.map == NULL)
+	if (c->counting || !tracefile_mapped(&c->tf))
 		return;
 	if (c->exit_at >= 0 && (ending == ENC_ENDING_EXIT || c->cut != NULL)) {
 		/* Ended already, and nothing can be added: keep that end. */

@@ -226,6 +226,11 @@ conn_record_event(struct conn *c, struct enc_event *evp)
 	}
 	if (n == 0 && ev.kind == ENC_READ && !c->info.udp)
 		c->eof = 1;
+	if (!c->counting && !tracefile_mapped(&c->tf)) {
+		/* A parent's trace in a forked child (its TLS twin). */
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
 	if (c->cut != NULL || c->counting || c->stopped) {
 		conn_lose(c, dir, n, c->cut != NULL ? c->cut : scope_reason());
 		c->st.events_lost++;
@@ -292,7 +297,7 @@ void
 conn_add_info(struct conn *c, conn_info_fn fn, const void *arg)
 {
 	pthread_mutex_lock(&c->lock);
-	if (c->cut == NULL && !c->counting &&
+	if (c->cut == NULL && !c->counting && tracefile_mapped(&c->tf) &&
 	    fn(&c->enc, shim_conf.format, c->tf.n, arg) == -1 &&
 	    conn_room(c) == 0)
 		(void)fn(&c->enc, shim_conf.format, c->tf.n, arg);

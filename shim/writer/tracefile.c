@@ -31,6 +31,12 @@ static uint64_t		tracefile_hint;
  */
 static pthread_mutex_t	tracefile_fd_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/*
+ * Bumped in each forked child: a window mapped before the fork is not in
+ * the child (MADV_DONTFORK), though the parent's structs are.
+ */
+static unsigned int	tracefile_gen;
+
 /* Zeros for file systems without fallocate(). */
 static const uint8_t	tracefile_zeros[65536];
 
@@ -282,6 +288,7 @@ tracefile_map(struct tracefile *tf, int fd, off_t pos, size_t need)
 	tf->map = m;
 	tf->maplen = len;
 	tf->mapoff = off;
+	tf->gen = tracefile_gen;
 	if (tf->window < TRACEFILE_WINDOW_MAX)
 		tf->window *= 2;
 	return (0);
@@ -363,6 +370,10 @@ tracefile_grow(const struct conf *c, struct tracefile *tf, off_t pos,
 {
 	int	fd, r, saved;
 
+	if (tf->map != NULL && !tracefile_mapped(tf)) {
+		errno = ESTALE;		/* a parent's trace, in a child */
+		return (-1);
+	}
 	pthread_mutex_lock(&tracefile_fd_lock);
 	if ((fd = tracefile_reopen(c, tf)) == -1) {
 		saved = errno;
@@ -391,7 +402,7 @@ tracefile_finish(const struct conf *c, struct tracefile *tf, off_t len,
 	uint64_t	old, pend;
 	int		fd, r = -1, saved = 0;
 
-	if (tf->map == NULL)
+	if (!tracefile_mapped(tf))
 		return (0);
 	pthread_mutex_lock(&tracefile_fd_lock);
 	if ((fd = tracefile_reopen(c, tf)) != -1) {
@@ -414,6 +425,13 @@ tracefile_finish(const struct conf *c, struct tracefile *tf, off_t len,
 	return (r);
 }
 
+/* Is tf's window mapped in this process (not a parent's, not ended)? */
+int
+tracefile_mapped(const struct tracefile *tf)
+{
+	return (tf->map != NULL && tf->gen == tracefile_gen);
+}
+
 /* Before fork: no other thread holds a trace file open. */
 void
 tracefile_fork_prepare(void)
@@ -431,4 +449,5 @@ void
 tracefile_fork_child(void)
 {
 	pthread_mutex_init(&tracefile_fd_lock, NULL);
+	tracefile_gen++;
 }

@@ -33,6 +33,7 @@ struct tracefile {
 	off_t		 mapoff;	/* page aligned */
 	off_t		 alloc;		/* the file's size while written */
 	size_t		 window;	/* the next window's length */
+	unsigned int	 gen;		/* the process's, when mapped */
 };
 
 int	tracefile_create(const struct conf *, struct tracefile *, char *);
@@ -41,6 +42,7 @@ int	tracefile_grow(const struct conf *, struct tracefile *, off_t,
 	    size_t);
 int	tracefile_finish(const struct conf *, struct tracefile *, off_t,
 	    int);
+int	tracefile_mapped(const struct tracefile *);
 void	tracefile_fork_prepare(void);
 void	tracefile_fork_parent(void);
 void	tracefile_fork_child(void);

@@ -303,7 +303,10 @@ START_TEST(test_fsize)
 }
 END_TEST
 
-/* A forked child does not inherit the window (MADV_DONTFORK). */
+/*
+ * A forked child does not inherit the window (MADV_DONTFORK), and knows
+ * it: the parent's trace is not mapped there, and cannot be grown.
+ */
 START_TEST(test_no_fork)
 {
 	struct tracefile	tf;
@@ -311,12 +314,19 @@ START_TEST(test_no_fork)
 	pid_t			pid;
 
 	ck_assert_int_eq(tracefile_create(&c, &tf, errbuf), 0);
+	ck_assert(tracefile_mapped(&tf));
 	if ((pid = fork()) == 0) {
+		tracefile_fork_child();		/* the shim's atfork handler */
+		if (tracefile_mapped(&tf) ||
+		    tracefile_grow(&c, &tf, 16384, 100) != -1 ||
+		    errno != ESTALE)
+			_exit(1);
 		tf.map[0] = 'x';
 		_exit(0);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
+	    "child status %d", status);
 	ck_assert_int_eq(tracefile_finish(&c, &tf, 0, 0), 0);
 }
 END_TEST
