@@ -25,6 +25,19 @@ conn_file_attach(struct conn *c, off_t pos)
 	c->reend = 0;
 }
 
+/* Pack into tf's window (maybe a new one, maybe none), from pos. */
+static void
+conn_file_sync(struct conn *c, off_t pos)
+{
+	if (c->tf.map == NULL) {
+		enc_init(&c->enc, NULL, 0);
+		return;
+	}
+	c->enc.buf = c->tf.map;
+	c->enc.cap = c->tf.maplen;
+	c->enc.len = (size_t)(pos - c->tf.mapoff);
+}
+
 /* Where the trace ends now: the next piece goes there. */
 static off_t
 conn_file_pos(const struct conn *c)
@@ -67,9 +80,7 @@ conn_room(struct conn *c)
 		return (-1);
 	if (tracefile_grow(&shim_conf, &c->tf, pos, c->enc.want +
 	    ENC_RESERVE) == 0) {
-		c->enc.buf = c->tf.map;
-		c->enc.cap = c->tf.maplen;
-		c->enc.len = (size_t)(pos - c->tf.mapoff);
+		conn_file_sync(c, pos);
 		if (c->exit_at >= 0) {
 			c->exit_at = -1;
 			c->reend = 1;
@@ -78,6 +89,7 @@ conn_room(struct conn *c)
 		return (0);
 	}
 	err = errno;
+	conn_file_sync(c, pos);		/* the old window, mapped again */
 	c->cut = conn_file_reason(err);
 	shim_say_once(&conn_said_cut, "trace %llu: cannot extend: %s; the "
 	    "trace ends there (%s), later data is counted as lost",

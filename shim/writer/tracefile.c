@@ -250,7 +250,8 @@ tracefile_extend(struct tracefile *tf, int fd, off_t end)
 /*
  * Map a window of fd holding [pos, pos + need): from the page holding
  * pos, at least tf->window long, the file extended to cover it. The old
- * window goes: never more than one is mapped. MADV_DONTFORK: a forked
+ * window goes first: never more than one is mapped (if the new one
+ * cannot be, the old comes back, or none). MADV_DONTFORK: a forked
  * child has its own traces, never the parent's windows.
  */
 static int
@@ -260,6 +261,7 @@ tracefile_map(struct tracefile *tf, int fd, off_t pos, size_t need)
 	size_t		page = tracefile_page(), len;
 	off_t		off = pos & ~(off_t)(page - 1), end;
 	void		*m;
+	int		saved;
 
 	len = ((size_t)(pos - off) + need + page - 1) & ~(page - 1);
 	if (len < tf->window)
@@ -275,16 +277,26 @@ tracefile_map(struct tracefile *tf, int fd, off_t pos, size_t need)
 	}
 	if (tracefile_extend(tf, fd, end) == -1)
 		return (-1);
+	/* The old window goes first: RSS never holds two. */
+	if (tf->map != NULL)
+		(void)munmap(tf->map, tf->maplen);
 	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
-	if (m == MAP_FAILED)
+	if (m == MAP_FAILED) {
+		/* Map the old window back, for the trace's end. */
+		saved = errno;
+		m = tf->map == NULL ? MAP_FAILED : mmap(NULL, tf->maplen,
+		    PROT_READ | PROT_WRITE, MAP_SHARED, fd, tf->mapoff);
+		tf->map = m == MAP_FAILED ? NULL : m;
+		if (tf->map != NULL)
+			(void)madvise(m, tf->maplen, MADV_DONTFORK);
+		errno = saved;
 		return (-1);
+	}
 	(void)madvise(m, len, MADV_DONTFORK);
 #ifdef MADV_POPULATE_WRITE
 	/* One call instead of a fault per page (Linux 5.14; else faults). */
 	(void)madvise(m, len, MADV_POPULATE_WRITE);
 #endif
-	if (tf->map != NULL)
-		(void)munmap(tf->map, tf->maplen);
 	tf->map = m;
 	tf->maplen = len;
 	tf->mapoff = off;

@@ -291,7 +291,9 @@ case_full()
 }
 
 # Judge: --stats kept + lost written is TOTAL, REASON among the reasons,
-# and kept is what tapdump counts in the trace.
+# and the bytes and events kept are what tapdump counts in the trace
+# (issue 12 saw 1048576 bytes and 16 events where the trace held 983040
+# and 15).
 judge_stats()
 {
 	"$TAPDUMP" --json "$2" >"$dir/dump.json" || return 1
@@ -309,6 +311,9 @@ if reason not in s.get("lost_reasons", []):
 sent = d.get("bytes_sent")
 if sent != kept:
     bad.append("the trace holds %r bytes sent, --stats says %d" % (sent, kept))
+if d.get("writes") != s["events_captured"]:
+    bad.append("the trace holds %r writes, --stats says %d events" % (
+        d.get("writes"), s["events_captured"]))
 if bad:
     sys.exit("; ".join(bad) + "\n" + json.dumps(s))
 PY

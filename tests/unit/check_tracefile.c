@@ -2,7 +2,6 @@
 
 #include "config.h"
 
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -68,6 +67,21 @@ fds_open(void)
 		n += de->d_name[0] != '.';
 	closedir(d);
 	return (n - 1);		/* the DIR's own */
+}
+
+/* How many mappings of file n this process has. */
+static int
+maps_of(uint64_t n)
+{
+	char	 line[PATH_MAX + 256];
+	FILE	*f = fopen("/proc/self/maps", "r");
+	int	 count = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof line, f) != NULL)
+		count += strstr(line, path_of(n)) != NULL;
+	fclose(f);
+	return (count);
 }
 
 /* The size of file n. */
@@ -214,13 +228,12 @@ END_TEST
 START_TEST(test_grow)
 {
 	struct tracefile	 tf;
-	uint8_t			*old;
 	char			 buf[32];
 	int			 fd, before = fds_open();
 
 	ck_assert_int_eq(tracefile_create(&c, &tf, errbuf), 0);
 	memcpy(tf.map + 16000, "first", 5);
-	old = tf.map;
+	ck_assert_int_eq(maps_of(0), 1);
 	ck_assert_int_eq(tracefile_grow(&c, &tf, 16005, 5000), 0);
 	ck_assert_int_eq(fds_open(), before);
 	ck_assert_int_eq(tf.mapoff, 16005 & ~4095);
@@ -228,7 +241,7 @@ START_TEST(test_grow)
 	ck_assert_uint_eq(tf.maplen, 2 * TRACEFILE_WINDOW_MIN);
 	ck_assert_int_eq(size_of(0), tf.mapoff + (off_t)tf.maplen);
 	/* The old window is gone. */
-	ck_assert_int_eq(msync(old, 4096, MS_ASYNC), -1);
+	ck_assert_int_eq(maps_of(0), 1);
 	memcpy(tf.map + (16005 - tf.mapoff), "second", 6);
 	ck_assert_int_eq(tracefile_finish(&c, &tf, 16011, 0), 0);
 	ck_assert_int_eq(size_of(0), 16011);
