@@ -19,7 +19,14 @@ jobs=$(nproc 2>/dev/null || echo 2)
 packages="gcc make autoconf automake libtool pkg-config
 	libprotobuf-c-dev protobuf-c-compiler libpcap-dev check libunwind-dev
 	protobuf-compiler tshark python3 curl nginx openssl wget tcpdump
-	libcap2-bin binutils libjson-c-dev bind9-dnsutils"
+	libcap2-bin binutils libjson-c-dev bind9-dnsutils gcc-multilib"
+# On amd64, the 32-bit libtapshim.so is built too: i386's libraries
+# beside amd64's (the i386 architecture is added to dpkg for them), and
+# debhelper for the package test.
+if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
+	packages="$packages libc6-dev-i386 libprotobuf-c-dev:i386
+	libunwind-dev:i386 debhelper fakeroot"
+fi
 
 say() {
 	printf '\n== %s\n' "$*"
@@ -49,6 +56,12 @@ install_deps() {
 	else
 		die "missing packages:$missing (run as root or install them)"
 	fi
+	case $missing in
+	*:i386*)
+		dpkg --print-foreign-architectures | grep -qx i386 ||
+			$sudo dpkg --add-architecture i386 ||
+			die "dpkg --add-architecture i386 failed" ;;
+	esac
 	export DEBIAN_FRONTEND=noninteractive
 	# Packages must not start services (nginx would listen on port 80 of
 	# every interface); the tests start their own servers on 127.0.0.1.
@@ -144,6 +157,9 @@ run_tests() {
 	    ASAN_OPTIONS=detect_leaks=1 make -s -j"$jobs" check) ||
 		{ show_failures "$top/build-asan";
 		die "make check failed under sanitizers: see build-asan/test-suite.log"; }
+	say "the Debian packages (tests/pkg/debian.sh)"
+	TAPSHIM_REQUIRE_TOOLS=1 bash "$top/tests/pkg/debian.sh" ||
+		die "the package test failed"
 	say "make distcheck (build/)"
 	(cd "$top/build" && make -s distcheck >distcheck.log 2>&1) ||
 		{ tail -40 "$top/build/distcheck.log"; die "make distcheck failed"; }

@@ -17,6 +17,7 @@
 #include "procinfo.h"
 #include "real.h"
 #include "resolv.h"
+#include "say.h"
 #include "scope.h"
 #include "shim.h"
 #include "tls.h"
@@ -90,14 +91,18 @@ void
 shim_init(void)
 {
 	char	errbuf[CONF_ERRBUF_SIZE];
-	int	expect = SHIM_NEW;
+	int	expect = SHIM_NEW, bad;
 
 	if (!__atomic_compare_exchange_n(&shim_state, &expect, SHIM_STARTING,
 	    0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return;
 	real_init();
+	say_init();
 	shim_pid = (pid_t)syscall(SYS_getpid);
-	if (conf_read(&shim_conf, shim_getenv, errbuf) == -1) {
+	bad = conf_read(&shim_conf, shim_getenv, errbuf) == -1;
+	/* TAPSHIM_LOG is read first: it is set even after a bad value. */
+	say_set_log(shim_conf.log);
+	if (bad) {
 		shim_say("%s; tracing is off", errbuf);
 		__atomic_store_n(&shim_state, SHIM_OFF, __ATOMIC_RELEASE);
 		return;
@@ -174,7 +179,11 @@ shim_tracing(void)
 	    shim_pid == (pid_t)syscall(SYS_getpid));
 }
 
-/* A message on stderr, "tapshim: ...", in one write, errno kept. */
+/*
+ * A message, "tapshim: ...", in one write, errno kept: on stderr while it
+ * is the file it was at start, else in TAPSHIM_LOG, else counted lost
+ * (say.c); never raising SIGPIPE or SIGXFSZ (hostwrite.c).
+ */
 void
 shim_say(const char *fmt, ...)
 {
@@ -189,7 +198,7 @@ shim_say(const char *fmt, ...)
 	if (n > (int)sizeof buf - 2)
 		n = (int)sizeof buf - 2;
 	buf[n++] = '\n';
-	(void)syscall(SYS_write, STDERR_FILENO, buf, (size_t)n);
+	say_write(buf, (size_t)n);
 	errno = saved;
 }
 

@@ -113,7 +113,9 @@ conf_bytes(uint64_t *out, const char *name, const char *v, char *errbuf)
 	if (*p < '0' || *p > '9')
 		goto bad;
 	for (; *p >= '0' && *p <= '9'; p++) {
-		if (n > (UINT64_MAX - 9) / 10)
+		/* Up to UINT64_MAX itself (which means unlimited). */
+		if (n > UINT64_MAX / 10 || (n == UINT64_MAX / 10 &&
+		    (uint64_t)(*p - '0') > UINT64_MAX % 10))
 			goto bad;
 		n = n * 10 + (uint64_t)(*p - '0');
 	}
@@ -164,11 +166,12 @@ conf_tls(struct conf *c, const char *v, char *errbuf)
 }
 
 /*
- * TAPSHIM_KEYLOG: a file to append SSLKEYLOGFILE lines to, made absolute
- * now (the program may change directory).
+ * A file the shim appends to (TAPSHIM_KEYLOG, TAPSHIM_LOG), named by
+ * variable name, made absolute now (the program may change directory)
+ * into out (PATH_MAX); "" when unset.
  */
 static int
-conf_keylog(struct conf *c, const char *v, char *errbuf)
+conf_file(char *out, const char *name, const char *v, char *errbuf)
 {
 	char	cwd[PATH_MAX];
 	int	n;
@@ -176,17 +179,19 @@ conf_keylog(struct conf *c, const char *v, char *errbuf)
 	if (v == NULL || *v == '\0')
 		return (0);
 	if (v[strlen(v) - 1] == '/')
-		return (conf_fail(errbuf, "TAPSHIM_KEYLOG: \"%s\" names a "
-		    "directory, not a file", v));
+		return (conf_fail(errbuf, "%s: \"%s\" names a directory, not "
+		    "a file", name, v));
 	if (*v == '/')
-		n = snprintf(c->keylog, sizeof c->keylog, "%s", v);
+		n = snprintf(out, PATH_MAX, "%s", v);
 	else if (getcwd(cwd, sizeof cwd) != NULL)
-		n = snprintf(c->keylog, sizeof c->keylog, "%s/%s", cwd, v);
+		n = snprintf(out, PATH_MAX, "%s/%s", cwd, v);
 	else
-		return (conf_fail(errbuf, "TAPSHIM_KEYLOG: cannot make \"%s\" "
-		    "absolute: no working directory", v));
-	if (n < 0 || (size_t)n >= sizeof c->keylog)
-		return (conf_fail(errbuf, "TAPSHIM_KEYLOG: too long"));
+		return (conf_fail(errbuf, "%s: cannot make \"%s\" absolute: "
+		    "no working directory", name, v));
+	if (n < 0 || n >= PATH_MAX) {
+		out[0] = '\0';
+		return (conf_fail(errbuf, "%s: too long", name));
+	}
 	return (0);
 }
 
@@ -246,7 +251,9 @@ int
 conf_read(struct conf *c, conf_getenv_fn get, char *errbuf)
 {
 	memset(c, 0, sizeof *c);
-	if (conf_prefix(c, get("TAPSHIM_PATH_PREFIX"), errbuf) == -1 ||
+	/* The log first: it is where the message about a bad value goes. */
+	if (conf_file(c->log, "TAPSHIM_LOG", get("TAPSHIM_LOG"), errbuf) == -1 ||
+	    conf_prefix(c, get("TAPSHIM_PATH_PREFIX"), errbuf) == -1 ||
 	    conf_format(c, get("TAPSHIM_FORMAT"), errbuf) == -1 ||
 	    conf_bytes(&c->max_rx, "TAPSHIM_MAX_BUFFERED_RX_BYTES",
 	    get("TAPSHIM_MAX_BUFFERED_RX_BYTES"), errbuf) == -1 ||
@@ -254,7 +261,8 @@ conf_read(struct conf *c, conf_getenv_fn get, char *errbuf)
 	    get("TAPSHIM_MAX_BUFFERED_TX_BYTES"), errbuf) == -1 ||
 	    conf_debug(c, get("TAPSHIM_DEBUG"), errbuf) == -1 ||
 	    conf_tls(c, get("TAPSHIM_TLS"), errbuf) == -1 ||
-	    conf_keylog(c, get("TAPSHIM_KEYLOG"), errbuf) == -1 ||
+	    conf_file(c->keylog, "TAPSHIM_KEYLOG", get("TAPSHIM_KEYLOG"),
+	    errbuf) == -1 ||
 	    conf_backtrace(c, get("TAPSHIM_BACKTRACE"), errbuf) == -1 ||
 	    conf_filter(c, get("TAPSHIM_FILTER"), errbuf) == -1 ||
 	    conf_run(c, get("TAPSHIM_RUN"), errbuf) == -1)

@@ -42,6 +42,7 @@ struct conf {
 	int			has_filter;	/* TAPSHIM_FILTER set */
 	struct bpf_prog		filter;		/* tcpdump -ddd's program */
 	char			run[PATH_MAX];	/* TAPSHIM_RUN, "" if none */
+	char			log[PATH_MAX];	/* TAPSHIM_LOG, "" if none */
 };
 
 typedef const char *(*conf_getenv_fn)(const char *);

@@ -193,6 +193,17 @@ runstate_count(struct runstate *rs, int dir, uint64_t kept, uint64_t lost)
 		RS_ADD(&rs->events_lost, 1);
 }
 
+/*
+ * Count n messages of the shim that could not be written anywhere (fd 2
+ * no longer stderr, no TAPSHIM_LOG): the launcher's summary says so.
+ */
+void
+runstate_count_msgs(struct runstate *rs, uint64_t n)
+{
+	if (rs != NULL && n > 0)
+		RS_ADD(&rs->msgs_lost, n);
+}
+
 /* What stopped the run, for messages and statistics. */
 const char *
 runstate_stop_name(enum runstate_stop why)

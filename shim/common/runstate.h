@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #define RUNSTATE_MAGIC		0x70617474U	/* "ttap", little-endian */
-#define RUNSTATE_VERSION	1
+#define RUNSTATE_VERSION	2
 #define RUNSTATE_ERRBUF_SIZE	256
 /* Trace bytes set aside per connection for its end: flags, closed. */
 #define RUNSTATE_TAIL		128
@@ -38,6 +38,7 @@ struct runstate {
 	uint64_t	events_lost;	/* and not recorded */
 	uint32_t	stopped;	/* enum runstate_stop */
 	uint32_t	said;		/* a process said it stopped */
+	uint64_t	msgs_lost;	/* shim messages with nowhere to go */
 };
 
 int		 runstate_create(const char *, const struct runstate *, char *);
@@ -46,6 +47,7 @@ void		 runstate_unmap(struct runstate *);
 int		 runstate_admit_conn(struct runstate *, int64_t);
 int		 runstate_admit_bytes(struct runstate *, uint64_t, int64_t);
 void		 runstate_count(struct runstate *, int, uint64_t, uint64_t);
+void		 runstate_count_msgs(struct runstate *, uint64_t);
 const char	*runstate_stop_name(enum runstate_stop);
 
 #endif

@@ -102,7 +102,15 @@ hook_accept(int fd, struct sockaddr *sa, socklen_t *len)
 	int	r, saved, outer;
 
 	outer = shim_enter();
+#ifdef SYS_accept
 	r = REAL(accept, SYS_accept, fd, sa, len);
+#else
+	/* i386 has no accept system call: accept4 with no flags is it. */
+	if (real.accept == NULL && !real_resolving())
+		real_init();
+	r = real.accept != NULL && !real_resolving() ? real.accept(fd, sa,
+	    len) : (int)syscall(SYS_accept4, fd, sa, len, 0);
+#endif
 	if (!outer) {
 		shim_leave();
 		return (r);

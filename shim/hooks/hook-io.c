@@ -309,14 +309,14 @@ hook_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
  * cannot be read back is kept as a length.
  */
 static void
-io_sendfile_done(int out, int in, off_t from, ssize_t r)
+io_sendfile_done(int out, int in, off64_t from, ssize_t r)
 {
 	char	 buf[8192];
 	ssize_t	 n, got;
 	int	 saved = errno;
 
 	for (n = 0; n < r; n += got) {
-		got = pread(in, buf, (size_t)(r - n) < sizeof buf ?
+		got = pread64(in, buf, (size_t)(r - n) < sizeof buf ?
 		    (size_t)(r - n) : sizeof buf, from + n);
 		if (got <= 0) {
 			hook_data(out, ENC_WRITE, NULL, r - n, 0);
@@ -327,26 +327,57 @@ io_sendfile_done(int out, int in, off_t from, ssize_t r)
 	errno = saved;
 }
 
-static ssize_t
-hook_sendfile(int out, int in, off_t *off, size_t n, int is64)
+/*
+ * Is out a traced socket? Only then is a sendfile's range read back: a
+ * copy between two files (cp, a backup tool) must not read it twice.
+ */
+static int
+io_sendfile_traced(int out)
 {
-	off_t	from;
+	struct conn	*c;
+	int		 saved = errno;
+
+	if ((c = conn_get(out)) != NULL)
+		conn_put(c);
+	errno = saved;
+	return (c != NULL);
+}
+
+/* i386 has a sendfile64 system call; x86-64's sendfile is 64-bit. */
+#ifdef SYS_sendfile64
+#define IO_SYS_SENDFILE64	SYS_sendfile64
+#else
+#define IO_SYS_SENDFILE64	SYS_sendfile
+#endif
+
+/* The real sendfile, or sendfile64 (off is then 64 bits on every ABI). */
+static ssize_t
+io_sendfile_real(int out, int in, void *off, size_t n, int is64)
+{
+	if (is64)
+		return (REAL(sendfile64, IO_SYS_SENDFILE64, out, in,
+		    (off64_t *)off, n));
+	return (REAL(sendfile, SYS_sendfile, out, in, (off_t *)off, n));
+}
+
+static ssize_t
+hook_sendfile(int out, int in, void *off, size_t n, int is64)
+{
+	off64_t	from;
 	ssize_t	r;
 	int	saved;
 
-	if (!shim_enter()) {
-		r = is64 ? REAL(sendfile64, SYS_sendfile, out, in, off, n) :
-		    REAL(sendfile, SYS_sendfile, out, in, off, n);
+	if (!shim_enter() || !io_sendfile_traced(out)) {
+		r = io_sendfile_real(out, in, off, n, is64);
 		shim_leave();
 		return (r);
 	}
 	/* Where the file's bytes come from; errno is the program's. */
 	saved = errno;
-	from = off != NULL ? *off : fdtab_get(out) == FDTAB_OTHER ? 0 :
-	    lseek(in, 0, SEEK_CUR);
+	from = off == NULL ? lseek64(in, 0, SEEK_CUR) : is64 ?
+	    *(off64_t *)off : *(off_t *)off;
 	errno = saved;
-	r = is64 ? REAL(sendfile64, SYS_sendfile, out, in, off, n) :
-	    REAL(sendfile, SYS_sendfile, out, in, off, n);
+	r = io_sendfile_real(out, in, off, n, is64);
 	if (r > 0)
 		io_sendfile_done(out, in, from, r);
 	else if (r < 0)

@@ -34,7 +34,7 @@ struct real_fns {
 		    struct timespec *);
 	int	(*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
 	ssize_t	(*sendfile)(int, int, off_t *, size_t);
-	ssize_t	(*sendfile64)(int, int, off_t *, size_t);
+	ssize_t	(*sendfile64)(int, int, off64_t *, size_t);
 	ssize_t	(*__read_chk)(int, void *, size_t, size_t);
 	ssize_t	(*__recv_chk)(int, void *, size_t, size_t, int);
 	ssize_t	(*__recvfrom_chk)(int, void *, size_t, size_t, int,

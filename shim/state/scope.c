@@ -11,12 +11,21 @@
 
 #include "frame.h"
 #include "runstate.h"
+#include "say.h"
 #include "scope.h"
 #include "shim.h"
 
 /* The run's shared state (TAPSHIM_RUN), or NULL: no run limits. */
 static struct runstate	*scope_run;
 static int		 scope_said_stop;
+
+/* A message had nowhere to go: the run's summary counts it. */
+static void
+scope_msg_lost(void)
+{
+	if (scope_run != NULL)
+		runstate_count_msgs(scope_run, 1);
+}
 
 /*
  * Map the run's state when the launcher made one. Done once at start,
@@ -26,13 +35,19 @@ static int		 scope_said_stop;
 void
 scope_init(const struct conf *c)
 {
-	char	errbuf[RUNSTATE_ERRBUF_SIZE];
+	char		errbuf[RUNSTATE_ERRBUF_SIZE];
+	unsigned long	before;
 
 	if (c->run[0] == '\0')
 		return;
-	if ((scope_run = runstate_map(c->run, 0, errbuf)) == NULL)
+	if ((scope_run = runstate_map(c->run, 0, errbuf)) == NULL) {
 		shim_say("TAPSHIM_RUN: %s; the run's limits do not apply",
 		    errbuf);
+		return;
+	}
+	before = say_lost_count();
+	say_on_lost(scope_msg_lost);
+	runstate_count_msgs(scope_run, before);
 }
 
 /* One end as the capture shows it: IPv4 or IPv6, AF_UNIX on loopback. */

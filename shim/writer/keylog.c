@@ -6,10 +6,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "hostwrite.h"
 #include "keylog.h"
+#include "say.h"
+
+/* Set once the refusal of the key log has been said. */
+static int	keylog_said;
 
 /* Append n bytes as lowercase hex at out; return the end. */
 static char *
@@ -48,19 +55,37 @@ keylog_format(char *buf, size_t cap, const char *label, const uint8_t *random,
 	return ((int)(p - buf));
 }
 
+/* Say, once, why path does not get keys. */
+static void
+keylog_refuse(const char *path, const char *why)
+{
+	char	buf[PATH_MAX + 128];
+	int	n;
+
+	if (__atomic_exchange_n(&keylog_said, 1, __ATOMIC_ACQ_REL))
+		return;
+	n = snprintf(buf, sizeof buf, "tapshim: TAPSHIM_KEYLOG: %s %s; TLS "
+	    "keys are not written\n", path, why);
+	if (n > 0 && (size_t)n < sizeof buf)
+		say_write(buf, (size_t)n);
+}
+
 /*
  * Append line (n bytes, no newline) and a newline to path: the file is
- * opened with O_APPEND for this line only, and the line is one write(),
- * so lines from concurrent processes never mix, and the program's fds
- * are never touched. Raw syscalls: the hooks do not see them. errno is
+ * opened for this line only (so the program's fds are never touched),
+ * never through a symlink, never blocking on a FIFO, and only if it is a
+ * regular file of ours, made 0600 (it holds secrets: hostwrite_open());
+ * the line is one write with O_APPEND, so lines from concurrent
+ * processes never mix, and it raises no SIGXFSZ or SIGPIPE. errno is
  * kept. Returns 0, or -1.
  */
 int
 keylog_write(const char *path, const char *line, size_t n)
 {
-	char	buf[KEYLOG_LINE_MAX + 1];
-	long	fd, r;
-	int	saved = errno;
+	char		 buf[KEYLOG_LINE_MAX + 1];
+	const char	*why;
+	ssize_t		 r;
+	int		 fd, saved = errno;
 
 	if (n > KEYLOG_LINE_MAX) {
 		errno = saved;
@@ -68,14 +93,13 @@ keylog_write(const char *path, const char *line, size_t n)
 	}
 	memcpy(buf, line, n);
 	buf[n] = '\n';
-	fd = syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT |
-	    O_CLOEXEC | O_NOCTTY, 0600);
-	if (fd < 0) {
+	if ((fd = hostwrite_open(path, &why)) == -1) {
+		keylog_refuse(path, why);
 		errno = saved;
 		return (-1);
 	}
-	r = syscall(SYS_write, (int)fd, buf, n + 1);
-	(void)syscall(SYS_close, (int)fd);
+	r = hostwrite_write(fd, buf, n + 1);
+	(void)syscall(SYS_close, fd);
 	errno = saved;
-	return (r == (long)(n + 1) ? 0 : -1);
+	return (r == (ssize_t)(n + 1) ? 0 : -1);
 }

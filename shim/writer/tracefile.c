@@ -53,11 +53,15 @@ tracefile_page(void)
 	return (page);
 }
 
-/* Raw calls: the shim's own fds never go through its hooks. */
+/*
+ * open() and the file calls below are not hooked; libc's wrappers, not
+ * raw system calls, so that 32-bit builds get their off_t and struct
+ * stat right. Raw close: the shim's own fds never go through its hook.
+ */
 static int
 tracefile_sys_open(const char *path, int flags, mode_t mode)
 {
-	return ((int)syscall(SYS_openat, AT_FDCWD, path, flags, mode));
+	return (open(path, flags, mode));
 }
 
 static void
@@ -164,7 +168,7 @@ tracefile_check(const struct tracefile *tf, int fd)
 {
 	struct stat	st;
 
-	if (syscall(SYS_fstat, fd, &st) == -1)
+	if (fstat(fd, &st) == -1)
 		return (0);
 	return (S_ISREG(st.st_mode) && st.st_dev == tf->dev &&
 	    st.st_ino == tf->ino);
@@ -219,15 +223,13 @@ tracefile_extend(struct tracefile *tf, int fd, off_t end)
 	}
 	tracefile_sig_block(&old, &pend);
 	do {
-		r = (int)syscall(SYS_fallocate, fd, 0, tf->alloc,
-		    end - tf->alloc);
+		r = fallocate(fd, 0, tf->alloc, end - tf->alloc);
 	} while (r == -1 && errno == EINTR);
 	if (r == -1 && errno == EOPNOTSUPP) {
 		for (at = tf->alloc, r = 0; at < end && r == 0; at += w) {
 			n = (size_t)(end - at) < sizeof tracefile_zeros ?
 			    (size_t)(end - at) : sizeof tracefile_zeros;
-			w = (ssize_t)syscall(SYS_pwrite64, fd, tracefile_zeros,
-			    n, at);
+			w = pwrite(fd, tracefile_zeros, n, at);
 			if (w == -1 && errno == EINTR)
 				w = 0;
 			else if (w <= 0) {
@@ -349,7 +351,7 @@ tracefile_create(const struct conf *c, struct tracefile *tf, char *errbuf)
 	memset(tf, 0, sizeof *tf);
 	tf->n = n;
 	tf->window = TRACEFILE_WINDOW_MIN;
-	if (syscall(SYS_fstat, fd, &st) == 0) {
+	if (fstat(fd, &st) == 0) {
 		tf->dev = st.st_dev;
 		tf->ino = st.st_ino;
 	}
@@ -419,7 +421,7 @@ tracefile_finish(const struct conf *c, struct tracefile *tf, off_t len,
 	pthread_mutex_lock(&tracefile_fd_lock);
 	if ((fd = tracefile_reopen(c, tf)) != -1) {
 		tracefile_sig_block(&old, &pend);
-		r = (int)syscall(SYS_ftruncate, fd, len);
+		r = ftruncate(fd, len);
 		saved = errno;
 		tracefile_sig_restore(&old, &pend);
 		tracefile_sys_close(fd);

@@ -27,6 +27,22 @@ passed=0
 failed=0
 decode_as=-
 
+# Is there a built file at PATH? A library path may hold ld.so's $LIB
+# token (one setting for 64- and 32-bit programs): one match will do.
+built()
+{
+	local f
+
+	case $1 in
+	*'$LIB'*)
+		for f in ${1//\$LIB/lib/*}; do
+			[ -e "$f" ] && return 0
+		done
+		return 1 ;;
+	esac
+	[ -e "$1" ]
+}
+
 # Run a judge: "ok - NAME", or "not ok - NAME" and its output indented.
 check()
 {

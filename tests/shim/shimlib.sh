@@ -318,7 +318,7 @@ shim_setup()
 	need_tools "$@"
 	resolve_python
 	for f in "$TAP2PCAP" "$LIBTAPSHIM"; do
-		[ -e "$f" ] && continue
+		built "$f" && continue
 		echo "not ok - built: $f"
 		echo "0 passed, 1 failed"
 		exit 1

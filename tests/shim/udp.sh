@@ -338,7 +338,7 @@ stop_server()
 need_tools "UDP tests" "$TSHARK" "$PYTHON" "$DIG"
 resolve_python
 for f in "$TAP2PCAP" "$TAPDUMP" "$UDP_PROG" "$LIBTAPSHIM"; do
-	[ -e "$f" ] && continue
+	built "$f" && continue
 	echo "not ok - built: $f"
 	echo "0 passed, 1 failed"
 	exit 1

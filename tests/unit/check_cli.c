@@ -246,8 +246,38 @@ START_TEST(test_mode)
 	run(0, "-q", "-w", "out.pcap", "t.pb", NULL);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_int_eq(stat("out.pcap", &st), 0);
-	ck_assert_uint_eq(st.st_mode & 07777, 0666 & ~masks[_i]);
+	/* Private whatever the umask: it holds what the trace holds. */
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
 	ck_assert_str_eq(listing(), "out.pcap t.pb");
+}
+END_TEST
+
+/* --mode widens it (or narrows it), exactly, the umask not applied. */
+START_TEST(test_mode_option)
+{
+	static const char	*modes[] = { "0644", "640", "0" };
+	static const mode_t	 want[] = { 0644, 0640, 0 };
+	struct stat		 st;
+
+	child_umask = 022;
+	write_good("t.pb");
+	run(0, "-q", "--mode", modes[_i], "-w", "out.pcap", "t.pb", NULL);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_int_eq(stat("out.pcap", &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, want[_i]);
+}
+END_TEST
+
+/* A --mode that is not octal permissions: a usage error. */
+START_TEST(test_mode_bad)
+{
+	static const char	*bad[] = { "0888", "1777", "rw", "", "-1" };
+
+	write_good("t.pb");
+	run(0, "-q", "--mode", bad[_i], "-w", "out.pcap", "t.pb", NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "--mode"));
+	ck_assert_str_eq(listing(), "t.pb");
 }
 END_TEST
 
@@ -273,6 +303,8 @@ cli_suite(void)
 	tcase_add_test(tc, test_write_error);
 	tcase_add_loop_test(tc, test_stdout, 0, 2);
 	tcase_add_test(tc, test_envoy_form);
+	tcase_add_loop_test(tc, test_mode_option, 0, 3);
+	tcase_add_loop_test(tc, test_mode_bad, 0, 5);
 	tcase_add_loop_test(tc, test_mode, 0, 4);
 	suite_add_tcase(s, tc);
 	return (s);

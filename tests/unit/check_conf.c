@@ -130,6 +130,51 @@ START_TEST(test_bytes)
 }
 END_TEST
 
+/* The largest count, UINT64_MAX, is a count (unlimited); one more is not. */
+START_TEST(test_bytes_max)
+{
+	static const char	*v[] = {
+				    "TAPSHIM_MAX_BUFFERED_RX_BYTES="
+				    "18446744073709551615",
+				    "TAPSHIM_MAX_BUFFERED_TX_BYTES="
+				    "18446744073709551614", NULL };
+	static const char	*over[] = {
+				    "TAPSHIM_MAX_BUFFERED_RX_BYTES="
+				    "18446744073709551616", NULL };
+	struct conf		 c;
+
+	read_ok(&c, v);
+	ck_assert(c.max_rx == UINT64_MAX);
+	ck_assert(c.max_tx == UINT64_MAX - 1);
+	read_bad(over, "TAPSHIM_MAX_BUFFERED_RX_BYTES");
+}
+END_TEST
+
+/* TAPSHIM_LOG: absolute; read even when a later variable is bad. */
+START_TEST(test_log)
+{
+	static const char	*abs[] = { "TAPSHIM_LOG=/tmp/l.log", NULL };
+	static const char	*rel[] = { "TAPSHIM_LOG=l.log", NULL };
+	static const char	*bad[] = { "TAPSHIM_LOG=/tmp/l.log",
+				    "TAPSHIM_DEBUG=yes", NULL };
+	static const char	*dir[] = { "TAPSHIM_LOG=/tmp/", NULL };
+	struct conf		 c;
+	char			 errbuf[CONF_ERRBUF_SIZE], cwd[PATH_MAX];
+	char			 want[PATH_MAX + 8];
+
+	read_ok(&c, abs);
+	ck_assert_str_eq(c.log, "/tmp/l.log");
+	read_ok(&c, rel);
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+	snprintf(want, sizeof want, "%s/l.log", cwd);
+	ck_assert_str_eq(c.log, want);
+	env = bad;
+	ck_assert_int_eq(conf_read(&c, fake_getenv, errbuf), -1);
+	ck_assert_str_eq(c.log, "/tmp/l.log");
+	read_bad(dir, "TAPSHIM_LOG: \"/tmp/\" names a directory");
+}
+END_TEST
+
 START_TEST(test_debug)
 {
 	static const char	*on[] = { "TAPSHIM_DEBUG=1", NULL };
@@ -219,6 +264,8 @@ main(void)
 	tcase_add_test(tc, test_prefix);
 	tcase_add_test(tc, test_formats);
 	tcase_add_test(tc, test_bytes);
+	tcase_add_test(tc, test_bytes_max);
+	tcase_add_test(tc, test_log);
 	tcase_add_test(tc, test_debug);
 	tcase_add_loop_test(tc, test_bad, 0, 15);
 	tcase_add_test(tc, test_filter_run);

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "decode-as.h"
+#include "outfile.h"
 
 /*
  * Note a connection whose trace holds TLS plaintext: its server's port,
@@ -47,27 +48,28 @@ decodeas_proto(const struct decodeas *d, size_t i)
 
 /*
  * Write Wireshark's decode_as_entries lines for the ports to path (for a
- * profile's decode_as_entries file). errbuf gets why on failure: -1.
+ * profile's decode_as_entries file), as a capture is written (outfile.c:
+ * a planted symlink is replaced, never followed). errbuf gets why on
+ * failure: -1.
  */
 int
 decodeas_write(const struct decodeas *d, const char *path, char *errbuf,
     size_t size)
 {
-	FILE	*f;
-	size_t	 i;
+	static const char	 head[] =
+				    "# TLS plaintext traced by tapshim, on its "
+				    "real ports.\n";
+	char			 buf[sizeof head + DECODEAS_MAX * 64];
+	size_t			 i, n;
 
-	if ((f = fopen(path, "w")) == NULL) {
-		snprintf(errbuf, size, "%s: %s", path, strerror(errno));
-		return (-1);
-	}
-	fprintf(f, "# TLS plaintext traced by tapshim, on its real ports.\n");
-	for (i = 0; i < d->n; i++)
-		fprintf(f, "decode_as_entry: tcp.port,%u,(none),%s\n",
+	n = (size_t)snprintf(buf, sizeof buf, "%s", head);
+	for (i = 0; i < d->n && n < sizeof buf; i++)
+		n += (size_t)snprintf(buf + n, sizeof buf - n,
+		    "decode_as_entry: tcp.port,%u,(none),%s\n",
 		    (unsigned int)d->e[i].port, d->e[i].h2 ? "HTTP2" : "HTTP");
-	if (ferror(f) | (fclose(f) != 0)) {
-		snprintf(errbuf, size, "%s: write error: %s", path,
-		    strerror(errno));
+	if (n >= sizeof buf) {
+		snprintf(errbuf, size, "%s: too many ports", path);
 		return (-1);
 	}
-	return (0);
+	return (outfile_write(path, buf, n, errbuf, size));
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "outfile.h"
 #include "pcap-out.h"
 
 #define PCAP_OUT_IOBUF	(1024 * 1024)
@@ -26,7 +27,6 @@ static int
 pcap_out_file(struct pcap_out *o, const char *path, char *errbuf)
 {
 	struct stat	st;
-	mode_t		mask;
 	int		fd;
 
 	if (strcmp(path, "-") == 0) {
@@ -55,9 +55,8 @@ pcap_out_file(struct pcap_out *o, const char *path, char *errbuf)
 		goto fail;
 	}
 	snprintf(pcap_out_tmp, sizeof pcap_out_tmp, "%s", o->tmp);
-	mask = umask(0);
-	umask(mask);
-	(void)fchmod(fd, 0666 & ~mask);
+	/* Private by default: it holds what the traces hold (outfile.c). */
+	(void)fchmod(fd, outfile_mode());
 	if ((o->f = fdopen(fd, "w")) == NULL) {
 		close(fd);
 		goto fail;

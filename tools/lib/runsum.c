@@ -341,6 +341,10 @@ runsum_print(const struct runsum *rs, const char *prefix,
 		msg_err("%llu connection(s) not traced: the run's %s was "
 		    "reached", (unsigned long long)run->conns_lost,
 		    runstate_stop_name((enum runstate_stop)run->stopped));
+	if (run != NULL && run->msgs_lost > 0)
+		msg_err("%llu message(s) of the shim not written: the "
+		    "program's fd 2 was no longer the stderr it started with "
+		    "(--log FILE keeps them)", (unsigned long long)run->msgs_lost);
 	if (t->damaged > 0)
 		msg_err("%zu trace file(s) damaged (see above): what they "
 		    "held past the damage is lost", t->damaged);

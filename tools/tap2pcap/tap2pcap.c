@@ -12,6 +12,7 @@
 
 #include "convert.h"
 #include "msg.h"
+#include "outfile.h"
 #include "pcap-out.h"
 #include "synth.h"
 #include "trace-read.h"
@@ -25,7 +26,8 @@ static void	usage(FILE *);
 
 /* Long options without a short form. */
 #define OPT_DECODE_AS	256
-#define OPT_STRICT	257
+#define OPT_MODE	257
+#define OPT_STRICT	258
 
 
 /* Print the usage message. */
@@ -57,12 +59,28 @@ usage(FILE *f)
 	    "                        writer died) is an error, not a notice\n"
 	    "      --decode-as FILE  write Wireshark decode_as_entries lines\n"
 	    "                        for the ports of TLS plaintext to FILE\n"
+	    "      --mode MODE       create the capture and FILE with\n"
+	    "                        permissions MODE, octal (default 0600)\n"
 	    "  -h, --help            show this help\n"
 	    "  -V, --version         show the version\n"
 	    "\n"
 	    "Exit status: 0 on success, 1 when an input or the output fails,\n"
 	    "2 for a usage error. See tap2pcap(1).\n",
 	    msg_prog, msg_prog, SYNTH_MSS_DEFAULT, SYNTH_MSS_MAX);
+}
+
+/* --mode: the output files' permissions, octal, or exit 2 saying so. */
+static void
+set_mode(const char *arg)
+{
+	mode_t	mode;
+
+	if (outfile_parse_mode(arg, &mode) == -1) {
+		msg_err("--mode: \"%s\" is not octal permissions (0 to 0777)",
+		    arg);
+		exit(2);
+	}
+	outfile_set_mode(mode);
 }
 
 /* A number from min to max for option opt, or exit 2 saying so. */
@@ -154,6 +172,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "decode-as", required_argument, NULL, OPT_DECODE_AS },
+		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -201,6 +220,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_DECODE_AS:
 			o->c.decode_as = optarg;
+			break;
+		case OPT_MODE:
+			set_mode(optarg);
 			break;
 		case 'h':
 			usage(stdout);

@@ -93,8 +93,12 @@ elf_is_dynamic(int fd, const Elf64_Ehdr *eh)
 	return (0);
 }
 
-/* Warn about an ELF program that is static, or Go's. */
-static void
+/*
+ * Warn about an ELF program that is static, or Go's. Returns its class:
+ * EXECCHECK_32 or EXECCHECK_64 (the library of that class is the one
+ * to preload), EXECCHECK_UNKNOWN when it is no ELF file.
+ */
+static int
 check_elf(const char *path, int fd)
 {
 	static const char *const	 go[] = { ".note.go.buildid",
@@ -103,19 +107,27 @@ check_elf(const char *path, int fd)
 	Elf64_Ehdr			 eh;
 
 	if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
-	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+		return (EXECCHECK_UNKNOWN);
+	if (eh.e_ident[EI_CLASS] == ELFCLASS32)
+		return (EXECCHECK_32);
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh.e_phentsize != sizeof(Elf64_Phdr))
-		return;
+		return (EXECCHECK_UNKNOWN);
 	if (!elf_is_dynamic(fd, &eh))
 		msg_err("warning: %s is statically linked: LD_PRELOAD cannot "
 		    "trace it", path);
 	else if (elf_has_section(fd, &eh, go))
 		msg_err("warning: %s is a Go program: Go makes its own system "
 		    "calls, which LD_PRELOAD does not see", path);
+	return (EXECCHECK_64);
 }
 
-/* Warn about a program the loader runs in secure mode (AT_SECURE). */
+/*
+ * Warn about a program the loader runs in secure mode (AT_SECURE). File
+ * capabilities do not make root's run secure (it has them all already):
+ * no warning for root.
+ */
 static void
 check_secure(const char *path, const struct stat *st)
 {
@@ -125,7 +137,8 @@ check_secure(const char *path, const struct stat *st)
 	else if ((st->st_mode & S_ISGID) && st->st_gid != getegid())
 		msg_err("warning: %s is setgid: the dynamic loader ignores "
 		    "LD_PRELOAD for it", path);
-	else if (getxattr(path, "security.capability", NULL, 0) > 0)
+	else if (geteuid() != 0 &&
+	    getxattr(path, "security.capability", NULL, 0) > 0)
 		msg_err("warning: %s has file capabilities: the dynamic loader "
 		    "ignores LD_PRELOAD for it", path);
 }
@@ -133,18 +146,20 @@ check_secure(const char *path, const struct stat *st)
 /*
  * Warn, on stderr, when LD_PRELOAD cannot trace the program at path:
  * static, setuid or setgid (to another user), file capabilities, Go. A
- * script is judged by its interpreter, one level down.
+ * script is judged by its interpreter, one level down, as well as by
+ * itself. Returns the ELF class (EXECCHECK_32, EXECCHECK_64), or
+ * EXECCHECK_UNKNOWN.
  */
-void
+int
 execcheck_warn(const char *path)
 {
 	char		buf[PATH_MAX + 2], interp[PATH_MAX];
 	struct stat	st;
 	ssize_t		n;
-	int		fd;
+	int		fd, r = EXECCHECK_UNKNOWN;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return;
+		return (EXECCHECK_UNKNOWN);
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		check_secure(path, &st);
 		n = pread(fd, buf, sizeof buf - 1, 0);
@@ -155,11 +170,15 @@ execcheck_warn(const char *path)
 				close(fd);
 				if ((fd = open(interp, O_RDONLY | O_CLOEXEC)) ==
 				    -1)
-					return;
+					return (EXECCHECK_UNKNOWN);
 				path = interp;
+				/* A setuid interpreter runs the script secure. */
+				if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+					check_secure(path, &st);
 			}
 		}
-		check_elf(path, fd);
+		r = check_elf(path, fd);
 	}
 	close(fd);
+	return (r);
 }

@@ -4,7 +4,12 @@
 
 #include <stddef.h>
 
+/* What execcheck_warn() found the program to be. */
+#define EXECCHECK_UNKNOWN	0	/* not ELF, or not readable */
+#define EXECCHECK_32		32	/* ELFCLASS32: needs the 32-bit library */
+#define EXECCHECK_64		64
+
 int	execcheck_find(const char *, char *, size_t);
-void	execcheck_warn(const char *);
+int	execcheck_warn(const char *);
 
 #endif

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <json-c/json.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "msg.h"
+#include "outfile.h"
 #include "runctl.h"
 
 /*
@@ -143,6 +145,8 @@ runctl_stats(const struct runctl *rc, const char *path,
 	size_t				 traces = rs->nfiles;
 	int				 i;
 	struct timespec		 ts;
+	const char		*text;
+	char			 errbuf[PATH_MAX + 128];
 	int64_t			 now;
 	int			 rc_write;
 
@@ -182,10 +186,15 @@ runctl_stats(const struct runctl *rc, const char *path,
 	json_object_object_add(o, "duration_ns",
 	    json_object_new_int64(now - rc->start));
 	json_object_object_add(o, "exit_status", json_object_new_int(status));
-	rc_write = json_object_to_file_ext(path, o, JSON_C_TO_STRING_PRETTY |
+	json_object_object_add(o, "messages_lost",
+	    json_object_new_uint64(t->msgs_lost));
+	/* As the capture is written: never through a planted symlink. */
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 	    JSON_C_TO_STRING_SPACED);
+	rc_write = outfile_write(path, text, strlen(text), errbuf,
+	    sizeof errbuf);
 	if (rc_write == -1)
-		msg_err("%s: %s", path, json_util_get_last_err());
+		msg_err("%s", errbuf);
 	json_object_put(o);
 	return (rc_write == -1 ? -1 : 0);
 }

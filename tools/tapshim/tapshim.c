@@ -18,6 +18,7 @@
 #include "frame.h"
 #include "launch.h"
 #include "msg.h"
+#include "outfile.h"
 #include "runctl.h"
 #include "runsum.h"
 #include "synth.h"
@@ -36,7 +37,8 @@ struct options {
 /* Long options without a short form. */
 enum {
 	OPT_MAX_RX = 256, OPT_MAX_TX, OPT_MAX_TOTAL, OPT_MAX_CONNS,
-	OPT_DURATION, OPT_STATS, OPT_TLS, OPT_KEYLOG, OPT_BACKTRACE
+	OPT_DURATION, OPT_STATS, OPT_TLS, OPT_KEYLOG, OPT_BACKTRACE, OPT_LOG,
+	OPT_MODE
 };
 
 /* Print the usage message. */
@@ -63,12 +65,16 @@ usage(FILE *f)
 	    "      --max-connections N  trace at most N connections\n"
 	    "      --duration SECONDS  stop recording after SECONDS\n"
 	    "      --stats FILE        write the run's totals to FILE, JSON\n"
+	    "      --mode MODE         create the capture and FILE with\n"
+	    "                          permissions MODE, octal (default 0600)\n"
 	    "      --tls MODE          TLS connections' traces hold plaintext\n"
 	    "                          (default), ciphertext or both\n"
 	    "      --keylog FILE       append TLS keys to FILE (SSLKEYLOGFILE)\n"
 	    "      --backtrace[=WHEN]  record call sites: connect (default)\n"
 	    "                          or all (connect and accept)\n"
 	    "  -D, --debug             the shim says what it does, on stderr\n"
+	    "      --log FILE          the shim's messages go to FILE, not\n"
+	    "                          to the program's stderr\n"
 	    "  -q, --quiet             no summary at the end\n"
 	    "  -h, --help              show this help\n"
 	    "  -V, --version           show the version\n"
@@ -100,6 +106,20 @@ set_filter(const char *expr)
 		exit(TAPSHIM_EXIT_FAIL);
 	set_var("TAPSHIM_FILTER", text);
 	free(text);
+}
+
+/* --mode: the capture's and --stats file's permissions, octal. */
+static void
+set_mode(const char *arg)
+{
+	mode_t	mode;
+
+	if (outfile_parse_mode(arg, &mode) == -1) {
+		msg_err("--mode: \"%s\" is not octal permissions (0 to 0777)",
+		    arg);
+		exit(TAPSHIM_EXIT_FAIL);
+	}
+	outfile_set_mode(mode);
 }
 
 /* A positive count for opt, with K, M or G (powers of 1024) if suffix. */
@@ -161,6 +181,8 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "keylog", required_argument, NULL, OPT_KEYLOG },
 		{ "backtrace", optional_argument, NULL, OPT_BACKTRACE },
 		{ "debug", no_argument, NULL, 'D' },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -218,6 +240,12 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'D':
 			set_var("TAPSHIM_DEBUG", "1");
 			break;
+		case OPT_LOG:
+			set_var("TAPSHIM_LOG", optarg);
+			break;
+		case OPT_MODE:
+			set_mode(optarg);
+			break;
 		case 'q':
 			o->quiet = 1;
 			break;
@@ -254,26 +282,66 @@ check_settings(struct conf *c)
 		exit(TAPSHIM_EXIT_FAIL);
 	}
 	set_var("TAPSHIM_PATH_PREFIX", c->prefix);
+	if (c->log[0] != '\0')
+		set_var("TAPSHIM_LOG", c->log);
+}
+
+/*
+ * The library for a program of class cls (EXECCHECK_*): lib as given,
+ * ld.so's $LIB token expanded the way Debian's ld.so does for that
+ * class, in path. Returns path.
+ */
+static const char *
+preload_path(const char *lib, int cls, char *path, size_t size)
+{
+	const char	*tok = strstr(lib, "$LIB");
+
+	if (tok == NULL)
+		snprintf(path, size, "%s", lib);
+	else
+		snprintf(path, size, "%.*s%s%s", (int)(tok - lib), lib,
+		    cls == EXECCHECK_32 ? TAPSHIM_LIB32 : TAPSHIM_LIB64,
+		    tok + 4);
+	return (path);
 }
 
 /*
  * Preload the library: $TAPSHIM_LIBRARY, else the installed one, after
- * whatever LD_PRELOAD already holds.
+ * whatever LD_PRELOAD already holds. Its path may hold $LIB, which ld.so
+ * expands per program: one setting then serves a 64-bit program, a
+ * 32-bit one, and what each of them execs. A program of class cls with
+ * no library of its class runs without LD_PRELOAD (ld.so would print
+ * "wrong ELF class" on its stderr), and is warned about.
  */
 static void
-set_preload(void)
+set_preload(const char *prog, int cls)
 {
 	const char	*lib = getenv("TAPSHIM_LIBRARY"), *old;
-	char		*v;
+	char		 path[PATH_MAX], *v;
 
 	if (lib == NULL || *lib == '\0')
 		lib = TAPSHIM_LIBRARY;
-	if (lib[0] != '/' || access(lib, R_OK) == -1) {
-		msg_err("%s: %s (set TAPSHIM_LIBRARY to libtapshim.so's "
-		    "absolute path)", lib, lib[0] != '/' ? "not an absolute "
-		    "path" : strerror(errno));
+	if (lib[0] != '/') {
+		msg_err("%s: not an absolute path (set TAPSHIM_LIBRARY to "
+		    "libtapshim.so's absolute path)", lib);
 		exit(TAPSHIM_EXIT_FAIL);
 	}
+	if (cls == EXECCHECK_32 && (strstr(lib, "$LIB") == NULL ||
+	    access(preload_path(lib, cls, path, sizeof path), R_OK) == -1)) {
+		msg_err("warning: %s is a 32-bit program and no 32-bit "
+		    "libtapshim.so is installed (%s): it runs untraced, "
+		    "without LD_PRELOAD", prog, strstr(lib, "$LIB") == NULL ?
+		    "TAPSHIM_LIBRARY names one library, without $LIB" : path);
+		return;
+	}
+	if (access(preload_path(lib, cls, path, sizeof path), R_OK) == -1) {
+		msg_err("%s: %s (set TAPSHIM_LIBRARY to libtapshim.so's "
+		    "absolute path)", path, strerror(errno));
+		exit(TAPSHIM_EXIT_FAIL);
+	}
+	if (cls == EXECCHECK_32 && getenv("TAPSHIM_DEBUG") != NULL)
+		msg_err("%s is a 32-bit program: tracing it with %s", prog,
+		    path);
 	old = getenv("LD_PRELOAD");
 	if (old != NULL && *old != '\0' && strstr(old, lib) != NULL)
 		return;
@@ -360,9 +428,8 @@ main(int argc, char **argv)
 	unsetenv("TAPSHIM_RUN");
 	parse_args(argc, argv, &o);
 	check_settings(&c);
-	set_preload();
-	if (execcheck_find(argv[optind], path, sizeof path) == 0)
-		execcheck_warn(path);
+	set_preload(argv[optind], execcheck_find(argv[optind], path,
+	    sizeof path) == 0 ? execcheck_warn(path) : EXECCHECK_UNKNOWN);
 	if (runsum_begin(&rs, c.prefix) == -1) {
 		runsum_free(&rs);
 		return (TAPSHIM_EXIT_FAIL);
