@@ -29,11 +29,6 @@ hook_close(int fd)
 	struct conn	*was, *held = NULL;
 	int		 r, saved, tracing, outer = shim_enter();
 
-	if (outer && shim_tracing() && conn_file_guard(fd)) {
-		shim_leave();
-		errno = EBADF;
-		return (-1);
-	}
 	/* Not in a vfork child: the table is the parent's (row 5). */
 	tracing = shim_tracing();
 	was = !tracing ? NULL : outer ? conn_fd_closing(fd, &held) :
@@ -76,8 +71,6 @@ hook_dup3(int oldfd, int newfd, int flags, int is_dup2)
 {
 	int	r, outer = shim_enter();
 
-	if (outer && oldfd != newfd && shim_tracing())
-		conn_file_move(newfd);
 	if (is_dup2)
 		r = REAL(dup2, SYS_dup2, oldfd, newfd);
 	else

@@ -91,83 +91,57 @@ enc_pipe_path(struct enc_addr *a, const uint8_t *p, size_t n)
 	a->pipe.raw_path.len = n;
 }
 
-/*
- * protobuf-c's append callback: small pieces are copied, a large bytes
- * field (a payload) is kept by reference. The caller made room first.
- */
-static void
-enc_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
-{
-	struct enc_buf	*e = (struct enc_buf *)b;
-
-	if (len >= ENC_ZEROCOPY_MIN) {
-		if (e->len > e->seg) {
-			e->iov[e->niov].iov_base = e->buf + e->seg;
-			e->iov[e->niov++].iov_len = e->len - e->seg;
-			e->seg = e->len;
-		}
-		e->iov[e->niov].iov_base = (void *)(uintptr_t)data;
-		e->iov[e->niov++].iov_len = len;
-		e->refs++;
-	} else if (len > 0) {
-		memcpy(e->buf + e->len, data, len);
-		e->len += len;
-	}
-	e->pending += len;
-}
-
-/* Use mem[0..cap) to gather encoded bytes. */
+/* Pack pieces into mem[0..cap). */
 void
 enc_init(struct enc_buf *e, uint8_t *mem, size_t cap)
 {
 	memset(e, 0, sizeof *e);
-	e->base.append = enc_append;
 	e->buf = mem;
 	e->cap = cap;
 }
 
-/* Forget what was gathered (after it was written, or given up). */
+/* Forget what was packed. */
 void
 enc_reset(struct enc_buf *e)
 {
-	e->len = e->seg = e->pending = 0;
-	e->niov = e->refs = 0;
+	e->len = 0;
 }
 
-/* Close the copied piece; return the iovecs of everything gathered. */
+/* What was packed, as one iovec. */
 int
 enc_iov(struct enc_buf *e, struct iovec **iov)
 {
-	if (e->len > e->seg) {
-		e->iov[e->niov].iov_base = e->buf + e->seg;
-		e->iov[e->niov++].iov_len = e->len - e->seg;
-		e->seg = e->len;
-	}
-	*iov = e->iov;
-	return (e->niov);
+	e->iov.iov_base = e->buf;
+	e->iov.iov_len = e->len;
+	*iov = &e->iov;
+	return (1);
 }
 
 /*
- * Append a wrapper, framed for the format: a .pb chunk is the bare
- * TraceWrapper (chunks merge on parsing); a length-delimited record is
- * preceded by its size. Returns -1, appending nothing, when there is no
- * room: the caller writes out what is gathered and tries again.
+ * Pack a wrapper where it goes, framed for the format: a .pb chunk is
+ * the bare TraceWrapper (chunks merge on parsing); a length-delimited
+ * record is preceded by its size. Returns -1, packing nothing, when
+ * there is no room (e->want says how much): the caller maps more and
+ * tries again.
  */
 static int
 enc_wrapper(struct enc_buf *e, enum conf_format fmt,
-    const Tapshim__Trace__TraceWrapper *w, size_t byref)
+    const Tapshim__Trace__TraceWrapper *w)
 {
 	uint8_t	pre[WIRE_VARINT_MAX];
-	size_t	size, n = 0, copied;
+	size_t	size, n = 0, room;
 
 	size = tapshim__trace__trace_wrapper__get_packed_size(w);
 	if (fmt == CONF_FORMAT_DELIMITED)
 		n = wire_put_varint(pre, size);
-	copied = n + size - byref;
-	if (copied > e->cap - e->len || e->niov + 4 > ENC_IOV_MAX)
+	room = e->cap > e->len + e->reserve ? e->cap - e->len - e->reserve : 0;
+	if (n + size > room) {
+		e->want = n + size;
 		return (-1);
-	enc_append(&e->base, n, pre);
-	tapshim__trace__trace_wrapper__pack_to_buffer(w, &e->base);
+	}
+	memcpy(e->buf + e->len, pre, n);
+	(void)tapshim__trace__trace_wrapper__pack(w, e->buf + e->len + n);
+	e->len += n + size;
 	return (0);
 }
 
@@ -227,8 +201,7 @@ enc_address(struct enc_addr *a, const struct sockaddr_storage *ss,
  */
 static int
 enc_piece(struct enc_buf *e, enum conf_format fmt, uint64_t id,
-    Tapshim__Trace__Connection *conn, Tapshim__Trace__SocketEvent *ev,
-    size_t byref)
+    Tapshim__Trace__Connection *conn, Tapshim__Trace__SocketEvent *ev)
 {
 	Tapshim__Trace__TraceWrapper			w;
 	Tapshim__Trace__SocketBufferedTrace		bt;
@@ -259,7 +232,7 @@ enc_piece(struct enc_buf *e, enum conf_format fmt, uint64_t id,
 		w.trace_case = TAPSHIM__TRACE__TRACE_WRAPPER__TRACE_SOCKET_BUFFERED_TRACE;
 		w.socket_buffered_trace = &bt;
 	}
-	return (enc_wrapper(e, fmt, &w, byref));
+	return (enc_wrapper(e, fmt, &w));
 }
 
 /*
@@ -276,10 +249,10 @@ enc_conn_piece(struct enc_buf *e, enum conf_format fmt, uint64_t id,
 	Tapshim__Trace__SocketEvent	ev;
 
 	if (fmt != CONF_FORMAT_DELIMITED)
-		return (enc_piece(e, fmt, id, conn, NULL, 0));
+		return (enc_piece(e, fmt, id, conn, NULL));
 	tapshim__trace__socket_event__init(&ev);
 	ev.connection = conn;
-	return (enc_piece(e, fmt, id, NULL, &ev, 0));
+	return (enc_piece(e, fmt, id, NULL, &ev));
 }
 
 /*
@@ -402,7 +375,7 @@ enc_conn(struct enc_buf *e, enum conf_format fmt, uint64_t id,
 	if (c->error != NULL)
 		conn.error = (char *)(uintptr_t)c->error;
 	enc_conn_ext(&conn, c, &proc, &started, &pts, &res, &rts, ans);
-	return (enc_piece(e, fmt, id, &conn, NULL, 0));
+	return (enc_piece(e, fmt, id, &conn, NULL));
 }
 
 /*
@@ -466,13 +439,15 @@ enc_event(struct enc_buf *e, enum conf_format fmt, uint64_t id,
 		cl.reset = (Tapshim__Trace__Reset)ev->reset;
 		if (ev->error != NULL)
 			cl.error = (char *)(uintptr_t)ev->error;
+		cl.ending = (Tapshim__Trace__Ending)ev->ending;
+		if (ev->cut_reason != NULL)
+			cl.cut_reason = (char *)(uintptr_t)ev->cut_reason;
 		se.event_selector_case =
 		    TAPSHIM__TRACE__SOCKET_EVENT__EVENT_SELECTOR_CLOSED;
 		se.closed = &cl;
 		break;
 	}
-	return (enc_piece(e, fmt, id, NULL, &se, ev->kind != ENC_CLOSED &&
-	    ev->caplen >= ENC_ZEROCOPY_MIN ? ev->caplen : 0));
+	return (enc_piece(e, fmt, id, NULL, &se));
 }
 
 /* The last chunk of a .pb: the truncation flags (nothing for records). */
@@ -492,5 +467,5 @@ enc_end(struct enc_buf *e, enum conf_format fmt, uint64_t id, int read_trunc,
 	tapshim__trace__trace_wrapper__init(&w);
 	w.trace_case = TAPSHIM__TRACE__TRACE_WRAPPER__TRACE_SOCKET_BUFFERED_TRACE;
 	w.socket_buffered_trace = &bt;
-	return (enc_wrapper(e, fmt, &w, 0));
+	return (enc_wrapper(e, fmt, &w));
 }

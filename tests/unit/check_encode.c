@@ -16,7 +16,7 @@
 #include "trace-read.h"
 #include "wire.h"
 
-#define BUFCAP	8192
+#define BUFCAP	131072
 
 static uint8_t			 mem[BUFCAP];
 static struct enc_buf		 eb;
@@ -59,7 +59,7 @@ flush(void)
 		filelen += iov[i].iov_len;
 		total += iov[i].iov_len;
 	}
-	ck_assert_uint_eq(total, eb.pending);
+	ck_assert_uint_eq(total, eb.len);
 	enc_reset(&eb);
 }
 
@@ -131,7 +131,6 @@ round_trip(enum conf_format fmt)
 	ck_assert_int_eq(enc_event(&eb, fmt, 7, &ev), 0);
 	ev = event(ENC_READ, big, sizeof big, sizeof big);
 	ck_assert_int_eq(enc_event(&eb, fmt, 7, &ev), 0);
-	ck_assert_int_eq(eb.refs, 1);		/* not copied */
 	flush();
 	ev = event(ENC_READ, "abcdef", 3, 6);	/* kept 3 of 6 */
 	ev.end_stream = 1;
@@ -331,7 +330,7 @@ START_TEST(test_error)
 }
 END_TEST
 
-/* No room: nothing is appended and -1 says "write out first". */
+/* No room: nothing is packed, -1 and want say what is needed. */
 START_TEST(test_full)
 {
 	static uint8_t		 small[1500];
@@ -342,10 +341,12 @@ START_TEST(test_full)
 
 	while (enc_event(&eb, CONF_FORMAT_BINARY, 3, &ev) == 0)
 		n++;
-	ck_assert_int_eq(n, BUFCAP / (sizeof small + 8));
-	before = eb.pending;
+	ck_assert_int_eq(n, BUFCAP / eb.want);
+	before = eb.len;
 	ck_assert_int_eq(enc_event(&eb, CONF_FORMAT_BINARY, 3, &ev), -1);
-	ck_assert_uint_eq(eb.pending, before);
+	ck_assert_uint_eq(eb.len, before);
+	ck_assert_uint_gt(eb.want, sizeof small);
+	ck_assert_uint_gt(eb.len + eb.want, BUFCAP);
 	flush();
 	ck_assert_int_eq(enc_event(&eb, CONF_FORMAT_BINARY, 3, &ev), 0);
 	flush();
@@ -354,22 +355,30 @@ START_TEST(test_full)
 }
 END_TEST
 
-/* Large payloads by reference: the iovec table bounds how many. */
-START_TEST(test_iov_full)
+/*
+ * The space kept back for a trace's end: events stop short of it, the
+ * end (reserve 0) still fits.
+ */
+START_TEST(test_reserve)
 {
-	static uint8_t		 big[ENC_ZEROCOPY_MIN];
-	struct enc_event	 ev = event(ENC_READ, big, sizeof big,
-				    sizeof big);
+	static uint8_t		 small[1500];
+	struct enc_event	 ev = event(ENC_WRITE, small, sizeof small,
+				    sizeof small);
 	int			 n = 0;
 
+	eb.reserve = ENC_RESERVE;
 	while (enc_event(&eb, CONF_FORMAT_BINARY, 3, &ev) == 0)
 		n++;
-	ck_assert_int_gt(n, 0);
-	ck_assert_int_le(eb.niov + 1, ENC_IOV_MAX);
-	ck_assert_int_eq(eb.refs, n);
+	ck_assert_int_eq(n, (BUFCAP - ENC_RESERVE) / eb.want);
+	ck_assert_uint_le(eb.len, BUFCAP - ENC_RESERVE);
+	eb.reserve = 0;
+	ev = event(ENC_CLOSED, NULL, 0, 0);
+	ev.ending = ENC_ENDING_CUT;
+	ev.cut_reason = "disk_full";
+	ck_assert_int_eq(enc_event(&eb, CONF_FORMAT_BINARY, 3, &ev), 0);
 	flush();
-	open_file("i.pb");
-	ck_assert_uint_eq(trace_info(tf, 0)->nevents, (size_t)n);
+	open_file("r.pb");
+	ck_assert_uint_eq(trace_info(tf, 0)->nevents, (size_t)n + 1);
 }
 END_TEST
 
@@ -389,7 +398,7 @@ main(void)
 	tcase_add_test(tc, test_ld_one_connection);
 	tcase_add_test(tc, test_error);
 	tcase_add_test(tc, test_full);
-	tcase_add_test(tc, test_iov_full);
+	tcase_add_test(tc, test_reserve);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

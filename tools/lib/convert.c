@@ -310,6 +310,7 @@ convert_run(const struct convert *c, char *const *paths, unsigned int n)
 	memset(&m, 0, sizeof m);
 	m.filter = &fl;
 	m.quiet = c->quiet;
+	m.strict = c->strict;
 	m.both_ends = c->both_ends;
 	m.starttls_omit = c->starttls_omit;
 	for (i = 0; i < n; i++) {

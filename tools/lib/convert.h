@@ -17,6 +17,7 @@ struct convert {
 	int		 mss_set;
 	int		 both_ends;
 	int		 quiet;
+	int		 strict;	/* a cut or unfinished trace is an error */
 	const char	*decode_as;	/* --decode-as FILE, or NULL */
 	int		 starttls_omit;	/* --starttls-omit */
 };

@@ -121,6 +121,16 @@ describe(const struct merge *m, const struct input *in, size_t i)
 		    "the trace does", name, (unsigned long long)t->trace_id,
 		    t->read_truncated && t->write_truncated ?
 		    "both directions" : t->read_truncated ? "reads" : "writes");
+	if (!t->closed && t->nevents > 0)
+		msg_notice(m->quiet, "%s: trace %llu has no close: its process "
+		    "died (or still runs); no FIN drawn", name,
+		    (unsigned long long)t->trace_id);
+	else if (t->closed && t->ending == TRACE_ENDING_CUT)
+		msg_notice(m->quiet, "%s: trace %llu was cut by the tracer (%s); "
+		    "what followed is not in it, no FIN drawn", name,
+		    (unsigned long long)t->trace_id, esc_str(eerr, sizeof eerr,
+		    t->cut_reason[0] != '\0' ? t->cut_reason :
+		    "no reason given"));
 }
 
 /*
@@ -139,6 +149,14 @@ merge_open(struct merge *m, struct input *in, const char *path,
 	if ((in->tf = trace_open(path, errbuf)) == NULL) {
 		msg_err("%s", errbuf);
 		return (-1);
+	}
+	if (trace_damage(in->tf, &i, &n) != TRACE_WHOLE) {
+		trace_damage_text(in->tf, errbuf, sizeof errbuf);
+		if (m->strict) {
+			msg_err("%s (--strict)", errbuf);
+			return (-1);
+		}
+		msg_notice(m->quiet, "%s", errbuf);
 	}
 	n = trace_count(in->tf);
 	if (trace_format(in->tf) == TRACE_FORMAT_V2ALPHA)

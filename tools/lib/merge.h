@@ -29,6 +29,7 @@ struct input {
 struct merge {
 	const struct filter	*filter;
 	int			 quiet;		/* no notices */
+	int			 strict;	/* cut files are errors */
 	int			 both_ends;	/* -B */
 	int			 starttls_omit;	/* --starttls-omit */
 	unsigned int		 mapped;	/* streams given addresses */

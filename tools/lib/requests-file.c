@@ -6,16 +6,22 @@
 
 #include "requests.h"
 
-/* Read the trace file at path, event by event, into records. */
+/*
+ * Read the trace file at path, event by event, into records. A file read
+ * short of its end (cut, or not finished) is read up to its last whole
+ * record, and note says so; else note is empty.
+ */
 int
 req_file(const char *path, req_emit_fn emit, req_notice_fn notice,
-    void *arg, char *errbuf)
+    void *arg, char *errbuf, char *note)
 {
 	struct trace_file	*tf;
 	struct trace_event	 ev;
 	struct req_ctx		*ctx;
+	size_t			 at, ignored;
 	int			 r;
 
+	note[0] = '\0';
 	if ((tf = trace_open(path, errbuf)) == NULL)
 		return (-1);
 	if ((ctx = req_new(path, emit, notice, arg)) == NULL) {
@@ -32,6 +38,8 @@ req_file(const char *path, req_emit_fn emit, req_notice_fn notice,
 		}
 	}
 	req_free(ctx);
+	if (trace_damage(tf, &at, &ignored) != TRACE_WHOLE)
+		trace_damage_text(tf, note, TRACE_ERRBUF_SIZE);
 	trace_close(tf);
 	return (r);
 }

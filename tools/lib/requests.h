@@ -67,7 +67,7 @@ int		 req_event(struct req_ctx *, const struct trace_info *,
 void		 req_finish(struct req_ctx *);
 void		 req_free(struct req_ctx *);
 int		 req_file(const char *, req_emit_fn, req_notice_fn, void *,
-		    char *);
+		    char *, char *);
 const char	*req_version(const struct req_record *);
 int		 req_secret(const char *);
 const char	*req_header_get(const struct req_headers *, const char *);

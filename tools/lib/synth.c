@@ -422,7 +422,8 @@ synth_udp(struct synth *sy, struct synth_stream *s, int from,
 /*
  * Turn one event into packets. Reads travel remote to local, writes local
  * to remote; a closed event ends both directions (FIN each way, or the
- * RST the trace recorded). Events after the close are ignored.
+ * RST the trace recorded; nothing when the tracer cut the trace). Events
+ * after the close are ignored.
  */
 int
 synth_event(struct synth *sy, struct synth_stream *s,
@@ -449,6 +450,9 @@ synth_event(struct synth *sy, struct synth_stream *s,
 		return (ev->end_stream ? synth_fin(sy, s, from, ev) : 0);
 	}
 	s->state = SYNTH_CLOSED;
+	/* Cut by the tracer: how the connection really ended is unknown. */
+	if (ev->ending == TRACE_ENDING_CUT)
+		return (0);
 	if (ev->reset != TRACE_RESET_NONE) {
 		from = ev->reset == TRACE_RESET_BY_LOCAL ? s->local : !s->local;
 		return (synth_tcp(sy, s, from, TCP_RST | TCP_ACK, ev, NULL, 0,

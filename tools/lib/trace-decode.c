@@ -323,7 +323,8 @@ decode_body(const uint8_t *base, const uint8_t *p, size_t n,
 
 /*
  * Read = { data = 1 }, with tapshim's end_stream = 1000 (EOF);
- * Write = { data = 1, end_stream = 2 }; Closed = { reset = 1000 }.
+ * Write = { data = 1, end_stream = 2 }; Closed = { reset = 1000,
+ * error = 1020, ending = 1021, cut_reason = 1022 }.
  */
 static int
 decode_op(const uint8_t *base, const uint8_t *p, size_t n,
@@ -359,6 +360,21 @@ decode_op(const uint8_t *base, const uint8_t *p, size_t n,
 			snprintf(ev->error, sizeof ev->error, "%.*s",
 			    (int)(f.len < sizeof ev->error ? f.len :
 			    sizeof ev->error - 1), (const char *)f.data);
+		} else if (f.number == EXT_FIRST + 21 &&
+		    ev->kind == TRACE_EV_CLOSED) {
+			if (decode_type(base, p, &f, WIRE_VARINT, "Closed",
+			    e) == -1)
+				return (-1);
+			ev->ending = f.value <= TRACE_ENDING_CUT ?
+			    (enum trace_ending)f.value : TRACE_ENDING_CUT;
+		} else if (f.number == EXT_FIRST + 22 &&
+		    ev->kind == TRACE_EV_CLOSED) {
+			if (decode_type(base, p, &f, WIRE_LEN, "Closed",
+			    e) == -1)
+				return (-1);
+			snprintf(ev->cut_reason, sizeof ev->cut_reason, "%.*s",
+			    (int)(f.len < sizeof ev->cut_reason ? f.len :
+			    sizeof ev->cut_reason - 1), (const char *)f.data);
 		} else if (f.number == EXT_FIRST &&
 		    ev->kind == TRACE_EV_CLOSED) {
 			if (decode_type(base, p, &f, WIRE_VARINT, "Closed",
@@ -425,6 +441,8 @@ decode_event(const uint8_t *base, const uint8_t *p, size_t n,
 			ev->truncated = ev->end_stream = 0;
 			ev->reset = TRACE_RESET_NONE;
 			ev->error[0] = '\0';
+			ev->ending = TRACE_ENDING_CLOSED;
+			ev->cut_reason[0] = '\0';
 			if (decode_op(base, f.data, f.len, ev, flags, e) == -1)
 				return (-1);
 			break;

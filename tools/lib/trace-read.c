@@ -66,6 +66,10 @@ struct trace_file {
 	struct walk		 stack[WALK_DEPTH];
 	int			 depth;
 	size_t			 released;	/* mapped bytes given back */
+	enum trace_damage	 damage;	/* what follows size */
+	size_t			 ignored;	/* bytes after size not read */
+	size_t			 last;		/* the last whole record */
+	size_t			 failed_at;	/* the last error's offset */
 	int			 has_last;
 	int64_t			 last_sec;
 	uint32_t		 last_nsec;
@@ -99,11 +103,13 @@ read_on_bus(int sig, siginfo_t *si, void *ctx)
 	if (page == 0)
 		page = sysconf(_SC_PAGESIZE);
 	for (tf = read_guarded; tf != NULL; tf = tf->guard_next) {
+		/* The whole mapping: what follows a cut is mapped too. */
 		start = tf->map;
-		if (a < start || a >= start + tf->size)
+		if (a < start || a >= start + tf->size + tf->ignored)
 			continue;
 		from = start + ((size_t)(a - start) & ~((size_t)page - 1));
-		if (mmap(from, (size_t)(start + tf->size - from), PROT_READ,
+		if (mmap(from, (size_t)(start + tf->size + tf->ignored - from),
+		    PROT_READ,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
 		    MAP_FAILED)
 			break;
@@ -164,17 +170,18 @@ read_shrunk(const struct trace_file *tf)
 	return (tf->shrunk != 0);
 }
 
-static int	read_fail(const struct trace_file *, char *, size_t,
+static int	read_fail(struct trace_file *, char *, size_t,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 
 /* Report "NAME: offset N: message" into errbuf and return -1. */
 static int
-read_fail(const struct trace_file *tf, char *errbuf, size_t offset,
+read_fail(struct trace_file *tf, char *errbuf, size_t offset,
     const char *fmt, ...)
 {
 	va_list	ap;
 	int	n;
 
+	tf->failed_at = offset;
 	n = snprintf(errbuf, TRACE_ERRBUF_SIZE, "%s: offset %zu: ", tf->name,
 	    offset);
 	if (n < 0 || n >= TRACE_ERRBUF_SIZE)
@@ -365,6 +372,109 @@ read_text_format(const uint8_t *buf, size_t n)
 	return (NULL);
 }
 
+/* Did wire_next() fail because its container (the file) ended? */
+static int
+read_why_cut(const char *why)
+{
+	return (strstr(why, "cut short") != NULL ||
+	    strstr(why, "runs past the end") != NULL);
+}
+
+/* Is buf[0..n) all zeros? */
+static int
+read_zero(const uint8_t *buf, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (buf[i] != 0)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * How far buf[0..n) holds whole records of format fmt, top level only,
+ * into *good (and where the last of them starts, into *last); then what
+ * the rest is: nothing, zeros (a writer that allocated ahead and did not
+ * finish), a record cut short (by the end of the file, or by zeros: a
+ * writer killed while packing it), or damage.
+ */
+static enum trace_damage
+read_scan(const uint8_t *buf, size_t n, enum trace_format fmt, size_t *good,
+    size_t *last)
+{
+	struct wire_field	 f;
+	const char		*why = "";
+	uint64_t		 len;
+	size_t			 pos = 0, k, inner;
+
+	*last = 0;
+	for (;;) {
+		*good = pos;
+		if (pos >= n)
+			return (TRACE_WHOLE);
+		/* No record starts with 0 (a length or a tag of 0). */
+		if (buf[pos] == 0)
+			return (read_zero(buf + pos, n - pos) ?
+			    TRACE_UNFINISHED : TRACE_DAMAGED);
+		if (fmt == TRACE_FORMAT_DELIMITED) {
+			k = wire_get_varint(buf + pos, n - pos, &len);
+			if (k == 0 || len > n - pos - k)
+				return (TRACE_CUT);
+			if (!read_is_wrapper(buf + pos + k, (size_t)len,
+			    &inner, &why))
+				return (buf[n - 1] == 0 && read_zero(buf + pos +
+				    k + (size_t)len, n - pos - k - (size_t)len) ?
+				    TRACE_CUT : TRACE_DAMAGED);
+			*last = pos;
+			pos += k + (size_t)len;
+			continue;
+		}
+		*last = pos;
+		if (wire_next(buf, n, &pos, &f, &why) < 0)
+			return (read_why_cut(why) ? TRACE_CUT : TRACE_DAMAGED);
+		if (f.number >= 1 && f.number <= 4 && f.type != WIRE_LEN)
+			return (TRACE_DAMAGED);
+	}
+}
+
+/*
+ * A file that does not parse whole may be one cut short, or one whose
+ * writer died (a zero tail after its last record): keep the whole
+ * records, in the format the name says or else the one that keeps more,
+ * and say what was left. Damage before the end stays an error.
+ */
+static int
+read_trim(struct trace_file *tf)
+{
+	enum trace_damage	d[2];
+	size_t			g[2], l[2];
+	int			i;
+
+	d[0] = read_scan(tf->buf, tf->size, TRACE_FORMAT_BINARY, &g[0],
+	    &l[0]);
+	d[1] = read_scan(tf->buf, tf->size, TRACE_FORMAT_DELIMITED, &g[1],
+	    &l[1]);
+	if (read_name_says_delimited(tf->name))
+		i = 1;
+	else if (read_name_says_binary(tf->name))
+		i = 0;
+	else if (d[0] == TRACE_DAMAGED || d[0] == TRACE_WHOLE)
+		i = 1;
+	else if (d[1] == TRACE_DAMAGED || d[1] == TRACE_WHOLE)
+		i = 0;
+	else
+		i = g[1] > g[0];
+	if (d[i] != TRACE_CUT && d[i] != TRACE_UNFINISHED)
+		return (-1);
+	tf->damage = d[i];
+	tf->ignored = tf->size - g[i];
+	tf->size = g[i];
+	tf->last = l[i];
+	return (0);
+}
+
 /* Decide the format from the content; the name only breaks a tie. */
 static int
 read_detect(struct trace_file *tf, char *errbuf)
@@ -380,6 +490,15 @@ read_detect(struct trace_file *tf, char *errbuf)
 		return (0);
 	}
 	bin = read_is_wrapper(tf->buf, tf->size, &bad_bin, &why);
+	if (!bin && !read_is_delimited(tf->buf, tf->size, &bad_ld) &&
+	    tf->damage == TRACE_WHOLE && read_text_format(tf->buf,
+	    tf->size) == NULL && read_trim(tf) == 0) {
+		if (tf->size == 0)
+			return (read_fail(tf, errbuf, 0, "no whole record "
+			    "before the %s", tf->damage == TRACE_CUT ?
+			    "cut" : "zero tail"));
+		return (read_detect(tf, errbuf));
+	}
 	ld = read_is_delimited(tf->buf, tf->size, &bad_ld);
 	if (bin && ld)
 		bin = !read_name_says_delimited(tf->name);
@@ -817,6 +936,11 @@ read_index_event(struct trace_info *t, const struct trace_event *ev)
 	else if (ev->truncated)
 		t->cut_unknown++;
 	t->bytes += ev->caplen;
+	if (ev->kind == TRACE_EV_CLOSED) {
+		t->closed = 1;
+		t->ending = ev->ending;
+		memcpy(t->cut_reason, ev->cut_reason, sizeof t->cut_reason);
+	}
 	if (!ev->has_time) {
 		t->untimed++;
 		return;
@@ -857,6 +981,37 @@ read_index(struct trace_file *tf, char *errbuf)
 	return (0);
 }
 
+/*
+ * Detect and index the file. A file with a zero tail whose last record
+ * is damaged inside was being packed when its writer died: it is read
+ * as cut before that record.
+ */
+static int
+read_load(struct trace_file *tf, char *errbuf)
+{
+	size_t	full;
+
+	if (read_detect(tf, errbuf) == 0 && read_index(tf, errbuf) == 0)
+		return (0);
+	full = tf->size + tf->ignored;
+	if (tf->damage == TRACE_WHOLE || tf->failed_at < tf->last ||
+	    tf->buf[full - 1] != 0)
+		return (-1);
+	tf->size = tf->last;
+	tf->ignored = full - tf->last;
+	tf->damage = TRACE_CUT;
+	tf->ntraces = tf->nhttp = 0;
+	tf->nids = 0;
+	free(tf->ids);
+	tf->ids = NULL;
+	tf->binbuf = -1;
+	if (tf->size == 0)
+		return (read_fail(tf, errbuf, 0, "no whole record before the "
+		    "cut"));
+	return (read_detect(tf, errbuf) == 0 && read_index(tf, errbuf) == 0 ?
+	    0 : -1);
+}
+
 /* Set up a trace_file over buf, which the caller keeps alive. */
 static struct trace_file *
 read_setup(const char *name, const void *buf, size_t size, char *errbuf)
@@ -883,7 +1038,7 @@ trace_open_mem(const char *name, const void *buf, size_t size, char *errbuf)
 
 	if ((tf = read_setup(name, buf, size, errbuf)) == NULL)
 		return (NULL);
-	if (read_detect(tf, errbuf) == -1 || read_index(tf, errbuf) == -1) {
+	if (read_load(tf, errbuf) == -1) {
 		trace_close(tf);
 		return (NULL);
 	}
@@ -970,7 +1125,7 @@ trace_open(const char *path, char *errbuf)
 		trace_close(tf);
 		return (NULL);
 	}
-	if (read_detect(tf, errbuf) == -1 || read_index(tf, errbuf) == -1) {
+	if (read_load(tf, errbuf) == -1) {
 		if (read_shrunk(tf))
 			read_fail(tf, errbuf, 0, "the file shrank while it was "
 			    "read (another process cut it short)");
@@ -986,6 +1141,35 @@ fail:
 	return (NULL);
 }
 
+/*
+ * Was the file read short of its end? TRACE_CUT: a record cut short (a
+ * kill, a full disk, a file still being written); TRACE_UNFINISHED: a
+ * zero tail (the shim's writer died before closing it). *offset is
+ * where the whole records end, *ignored how many bytes follow.
+ */
+enum trace_damage
+trace_damage(const struct trace_file *tf, size_t *offset, size_t *ignored)
+{
+	*offset = tf->size;
+	*ignored = tf->ignored;
+	return (tf->damage);
+}
+
+/* The notice for a file read short of its end, into buf (size n). */
+void
+trace_damage_text(const struct trace_file *tf, char *buf, size_t n)
+{
+	if (tf->damage == TRACE_UNFINISHED)
+		snprintf(buf, n, "%s: offset %zu: not finished (the writer "
+		    "did not close it); %zu zero bytes ignored", tf->name,
+		    tf->size, tf->ignored);
+	else if (tf->damage == TRACE_CUT)
+		snprintf(buf, n, "%s: offset %zu: cut short; %zu bytes after "
+		    "it ignored", tf->name, tf->size, tf->ignored);
+	else if (n > 0)
+		buf[0] = '\0';
+}
+
 /* Release a trace_file and its mapping. */
 void
 trace_close(struct trace_file *tf)
@@ -994,7 +1178,7 @@ trace_close(struct trace_file *tf)
 		return;
 	if (tf->map != NULL) {
 		read_guard_remove(tf);
-		munmap(tf->map, tf->size);
+		munmap(tf->map, tf->size + tf->ignored);
 	}
 	free(tf->owned);
 	free(tf->traces);

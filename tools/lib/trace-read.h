@@ -32,6 +32,13 @@ enum trace_reset {
 	TRACE_RESET_BY_LOCAL = 2
 };
 
+/* How a trace ended: its Closed event's ending (tapshim extension). */
+enum trace_ending {
+	TRACE_ENDING_CLOSED = 0,	/* the program closed it */
+	TRACE_ENDING_EXIT = 1,		/* open at exit: an implicit close */
+	TRACE_ENDING_CUT = 2		/* the tracer stopped: cut_reason */
+};
+
 /* One end of a connection, as the trace names it. */
 struct trace_addr {
 	int		 family;	/* AF_INET, AF_INET6, AF_UNIX or AF_UNSPEC */
@@ -114,6 +121,9 @@ struct trace_info {
 	uint32_t		 first_nsec;
 	int64_t			 last_sec;
 	uint32_t		 last_nsec;
+	/* How it ended (closed above: none seen means its process died). */
+	enum trace_ending	 ending;
+	char			 cut_reason[32];
 };
 
 struct trace_event {
@@ -137,6 +147,16 @@ struct trace_event {
 	char			 error[32];	/* closed: errno name */
 	int			 has_seq;	/* Envoy's seq_num (field 6) */
 	uint64_t		 seq;
+	enum trace_ending	 ending;	/* closed */
+	char			 cut_reason[32];	/* closed, ENDING_CUT */
+};
+
+/* What a file holds past its last whole record. */
+enum trace_damage {
+	TRACE_WHOLE,			/* nothing: read to its end */
+	TRACE_CUT,			/* a record cut short */
+	TRACE_UNFINISHED,		/* zeros: its writer did not finish */
+	TRACE_DAMAGED			/* (not returned: an error instead) */
 };
 
 struct trace_file;
@@ -156,5 +176,9 @@ int			 trace_next(struct trace_file *, struct trace_event *,
 			    char *);
 void			 trace_rewind(struct trace_file *);
 const char		*trace_format_name(enum trace_format);
+enum trace_damage	 trace_damage(const struct trace_file *, size_t *,
+			    size_t *);
+void			 trace_damage_text(const struct trace_file *, char *,
+			    size_t);
 
 #endif

@@ -28,6 +28,7 @@ static void	usage(FILE *);
 #define OPT_DECODE_AS	256
 #define OPT_MODE	257
 #define OPT_STARTTLS_OMIT	258
+#define OPT_STRICT	259
 
 
 /* Print the usage message. */
@@ -55,6 +56,8 @@ usage(FILE *f)
 	    "  -B, --both-ends       when both ends of a connection were\n"
 	    "                        traced, show both (default: once)\n"
 	    "  -q, --quiet           no notices or summary on stderr\n"
+	    "      --strict          a trace cut short or not finished (its\n"
+	    "                        writer died) is an error, not a notice\n"
 	    "      --decode-as FILE  write Wireshark decode_as_entries lines\n"
 	    "                        for the ports of TLS plaintext to FILE\n"
 	    "      --mode MODE       create the capture and FILE with\n"
@@ -171,6 +174,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "no-progress", no_argument, NULL, 'N' },
 		{ "both-ends", no_argument, NULL, 'B' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "decode-as", required_argument, NULL, OPT_DECODE_AS },
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "starttls-omit", no_argument, NULL, OPT_STARTTLS_OMIT },
@@ -215,6 +219,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'q':
 			o->c.quiet = 1;
+			break;
+		case OPT_STRICT:
+			o->c.strict = 1;
 			break;
 		case OPT_DECODE_AS:
 			o->c.decode_as = optarg;

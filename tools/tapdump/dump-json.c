@@ -163,6 +163,8 @@ json_event(const struct dump_trace *d, const struct trace_event *ev)
 	if (ev->kind == TRACE_EV_CLOSED) {
 		json_str(o, "reset", dump_reset(ev->reset));
 		json_str(o, "error", ev->error);
+		if (ev->ending != TRACE_ENDING_CLOSED)
+			json_str(o, "ending", dump_ending(ev));
 	}
 	if (ev->duration != 0)
 		json_uint(o, "call_ns", ev->duration);
@@ -231,6 +233,10 @@ json_trace(const struct dump_file *f, const struct dump_trace *d, int events)
 			json_object_array_add(a, json_event(d, &d->ev[i]));
 	}
 	json_object_object_add(o, "dns", dns);
+	json_str(o, "ending", d->closed != NULL ? dump_ending(d->closed) :
+	    "died");
+	if (d->closed != NULL && d->closed->ending == TRACE_ENDING_CUT)
+		json_str(o, "cut_reason", d->closed->cut_reason);
 	if (d->closed != NULL) {
 		json_int(o, "closed_ns", dump_rel(d, d->closed));
 		json_str(o, "reset", dump_reset(d->closed->reset));

@@ -357,7 +357,7 @@ dump_requests(FILE *out, char **paths, int n, enum dump_req_mode mode,
     int show_secrets, int json)
 {
 	struct dump_req	 d;
-	char		 errbuf[TRACE_ERRBUF_SIZE];
+	char		 errbuf[TRACE_ERRBUF_SIZE], note[TRACE_ERRBUF_SIZE];
 	int		 i, rc = 0;
 
 	memset(&d, 0, sizeof d);
@@ -374,10 +374,13 @@ dump_requests(FILE *out, char **paths, int n, enum dump_req_mode mode,
 	for (i = 0; i < n; i++) {
 		d.last = NULL;
 		if (req_file(paths[i], dump_req_emit, dump_req_notice, &d,
-		    errbuf) == -1) {
+		    errbuf, note) == -1) {
 			msg_err("%s", errbuf);
 			rc = 1;
 		}
+		/* Its whole records were read. */
+		if (note[0] != '\0')
+			msg_notice(0, "%s", note);
 	}
 	if (mode == DUMP_REQ_JSON)
 		fprintf(out, "%s]\n}\n", d.n > 0 ? "\n  " : "");

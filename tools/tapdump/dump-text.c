@@ -140,6 +140,8 @@ text_event(FILE *out, const struct dump_trace *d, const struct trace_event *ev)
 			fprintf(out, ev->kind == TRACE_EV_READ ? ", end of "
 			    "stream" : ", shut down");
 	} else if (ev->kind == TRACE_EV_CLOSED) {
+		if (ev->ending != TRACE_ENDING_CLOSED)
+			fprintf(out, ", %s", dump_ending(ev));
 		if (ev->reset != TRACE_RESET_NONE)
 			fprintf(out, ", reset by %s", dump_reset(ev->reset));
 		if (ev->error[0])
@@ -175,11 +177,17 @@ text_close(FILE *out, const struct dump_trace *d)
 	uint64_t			 rel;
 
 	if (ev == NULL) {
-		fprintf(out, "  not closed in the trace\n");
+		fprintf(out, "  died: no close in the trace (its process was "
+		    "killed or crashed, or still runs)\n");
 		return;
 	}
 	rel = (uint64_t)dump_rel(d, ev);
-	text_ms(out, "  closed after ", rel);
+	text_ms(out, ev->ending == TRACE_ENDING_EXIT ? "  ended by process "
+	    "exit after " : ev->ending == TRACE_ENDING_CUT ? "  cut by the "
+	    "tracer after " : "  closed after ", rel);
+	if (ev->ending == TRACE_ENDING_CUT)
+		fprintf(out, " (%s)", ev->cut_reason[0] != '\0' ?
+		    ev->cut_reason : "no reason given");
 	if (ev->reset != TRACE_RESET_NONE)
 		fprintf(out, ", reset by %s", dump_reset(ev->reset));
 	if (ev->error[0])

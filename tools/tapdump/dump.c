@@ -303,6 +303,14 @@ dump_kind(enum trace_kind k)
 	    k == TRACE_EV_CLOSED ? "closed" : "other");
 }
 
+/* How a trace ended, from its Closed event: closed, exit or cut. */
+const char *
+dump_ending(const struct trace_event *ev)
+{
+	return (ev->ending == TRACE_ENDING_EXIT ? "exit" : ev->ending ==
+	    TRACE_ENDING_CUT ? "cut" : "closed");
+}
+
 const char *
 dump_reset(enum trace_reset r)
 {

@@ -71,6 +71,7 @@ const char	*dump_role(enum trace_role);
 const char	*dump_proto(const struct dump_trace *);
 const char	*dump_kind(enum trace_kind);
 const char	*dump_reset(enum trace_reset);
+const char	*dump_ending(const struct trace_event *);
 void		 dump_text(FILE *, const struct dump_file *,
 		    const struct dump_trace *, int);
 void		 dump_tls_text(FILE *, const struct trace_conn *);

@@ -28,7 +28,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: %s [--json] [--events] [--dns-port PORT] TRACE...\n"
+	    "usage: %s [--json] [--events] [--dns-port PORT] [--strict] TRACE...\n"
 	    "       %s --requests | --summary [--json] [--show-secrets] "
 	    "TRACE...\n"
 	    "       %s --har OUT.har [--show-secrets] TRACE...\n"
@@ -46,6 +46,8 @@ usage(FILE *f)
 	    "      --har OUT.har     write the requests as HAR 1.2 to OUT.har\n"
 	    "      --show-secrets    show Authorization, Cookie and Set-Cookie\n"
 	    "                        values (default: [redacted])\n"
+	    "      --strict          a trace cut short or not finished (its\n"
+	    "                        writer died) is an error, not a notice\n"
 	    "  -h, --help            show this help\n"
 	    "  -V, --version         show the version\n"
 	    "\n"
@@ -56,7 +58,7 @@ usage(FILE *f)
 
 /* Parse the options; returns the index of the first trace. */
 static int
-parse_args(int argc, char **argv, int *json, int *events)
+parse_args(int argc, char **argv, int *json, int *events, int *strict)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -66,6 +68,7 @@ parse_args(int argc, char **argv, int *json, int *events)
 		{ "summary", no_argument, NULL, OPT_SUMMARY },
 		{ "har", required_argument, NULL, OPT_HAR },
 		{ "show-secrets", no_argument, NULL, OPT_SECRETS },
+		{ "strict", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -83,6 +86,9 @@ parse_args(int argc, char **argv, int *json, int *events)
 			break;
 		case 'e':
 			*events = 1;
+			break;
+		case 'S':
+			*strict = 1;
 			break;
 		case 'd':
 			errno = 0;
@@ -186,10 +192,12 @@ main(int argc, char **argv)
 	struct dump_file	 f;
 	struct show		 sh;
 	char			 errbuf[TRACE_ERRBUF_SIZE];
-	int			 first, json = 0, events = 0, i, rc = 0;
+	size_t			 at, ignored;
+	int			 first, json = 0, events = 0, strict = 0, i;
+	int			 rc = 0;
 
 	msg_prog = "tapdump";
-	first = parse_args(argc, argv, &json, &events);
+	first = parse_args(argc, argv, &json, &events, &strict);
 	if (req_opts.mode != -1)
 		return (main_requests(argv + first, argc - first, json));
 	sh.json = json;
@@ -200,6 +208,14 @@ main(int argc, char **argv)
 		if (dump_run(&f, argv[i], show_trace, &sh, errbuf) == -1) {
 			msg_err("%s", errbuf);
 			rc = 1;
+		} else if (trace_damage(f.tf, &at, &ignored) != TRACE_WHOLE) {
+			/* Its whole records are shown; --strict: an error. */
+			trace_damage_text(f.tf, errbuf, sizeof errbuf);
+			if (strict) {
+				msg_err("%s (--strict)", errbuf);
+				rc = 1;
+			} else
+				msg_notice(0, "%s", errbuf);
 		}
 		dump_free(&f);
 	}

@@ -466,6 +466,7 @@ finish_run(const struct options *o, const struct conf *c, struct runsum *rs,
 {
 	int	have = runctl_read(rc) == 0;
 
+	runsum_sum(rs, have ? &rc->totals : NULL);
 	if (!o->quiet)
 		runsum_print(rs, c->prefix, have ? &rc->totals : NULL);
 	if (o->write != NULL && write_capture(o, rs) != 0 && status == 0)
@@ -473,7 +474,7 @@ finish_run(const struct options *o, const struct conf *c, struct runsum *rs,
 	if (o->har != NULL && write_har(o, rs) != 0 && status == 0)
 		status = TAPSHIM_EXIT_FAIL;
 	if (o->stats != NULL && (!have || runctl_stats(rc, o->stats,
-	    rs->nfiles, status) == -1) && status == 0)
+	    rs, status) == -1) && status == 0)
 		status = TAPSHIM_EXIT_FAIL;
 	return (status);
 }
