@@ -19,7 +19,10 @@ jobs=$(nproc 2>/dev/null || echo 2)
 packages="gcc make autoconf automake libtool pkg-config
 	libprotobuf-c-dev protobuf-c-compiler libpcap-dev check libunwind-dev
 	protobuf-compiler tshark python3 curl nginx openssl wget tcpdump
-	libcap2-bin binutils libjson-c-dev bind9-dnsutils"
+	libcap2-bin binutils libjson-c-dev bind9-dnsutils
+	python3-requests ruby perl redis-server redis-tools postgresql
+	postgresql-client socat gnutls-bin apache2-utils git memcached
+	iproute2"
 
 say() {
 	printf '\n== %s\n' "$*"

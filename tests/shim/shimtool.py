@@ -51,7 +51,9 @@ def curl(trace, out0, out1):
     way = None
     for line in open(trace, encoding="latin-1"):
         if line[:3] in ("=> ", "<= ", "== "):
-            way = line[:2] if " data" in line or " header" in line else None
+            # "=> Send SSL data" is TLS records, not the plaintext.
+            way = (line[:2] if (" data" in line or " header" in line) and
+                   " SSL data" not in line else None)
         elif ": " in line[:10]:
             # "0000: 47 45 54 ... GET": 16 bytes in 48 columns.
             at = line.index(": ") + 2
