@@ -30,6 +30,8 @@ hook_close(int fd)
 		errno = EBADF;
 		return (-1);
 	}
+	if (outer && shim_tracing())
+		conn_fd_closing(fd);	/* the kernel's counts, before */
 	r = REAL(close, SYS_close, fd);
 	saved = errno;
 	/* Not in a vfork child: the table is the parent's (row 5). */

@@ -9,6 +9,7 @@
 
 #include "conn.h"
 #include "encode.h"
+#include "kcount.h"
 #include "tracefile.h"
 
 /*
@@ -37,6 +38,7 @@ struct conn {
 	int		 counting;	/* a run limit: count, do not trace */
 	int		 stopped;	/* the run stopped recording */
 	struct enc_stats st;		/* kept and lost, for Connection.stats */
+	struct kcount	 kc;		/* TCP: the kernel's counts */
 	uint64_t	 pend[2];	/* payload in enc, not yet written */
 	uint64_t	 pend_events;
 	int64_t		 last_flush;
@@ -64,5 +66,7 @@ void		 conn_inherit(int, struct conn *);
 void		 conn_classify(int);
 void		 conn_gave_up(struct conn *, int64_t);
 void		 conn_connected(struct conn *, int64_t);
+void		 conn_settle(struct conn *);
+void		 conn_fork_settle(void);
 
 #endif

@@ -169,7 +169,9 @@ conn_finish(struct conn *c)
 	}
 	if (c->connecting != 0)
 		conn_gave_up(c, now);
-	if (!c->failed && (c->st.events > 0 || c->st.events_lost > 0) &&
+	conn_settle(c);
+	if (!c->failed && (c->st.events > 0 || c->st.events_lost > 0 ||
+	    c->st.lost[0] > 0 || c->st.lost[1] > 0) &&
 	    enc_stats(&c->enc, shim_conf.format, c->tf.n, &c->st) == -1) {
 		conn_flush(c);
 		(void)enc_stats(&c->enc, shim_conf.format, c->tf.n, &c->st);
@@ -329,6 +331,7 @@ void
 conn_add_info(struct conn *c, conn_info_fn fn, const void *arg)
 {
 	pthread_mutex_lock(&c->lock);
+	c->kc.done = 1;		/* TLS: the kernel counts records, not this */
 	if (!c->failed) {
 		if (fn(&c->enc, shim_conf.format, c->tf.n, arg) == -1) {
 			conn_flush(c);
@@ -423,6 +426,7 @@ conn_flush_all(void)
 		    (c = conn_ref(fd, v)) == NULL)
 			continue;
 		if (pthread_mutex_trylock(&c->lock) == 0) {
+			kcount_sample(&c->kc, fd);
 			conn_flush(c);
 			pthread_mutex_unlock(&c->lock);
 		}
@@ -435,6 +439,7 @@ conn_flush_all(void)
 void
 conn_fork_prepare(void)
 {
+	conn_fork_settle();	/* before any child can move bytes */
 	pthread_mutex_lock(&conn_pool_lock);
 	conn_file_fork_prepare();
 }

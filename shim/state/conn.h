@@ -40,6 +40,7 @@ void		 conn_connect_done(struct conn *);
 int		 conn_udp(const struct conn *);
 void		 conn_udp_connect(struct conn *, const struct sockaddr *,
 		    socklen_t);
+void		 conn_fd_closing(int);
 void		 conn_fd_closed(int);
 int		 conn_file_guard(int);
 void		 conn_file_move(int);

@@ -43,7 +43,10 @@ START_TEST(test_handshake)
 }
 END_TEST
 
-/* Who is the client: the role when known, else the higher port. */
+/*
+ * Who is the client: the role when known, else the port in the ephemeral
+ * range (32768-60999) facing one outside it, else the higher port.
+ */
 static const struct {
 	enum trace_role	role;
 	uint16_t	lport, rport, client;
@@ -53,7 +56,11 @@ static const struct {
 	{ TRACE_ROLE_CLIENT, 80, 40000, 80 },	/* role beats ports */
 	{ TRACE_ROLE_SERVER, 40000, 80, 80 },
 	{ TRACE_ROLE_UNKNOWN, 8080, 51000, 51000 },
-	{ TRACE_ROLE_UNKNOWN, 51000, 443, 51000 }
+	{ TRACE_ROLE_UNKNOWN, 51000, 443, 51000 },
+	{ TRACE_ROLE_UNKNOWN, 45000, 61500, 45000 },	/* a high server */
+	{ TRACE_ROLE_UNKNOWN, 62000, 33000, 33000 },
+	{ TRACE_ROLE_UNKNOWN, 40000, 50000, 50000 },	/* both: the port */
+	{ TRACE_ROLE_UNKNOWN, 80, 8080, 8080 }
 };
 
 /* The SYN comes from the client; writes leave here, reads arrive. */

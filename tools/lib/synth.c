@@ -99,10 +99,19 @@ synth_map6(struct frame_ep *ep)
 	ep->family = AF_INET6;
 }
 
+/* Is port in Linux's default ephemeral range (ip_local_port_range)? */
+static int
+synth_ephemeral(uint16_t port)
+{
+	return (port >= SYNTH_EPHEMERAL_LO &&
+	    port < SYNTH_EPHEMERAL_LO + SYNTH_EPHEMERAL_N);
+}
+
 /*
  * Which side started the connection: the role the shim recorded; else
- * the named side of an AF_UNIX pair is the listener; else the side with
- * the lower port is taken for the server.
+ * the named side of an AF_UNIX pair is the listener; else a port in the
+ * ephemeral range facing one outside it is the client's; else the side
+ * with the lower port is taken for the server.
  */
 static int
 synth_local_is_client(const struct trace_info *t)
@@ -113,6 +122,8 @@ synth_local_is_client(const struct trace_info *t)
 		return (c->role == TRACE_ROLE_CLIENT);
 	if (c->local.family == AF_UNIX || c->remote.family == AF_UNIX)
 		return (c->local.path[0] == '\0');
+	if (synth_ephemeral(c->local.port) != synth_ephemeral(c->remote.port))
+		return (synth_ephemeral(c->local.port));
 	return (c->remote.port <= c->local.port ? 1 : c->local.port == 0);
 }
 
