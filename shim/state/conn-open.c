@@ -95,8 +95,13 @@ conn_new(const struct enc_conn *info)
 		return (c);
 	}
 	if (tracefile_create(&shim_conf, &c->tf, errbuf) == -1) {
+		/* A worker that dropped privileges (nginx's, memcached -u). */
 		shim_say_once(&conn_said_create, "%s; connections are not "
-		    "traced", errbuf);
+		    "traced%s", errbuf, errno == EACCES || errno == EPERM ?
+		    " (a process that switched user cannot write there: run "
+		    "it under tapshim(1) as root, or point TAPSHIM_PATH_PREFIX "
+		    "into a directory every user can create files in, such as "
+		    "one of mode 1733)" : "");
 		conn_free(c);
 		return (NULL);
 	}

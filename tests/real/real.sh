@@ -63,11 +63,9 @@ declare -A known=(
 	["sserver: bytes (the peers' own)"]=11
 	["sclient: bytes (the peers' own)"]=11
 	["gnutls: one GET"]=2
-	["nginxroot: traces"]=10 ["nginxroot: bytes"]=10
 	["ab: traces"]=3 ["ab: bytes"]=3
 	["gitd: traces"]=4 ["gitd: bytes"]=4
-	["memcached: traces"]=10 ["memcached: bytes"]=10
-	["memcached: expert"]=10 ["pythreads: traces"]=1 ["pythreads: bytes"]=1
+	["pythreads: traces"]=1 ["pythreads: bytes"]=1
 	["dig: traces"]=11
 	["bashtcp: traces"]=4 ["bashtcp: bytes"]=8
 	["stdio: bytes"]=8
@@ -808,7 +806,30 @@ case_nginxroot()
 	bg_wait nginxroot
 	rcheck "nginxroot: the files" judge_same "$tmp/www/blob.bin" \
 	    "$dir/n1.got"
-	judge_server nginxroot 2
+	judge_server nginxroot 2 "$q"
+	rcheck "nginxroot: the worker's traces, PREFIX_N.pb, 0600" \
+	    judge_moved "$dir/tr/nginxroot" 2
+	# Without the launcher, a user that cannot write there is told how.
+	run nobody setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    env LD_PRELOAD="$LIBTAPSHIM" TAPSHIM_PATH_PREFIX="$dir/tr/nobody" \
+	    curl -sS -o /dev/null "http://127.0.0.1:$web/index.html"
+	rcheck "nginxroot: a user who cannot write the prefix is told what to do" \
+	    grep -q 'cannot write there: run it under tapshim(1) as root' \
+	    "$dir/nobody.err"
+}
+
+# Judge: the run's traces with prefix P are P_0.pb .. P_(N-1).pb at
+# least, each mode 0600.
+judge_moved()
+{
+	local p=$1 n=$2 i m
+
+	for ((i = 0; i < n; i++)); do
+		m=$(stat -c %a "${p}_$i.pb" 2>/dev/null)
+		[ "$m" = 600 ] && continue
+		echo "${p}_$i.pb: mode '$m', expected 600"
+		return 1
+	done
 }
 
 # ab's report, less its timings.

@@ -19,6 +19,7 @@
 #include "launch.h"
 #include "msg.h"
 #include "runctl.h"
+#include "rundir.h"
 #include "runsum.h"
 #include "synth.h"
 
@@ -346,6 +347,7 @@ main(int argc, char **argv)
 	struct conf	c;
 	struct runsum	rs;
 	struct runctl	rc;
+	struct rundir	rd;
 	char		path[PATH_MAX];
 	int		status, ran;
 
@@ -366,8 +368,13 @@ main(int argc, char **argv)
 		runsum_free(&rs);
 		return (TAPSHIM_EXIT_FAIL);
 	}
+	if (rundir_start(&rd, c.prefix) == -1) {
+		runsum_free(&rs);
+		return (TAPSHIM_EXIT_FAIL);
+	}
 	start_run(&o, &rc);
 	status = launch_run(argv + optind, &ran);
+	rundir_finish(&rd, c.prefix);
 	if (ran && runsum_end(&rs) == 0)
 		status = finish_run(&o, &c, &rs, &rc, status);
 	runctl_end(&rc);
