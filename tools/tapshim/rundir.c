@@ -125,13 +125,15 @@ rundir_finish(struct rundir *rd, const char *prefix)
 {
 	struct rundir_file	*f = NULL, *g;
 	struct dirent		*de;
-	const char		*base = strrchr(rd->prefix, '/') + 1;
-	size_t			 nf = 0, i, len = strlen(base);
+	const char		*base;
+	size_t			 nf = 0, i, len;
 	char			*end;
 	DIR			*d;
 
 	if (!rd->on || (d = opendir(rd->dir)) == NULL)
 		return;
+	base = strrchr(rd->prefix, '/') + 1;
+	len = strlen(base);
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, base, len) != 0 ||
 		    de->d_name[len] != '_' || de->d_name[len + 1] < '0' ||
