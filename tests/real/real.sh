@@ -51,23 +51,20 @@ export TAPSHIM_LIBRARY=$LIBTAPSHIM
 # Known failures: check name -> the point of issue 10 it waits for.
 declare -A known=(
 	["wget: traces"]=11 ["wgettls: traces"]=11 ["wgettls: one GET"]=2
-	["pyfork: traces"]=4 ["pyfork: bytes"]=4
 	["ruby: traces"]=3 ["ruby: bytes"]=3
 	["perl: traces"]=3 ["perl: bytes"]=3
 	["rediscli: traces"]=3 ["rediscli: bytes"]=3 ["redisd: traces"]=11
-	["pgd: traces"]=4 ["pgd: bytes"]=4
 	["socattcp: traces"]=11 ["socatudp: traces"]=11
 	["socatudp: the datagrams: ping and its echo"]=11
-	["socatfork: traces"]=4 ["socatfork: bytes"]=4
-	["socatexec: traces"]=4
+	["socatexec: traces"]=11
 	["sserver: bytes (the peers' own)"]=11
 	["sclient: bytes (the peers' own)"]=11
 	["gnutls: one GET"]=2
 	["ab: traces"]=3 ["ab: bytes"]=3
-	["gitd: traces"]=4 ["gitd: bytes"]=4
+	["gitd: bytes"]=11
 	["pythreads: traces"]=1 ["pythreads: bytes"]=1
 	["dig: traces"]=11
-	["bashtcp: traces"]=4 ["bashtcp: bytes"]=8
+	["bashtcp: bytes"]=8
 	["stdio: bytes"]=8
 )
 
@@ -209,8 +206,9 @@ judge_unchanged()
 # Judge: capture PCAP has one stream per connection proxy NAME relayed,
 # each followed back to the bytes the proxy relayed; SIDE says whose
 # port names the stream's client: client (traced client) or proxy
-# (traced server, the proxy its client). With PORT, only the streams to
-# that port are counted (the server makes connections of its own).
+# (traced server, the proxy its client). With PORT, the server has other
+# connections (its own, other clients'): each one the proxy made must be
+# exactly one stream.
 judge_relayed()
 {
 	local pcap=$1 px=$dir/$2.px side=$3 port=${4:-} n i cport pport c k
@@ -222,11 +220,12 @@ judge_relayed()
 	if [ -z "$port" ]; then
 		judge_streams "$pcap" "$n" || return 1
 	else
-		k=$(ts -r "$pcap" -Y "tcp.flags.syn == 1 &&
-		    tcp.flags.ack == 0 && tcp.dstport == $port" 2>/dev/null |
-		    wc -l)
-		[ "$k" = "$n" ] || { echo "$k streams to port $port," \
-		    "expected $n"; return 1; }
+		while read -r i cport pport; do
+			k=$(awk -v a="127.0.0.1:$pport" '$3 == 1 && $4 == 0 &&
+			    $8 == a' "$dir/$2.pkts" | wc -l)
+			[ "$k" = 1 ] || { echo "$k streams from the proxy's" \
+			    "port $pport, expected 1"; return 1; }
+		done <"$px/conns"
 	fi
 	while read -r i cport pport; do
 		[ "$side" = client ] && c=127.0.0.1:$cport
@@ -238,22 +237,24 @@ judge_relayed()
 
 # Judge: the traces with prefix P on 127.0.0.1 number N, each of ROLE
 # and ending with a closed event; with PORT, those whose local port it
-# is.
+# is. With "sockets", N counts sockets (inodes), not traces: a forking
+# server's parent and child each write their piece of a connection.
 judge_roles()
 {
-	local p=$1 n=$2 role=$3 port=${4:-} f
+	local p=$1 n=$2 role=$3 port=${4:-} per=${5:-traces} f
 
 	rm -f "$dir/info.txt"
 	for f in $(traces_of "$p"); do
 		tool info "$f" >>"$dir/info.txt" || return 1
 	done
 	[ -e "$dir/info.txt" ] || { echo "no traces ${p}_*"; return 1; }
-	awk -F'\t' -v n="$n" -v role="$role" -v port="$port" '
+	awk -F'\t' -v n="$n" -v role="$role" -v port="$port" -v per="$per" '
 	    $3 ~ /^127\.0\.0\.1:/ && (port == "" ||
-		$3 == "127.0.0.1:" port) { k++
+		$3 == "127.0.0.1:" port) &&
+		(per == "traces" || ($5 != "none" && !seen[$6]++)) { k++
 		if ($2 != role) { print $1 ": " $2 ", expected " role; bad = 1 }
 		if ($5 != "closed") { print $1 ": ends with " $5; bad = 1 } }
-	    END { if (k != n) { print k + 0 " traces, expected " n; bad = 1 }
+	    END { if (k != n) { print k + 0 " " per ", expected " n; bad = 1 }
 		exit bad }' "$dir/info.txt"
 }
 
@@ -282,10 +283,11 @@ judge_inherited()
 # connections through its proxy.
 judge_client()
 {
-	local name=$1 n=$2
+	local name=$1 n=$2 per=${3:-traces}
 
 	rcheck "$name: output" judge_unchanged "$name"
-	rcheck "$name: traces" judge_roles "$dir/tr/$name" "$n" ROLE_CLIENT
+	rcheck "$name: traces" judge_roles "$dir/tr/$name" "$n" ROLE_CLIENT \
+	    "" "$per"
 	rcheck "$name: bytes" judge_relayed "$dir/$name.pcap" "$name" client
 	rcheck "$name: expert" judge_expert "$dir/$name.pcap"
 }
@@ -294,10 +296,10 @@ judge_client()
 # proxy NAME; with PORT, the connections to that port (the server's).
 judge_server()
 {
-	local name=$1 n=$2 port=${3:-}
+	local name=$1 n=$2 port=${3:-} per=${4:-traces}
 
 	rcheck "$name: traces" judge_roles "$dir/tr/$name" "$n" ROLE_SERVER \
-	    "$port"
+	    "$port" "$per"
 	rcheck "$name: bytes" judge_relayed "$dir/$name.pcap" "$name" proxy \
 	    "$port"
 	rcheck "$name: expert" judge_expert "$dir/$name.pcap"
@@ -578,7 +580,10 @@ s.server_close()' "$q"
 	proxy_stop pyfork 3
 	bg_wait pyfork
 	rcheck "pyfork: the clients' answers" judge_text "$dir/c3.got" 'HELLO 3'
-	judge_server pyfork 3
+	judge_server pyfork 3 "" sockets
+	# shellcheck disable=SC2046
+	rcheck "pyfork: a FIN each way, at the child's close, not the parent's" \
+	    judge_fins "$dir/pyfork.pkts" $(cut -d' ' -f1 "$dir/pyfork.streams")
 }
 
 case_ruby()
@@ -660,7 +665,7 @@ case_postgres()
 	bg_wait pgd
 	cp "$dir/tr/pgd.pcap" "$dir/pgd.pcap" 2>/dev/null
 	rcheck "pgd: psql's answer" judge_text "$dir/pgq.out" '42\n'
-	judge_server pgd 1 "$q"
+	judge_server pgd 3 "$q" sockets
 }
 
 case_socat()
@@ -696,7 +701,7 @@ HTTP/1.0\r\n\r\n' | socat - TCP:127.0.0.1:$p"
 	bg_stop socatfork
 	rcheck "socatfork: the clients' files" judge_same "$tmp/www/blob.bin" \
 	    "$dir/f3.got"
-	judge_server socatfork 3 "$q"
+	judge_server socatfork 3 "$q" sockets
 
 	# EXEC,nofork: cat reads and writes the socket socat accepted.
 	q=$(free_port)
@@ -710,7 +715,7 @@ HTTP/1.0\r\n\r\n' | socat - TCP:127.0.0.1:$p"
 	rcheck "socatexec: the echo" judge_text "$dir/e.got" 'echo me'
 	rcheck "socatexec: cat's fd 0 and 1: one trace, the server's" \
 	    judge_inherited "$dir/tr/socatexec" cat 1 ROLE_SERVER
-	judge_server socatexec 1 "$q"
+	judge_server socatexec 1 "$q" sockets
 }
 
 # Judge: capture PCAP (UDP: its expert info may be empty) has no expert
@@ -889,7 +894,7 @@ case_git()
 	    "$dir/clone/blob.bin"
 	rcheck "gitd: upload-pack's fd 0 and 1: one trace, the server's" \
 	    judge_inherited "$dir/tr/gitd" git 1 ROLE_SERVER
-	judge_server gitd 1 "$q"
+	judge_server gitd 1 "$q" sockets
 }
 
 case_memcached()
@@ -961,7 +966,7 @@ case_bashtcp()
 
 	client_runs bashtcp "$p" "$web" 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$p
 printf '$req' >&3; cat <&3; exec 3<&-"
-	judge_client bashtcp 1
+	judge_client bashtcp 1 sockets
 	rcheck "bashtcp: cat's fd 0: the client's" \
 	    judge_inherited "$dir/tr/bashtcp" cat 1 ROLE_CLIENT
 	proxy_start bashsum "$p" "$web"

@@ -28,8 +28,8 @@ def address(buf):
 
 
 def info(path):
-    """Path, role, local, remote, the last event's kind."""
-    f = {1000: 0, 1: "-", 2: "-"}
+    """Path, role, local, remote, the last event's kind, socket inode."""
+    f = {1000: 0, 1: "-", 2: "-", 1002: 0}
     kinds = ["none"]
     buf = open(path, "rb").read()
     for wrapper in follow.wrappers(buf, path.endswith("_delimited")):
@@ -42,7 +42,7 @@ def info(path):
         kinds += [follow.event_data(e)[0] for e in
                   follow.trace_events(wrapper)]
     role = ["ROLE_UNKNOWN", "ROLE_CLIENT", "ROLE_SERVER"][f[1000]]
-    return "\t".join((path, role, f[1], f[2], kinds[-1]))
+    return "\t".join((path, role, f[1], f[2], kinds[-1], str(f[1002])))
 
 
 def curl(trace, out0, out1):

@@ -191,6 +191,7 @@ static int
 live_start(const struct merge *m, struct live *lv, struct input *in,
     size_t trace)
 {
+
 	struct synth_stream	*s = &in->streams[trace], **ns;
 	uint16_t		 was = s->side[0].ep.port;
 
@@ -229,6 +230,33 @@ live_end(struct live *lv, const struct synth_stream *s)
 	}
 }
 
+/*
+ * An event of a piece of a joined socket: into the first piece's stream;
+ * a close is drawn only as the group's last event (the last process to
+ * close the socket), the others' are not the connection's end.
+ */
+static int
+convert_joined(const struct merge *m, struct live *lv, struct input *in,
+    struct synth *sy, struct join *g)
+{
+	struct synth_stream	*s = &g->in->streams[g->trace];
+
+	if (!g->started) {
+		g->started = 1;
+		if (live_start(m, lv, g->in, g->trace) == -1) {
+			msg_err("out of memory");
+			return (-1);
+		}
+	}
+	if ((in->ev.kind != TRACE_EV_CLOSED || g->left == 1) &&
+	    synth_event(sy, s, &in->ev) == -1)
+		return (-1);
+	in->left[in->ev.trace]--;
+	if (--g->left == 0)
+		live_end(lv, s);
+	return (0);
+}
+
 /* Synthesize the packets of input in's current event. */
 static int
 convert_event(const struct merge *m, struct live *lv, struct input *in,
@@ -239,6 +267,8 @@ convert_event(const struct merge *m, struct live *lv, struct input *in,
 
 	if (in->hidden[t])
 		return (0);
+	if (in->join != NULL && in->join[t] != NULL)
+		return (convert_joined(m, lv, in, sy, in->join[t]));
 	if (in->left[t] == trace_info(in->tf, t)->nevents &&
 	    live_start(m, lv, in, t) == -1) {
 		msg_err("out of memory");
@@ -336,10 +366,100 @@ merge_pair(const struct merge *m, struct input *in, unsigned int n)
 	return (0);
 }
 
+/* Give each piece of group lead (n refs from r) its struct join. */
+static int
+join_group(const struct merge *m, struct input *in, struct end_ref *r,
+    size_t n)
+{
+	struct input	*x;
+	struct join	*g;
+	size_t		 k;
+
+	if ((g = calloc(1, sizeof *g)) == NULL)
+		return (-1);
+	g->in = &in[r[0].input];
+	g->trace = r[0].trace;
+	for (k = 0; k < n; k++) {
+		x = &in[r[k].input];
+		if (x->join == NULL && (x->join = calloc(trace_count(x->tf),
+		    sizeof *x->join)) == NULL) {
+			if (g->refs == 0)
+				free(g);
+			return (-1);
+		}
+		x->join[r[k].trace] = g;
+		g->refs++;
+		g->left += r[k].t->nevents;
+		if (k > 0)
+			msg_notice(m->quiet, "%s: trace %llu (pid %u) is a "
+			    "piece of the socket of %s trace %llu (pid %u, "
+			    "inode %llu): joined into one stream",
+			    trace_name(x->tf),
+			    (unsigned long long)r[k].t->trace_id,
+			    r[k].t->conn.pid, trace_name(g->in->tf),
+			    (unsigned long long)r[0].t->trace_id,
+			    r[0].t->conn.pid,
+			    (unsigned long long)r[0].t->conn.inode);
+	}
+	return (0);
+}
+
+/*
+ * Pieces of one socket written by several processes (a forking server,
+ * a socket inherited across exec): one stream, each event in time order
+ * and kept as its process wrote it; the FIN at the last close.
+ */
+int
+merge_join(const struct merge *m, struct input *in, unsigned int n)
+{
+	struct end_ref	*r;
+	size_t		 total = 0, k = 0, j, end;
+	unsigned int	 i;
+	int		 rc = 0;
+
+	for (i = 0; i < n; i++)
+		total += trace_count(in[i].tf);
+	if (total < 2)
+		return (0);
+	if ((r = calloc(total, sizeof *r)) == NULL) {
+		msg_err("out of memory");
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < trace_count(in[i].tf); j++) {
+			if (in[i].hidden[j] ||
+			    trace_info(in[i].tf, j)->nevents == 0)
+				continue;
+			r[k].t = trace_info(in[i].tf, j);
+			r[k].input = i;
+			r[k++].trace = j;
+		}
+	}
+	ends_join(r, k);
+	for (j = 0; j < k && rc == 0; j = end) {
+		for (end = j + 1; end < k && r[end].lead == &r[j]; end++)
+			;
+		if (end > j + 1 && join_group(m, in, r + j, end - j) == -1) {
+			msg_err("out of memory");
+			rc = -1;
+		}
+	}
+	free(r);
+	return (rc);
+}
+
 /* Close an input and free what it holds. */
 void
 merge_close(struct input *in)
 {
+	size_t	i;
+
+	/* A group's struct join goes with its last piece. */
+	for (i = 0; in->join != NULL && i < trace_count(in->tf); i++) {
+		if (in->join[i] != NULL && --in->join[i]->refs == 0)
+			free(in->join[i]);
+	}
+	free(in->join);
 	trace_close(in->tf);
 	free(in->streams);
 	free(in->left);

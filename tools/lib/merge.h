@@ -9,12 +9,25 @@
 #include "synth.h"
 #include "trace-read.h"
 
+/*
+ * Pieces of one socket written by several processes, shown as one
+ * stream: the first piece's, its FIN at the group's last event.
+ */
+struct join {
+	struct input	*in;		/* the first piece's input */
+	size_t		 trace;		/* and trace */
+	size_t		 left;		/* the group's events still to come */
+	size_t		 refs;		/* pieces pointing here */
+	int		 started;
+};
+
 /* One input file: its reader, its streams, and the event it holds next. */
 struct input {
 	struct trace_file	*tf;
 	struct synth_stream	*streams;
 	size_t			*left;		/* events still to come, per trace */
 	char			*hidden;	/* HIDE_*: not shown, and why */
+	struct join		**join;		/* per trace: its group, or NULL */
 	size_t			 pos;		/* how far in the file */
 	struct trace_event	 ev;
 	int			 has_ev;
@@ -35,6 +48,7 @@ struct merge {
 int	merge_open(struct merge *, struct input *, const char *,
 	    unsigned int);
 int	merge_pair(const struct merge *, struct input *, unsigned int);
+int	merge_join(const struct merge *, struct input *, unsigned int);
 int	merge_run(const struct merge *, struct input *, unsigned int,
 	    struct synth *, struct progress *);
 void	merge_close(struct input *);
