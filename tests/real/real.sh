@@ -64,7 +64,7 @@ declare -A known=(
 	["gitd: bytes"]=11
 	["pythreads: traces"]=1 ["pythreads: bytes"]=1
 	["dig: traces"]=11
-	["bashtcp: bytes"]=8
+	["bashtcp: bytes"]=8 ["bashtcp: expert"]=8 ["stdio: expert"]=8
 	["stdio: bytes"]=8
 )
 
@@ -958,6 +958,18 @@ judge_unseen()
 	return 1
 }
 
+# Judge: capture PCAP shows the bytes no hook saw as a gap in the
+# sequence numbers before the FIN (tshark: a previous segment not
+# captured), the FIN where the kernel sent it.
+judge_gap()
+{
+	ts_out "$1.gap" -r "$1" -q -z expert || return 1
+	grep -q 'Previous segment(s) not captured' "$1.gap" && return 0
+	echo "no sequence gap in $1:"
+	cat "$1.gap"
+	return 1
+}
+
 # bash's /dev/tcp: printf writes the request through stdio, cat reads the
 # answer from the socket it inherits as fd 0, bash closes it.
 case_bashtcp()
@@ -976,6 +988,8 @@ exec 3<&-"
 	proxy_stop bashsum 1
 	rcheck "bashtcp: the summary counts printf's bytes as lost" \
 	    judge_unseen bashsum 28
+	rcheck "bashtcp: the capture shows them as a sequence gap" \
+	    judge_gap "$dir/bashtcp.pcap"
 }
 
 # A C program that writes its request with fdopen and fprintf.
@@ -1026,6 +1040,8 @@ EOF2
 	proxy_stop stdiosum 1
 	rcheck "stdio: the summary counts fprintf's bytes as lost" \
 	    judge_unseen stdiosum 28
+	rcheck "stdio: the capture shows them as a sequence gap" \
+	    judge_gap "$dir/stdio.pcap"
 }
 shim_setup "the real-program suite" "$TSHARK" "$PYTHON" "$NGINX" curl ss
 # Servers run as other users (postgres, nobody) reach the files.

@@ -11,6 +11,7 @@
 #include "ends.h"
 #include "merge.h"
 #include "msg.h"
+#include "wire.h"
 
 /* The streams whose packets have begun and not yet ended. */
 struct live {
@@ -81,7 +82,8 @@ merge_open(struct merge *m, struct input *in, const char *path,
 		    "become packets", path, trace_http_count(in->tf));
 	if ((in->streams = calloc(n ? n : 1, sizeof *in->streams)) == NULL ||
 	    (in->left = calloc(n ? n : 1, sizeof *in->left)) == NULL ||
-	    (in->hidden = calloc(n ? n : 1, 1)) == NULL) {
+	    (in->hidden = calloc(n ? n : 1, 1)) == NULL ||
+	    (in->evlost = calloc(n ? n : 1, sizeof *in->evlost)) == NULL) {
 		msg_err("%s: out of memory", path);
 		return (-1);
 	}
@@ -230,6 +232,68 @@ live_end(struct live *lv, const struct synth_stream *s)
 	}
 }
 
+/* Does a trace's stats name unseen_calls among the reasons it lost bytes? */
+static int
+unseen_reason(const struct trace_conn *c)
+{
+	struct wire_field	 f;
+	const char		*why;
+	size_t			 pos = 0;
+
+	while (wire_next(c->stats.p, c->stats.len, &pos, &f, &why) == 1) {
+		if (f.number == 7 && f.type == WIRE_LEN && f.len == 12 &&
+		    memcmp(f.data, "unseen_calls", 12) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Trace t of in ends, its bytes in stream s: bytes the kernel moved that
+ * no hook saw (its stats' losses past what its events did not keep, for
+ * unseen_calls) advance the sequence numbers before the close, so the
+ * FIN is where it was and the gap shows (Wireshark: "previous segment
+ * not captured"); a notice says where.
+ */
+static void
+unseen_gap(const struct merge *m, struct input *in, size_t t,
+    struct synth_stream *s)
+{
+	const struct trace_info	*ti = trace_info(in->tf, t);
+	uint64_t		 gap[2];
+	int			 d;
+
+	if (!ti->conn.has_stats || s->udp || s->state != SYNTH_OPEN ||
+	    !unseen_reason(&ti->conn))
+		return;
+	for (d = 0; d < 2; d++)
+		gap[d] = ti->conn.lost[d] > in->evlost[t][d] ?
+		    ti->conn.lost[d] - in->evlost[t][d] : 0;
+	if (gap[0] == 0 && gap[1] == 0)
+		return;
+	s->side[s->local].next += (uint32_t)gap[1];
+	s->side[!s->local].next += (uint32_t)gap[0];
+	msg_notice(m->quiet, "%s: trace %llu: %llu bytes sent and %llu "
+	    "received through calls the tracer could not see (unseen_calls): "
+	    "a gap in the sequence numbers before its close",
+	    trace_name(in->tf), (unsigned long long)ti->trace_id,
+	    (unsigned long long)gap[1], (unsigned long long)gap[0]);
+}
+
+/* Keep what an event did not keep, and mark unseen bytes at a close. */
+static void
+account_event(const struct merge *m, struct input *in,
+    struct synth_stream *s)
+{
+	const struct trace_event	*ev = &in->ev;
+
+	if (ev->kind == TRACE_EV_READ || ev->kind == TRACE_EV_WRITE)
+		in->evlost[ev->trace][ev->kind == TRACE_EV_WRITE] +=
+		    ev->len > ev->caplen ? ev->len - ev->caplen : 0;
+	else if (ev->kind == TRACE_EV_CLOSED)
+		unseen_gap(m, in, ev->trace, s);
+}
+
 /*
  * An event of a piece of a joined socket: into the first piece's stream;
  * a close is drawn only as the group's last event (the last process to
@@ -248,6 +312,7 @@ convert_joined(const struct merge *m, struct live *lv, struct input *in,
 			return (-1);
 		}
 	}
+	account_event(m, in, s);
 	if ((in->ev.kind != TRACE_EV_CLOSED || g->left == 1) &&
 	    synth_event(sy, s, &in->ev) == -1)
 		return (-1);
@@ -274,6 +339,7 @@ convert_event(const struct merge *m, struct live *lv, struct input *in,
 		msg_err("out of memory");
 		return (-1);
 	}
+	account_event(m, in, s);
 	if (synth_event(sy, s, &in->ev) == -1)
 		return (-1);
 	if (--in->left[t] == 0)
@@ -463,6 +529,7 @@ merge_close(struct input *in)
 	trace_close(in->tf);
 	free(in->streams);
 	free(in->left);
+	free(in->evlost);
 	free(in->hidden);
 	memset(in, 0, sizeof *in);
 }

@@ -3,6 +3,7 @@
 #define TAPSHIM_MERGE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "filter.h"
 #include "progress.h"
@@ -28,6 +29,8 @@ struct input {
 	size_t			*left;		/* events still to come, per trace */
 	char			*hidden;	/* HIDE_*: not shown, and why */
 	struct join		**join;		/* per trace: its group, or NULL */
+	uint64_t		(*evlost)[2];	/* per trace: bytes its reads [0]
+						   and writes [1] did not keep */
 	size_t			 pos;		/* how far in the file */
 	struct trace_event	 ev;
 	int			 has_ev;
