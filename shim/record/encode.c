@@ -386,6 +386,9 @@ enc_event(struct enc_buf *e, enum conf_format fmt, uint64_t id,
 		cl.reset = (Tapshim__Trace__Reset)ev->reset;
 		if (ev->error != NULL)
 			cl.error = (char *)(uintptr_t)ev->error;
+		cl.shared = ev->shared != 0;
+		cl.kernel_received = ev->kernel[0];
+		cl.kernel_sent = ev->kernel[1];
 		se.event_selector_case =
 		    TAPSHIM__TRACE__SOCKET_EVENT__EVENT_SELECTOR_CLOSED;
 		se.closed = &cl;

@@ -39,6 +39,7 @@ struct conn {
 	int		 stopped;	/* the run stopped recording */
 	struct enc_stats st;		/* kept and lost, for Connection.stats */
 	struct kcount	 kc;		/* TCP: the kernel's counts */
+	int		 shared;	/* the process forked holding it */
 	uint64_t	 pend[2];	/* payload in enc, not yet written */
 	uint64_t	 pend_events;
 	int64_t		 last_flush;

@@ -85,6 +85,7 @@ conn_new(const struct enc_conn *info)
 	c->stopped = 0;
 	memset(&c->st, 0, sizeof c->st);
 	memset(&c->kc, 0, sizeof c->kc);
+	c->shared = 0;
 	c->pend[0] = c->pend[1] = c->pend_events = 0;
 	c->last_flush = conn_now();
 	enc_init(&c->enc, c->buf, sizeof c->buf);
@@ -248,6 +249,7 @@ conn_inherit(int fd, struct conn *tagged)
 		return;
 	}
 	c->kc.done = 1;		/* shared with the parent: its counts too */
+	c->shared = 1;
 	if (!fdtab_replace(fd, tagged, c)) {
 		conn_put(c);		/* another thread got there first */
 		return;
@@ -410,6 +412,7 @@ conn_fork_settle(void)
 		pthread_mutex_lock(&c->lock);
 		kcount_sample(&c->kc, fd);
 		conn_settle(c);
+		c->shared = 1;
 		pthread_mutex_unlock(&c->lock);
 		conn_put(c);
 	}

@@ -184,6 +184,8 @@ conn_finish(struct conn *c)
 		ev.reset = c->reset;
 		ev.error = c->ended_by;
 		ev.tid = shim_tid();
+		ev.shared = c->shared;
+		kcount_moved(&c->kc, ev.kernel);
 		if (enc_event(&c->enc, shim_conf.format, c->tf.n, &ev) == -1) {
 			conn_flush(c);
 			(void)enc_event(&c->enc, shim_conf.format, c->tf.n,

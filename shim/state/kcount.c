@@ -76,13 +76,16 @@ kcount_base(struct kcount *k, int fd)
 	k->have_base = kcount_take(fd, k->base) == 0;
 }
 
-/* The counts now, fd still open (before a close, at a fork, at exit). */
+/*
+ * The counts now, fd still open (before a close, at a fork, at exit):
+ * for the closed event always, for conn_settle() until it is done.
+ */
 void
 kcount_sample(struct kcount *k, int fd)
 {
 	uint64_t	now[2];
 
-	if (!k->have_base || k->done || kcount_take(fd, now) == -1)
+	if (!k->have_base || kcount_take(fd, now) == -1)
 		return;
 	k->now[0] = now[0];
 	k->now[1] = now[1];
@@ -108,4 +111,15 @@ kcount_unseen(struct kcount *k, const uint64_t seen[2], uint64_t unseen[2])
 		    seen[dir] : 0;
 	}
 	return (1);
+}
+
+/* What the kernel moved between the two looks, for the closed event. */
+void
+kcount_moved(const struct kcount *k, uint64_t out[2])
+{
+	int	dir;
+
+	for (dir = 0; dir < 2; dir++)
+		out[dir] = k->have_base && k->have_now ? k->now[dir] -
+		    k->base[dir] : 0;
 }

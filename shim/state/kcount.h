@@ -20,5 +20,6 @@ int	kcount_take(int, uint64_t [2]);
 void	kcount_base(struct kcount *, int);
 void	kcount_sample(struct kcount *, int);
 int	kcount_unseen(struct kcount *, const uint64_t [2], uint64_t [2]);
+void	kcount_moved(const struct kcount *, uint64_t [2]);
 
 #endif

@@ -582,6 +582,8 @@ s.server_close()' "$q"
 	rcheck "pyfork: the clients' answers" judge_text "$dir/c3.got" 'HELLO 3'
 	judge_server pyfork 3 "" sockets
 	# shellcheck disable=SC2046
+	rcheck "pyfork: the parent's close says the socket is shared" \
+	    judge_closed "$dir/tr/pyfork" 'shared: true'
 	rcheck "pyfork: a FIN each way, at the child's close, not the parent's" \
 	    judge_fins "$dir/pyfork.pkts" $(cut -d' ' -f1 "$dir/pyfork.streams")
 }
@@ -958,6 +960,26 @@ judge_unseen()
 	return 1
 }
 
+# Judge: protoc decodes one of the traces with prefix P to a closed
+# event holding each of the lines given ("shared: true").
+judge_closed()
+{
+	local p=$1 f line
+
+	shift
+	for f in $(traces_of "$p"); do
+		"$PROTOC" --proto_path="$top_srcdir/proto" \
+		    --decode=tapshim.trace.TraceWrapper tapshim.proto <"$f" \
+		    2>/dev/null | sed -n '/closed {/,/}/p' >"$dir/closed.txt"
+		for line in "$@"; do
+			grep -qx " *$line" "$dir/closed.txt" || continue 2
+		done
+		return 0
+	done
+	echo "no closed event of ${p}_* holds: $*"
+	return 1
+}
+
 # Judge: capture PCAP shows the bytes no hook saw as a gap in the
 # sequence numbers before the FIN (tshark: a previous segment not
 # captured), the FIN where the kernel sent it.
@@ -1042,6 +1064,9 @@ EOF2
 	    judge_unseen stdiosum 28
 	rcheck "stdio: the capture shows them as a sequence gap" \
 	    judge_gap "$dir/stdio.pcap"
+	rcheck "stdio: the closed event has the kernel's counts" \
+	    judge_closed "$dir/tr/stdiosum" 'kernel_received: 235' \
+	    'kernel_sent: 28'
 }
 shim_setup "the real-program suite" "$TSHARK" "$PYTHON" "$NGINX" curl ss
 # Servers run as other users (postgres, nobody) reach the files.
