@@ -72,6 +72,24 @@ conf_prefix(struct conf *c, const char *v, char *errbuf)
 	return (0);
 }
 
+/*
+ * TAPSHIM_FALLBACK_PREFIX: where a process that may not create files at
+ * the prefix (a server's worker that dropped privileges) makes its
+ * traces; absolute, or unset.
+ */
+static int
+conf_fallback(struct conf *c, const char *v, char *errbuf)
+{
+	if (v == NULL || *v == '\0')
+		return (0);
+	if (*v != '/' || v[strlen(v) - 1] == '/' ||
+	    strlen(v) + 48 >= sizeof c->fallback)
+		return (conf_fail(errbuf, "TAPSHIM_FALLBACK_PREFIX: \"%s\" is no "
+		    "absolute file prefix", v));
+	snprintf(c->fallback, sizeof c->fallback, "%s", v);
+	return (0);
+}
+
 /* TAPSHIM_FORMAT. */
 static int
 conf_format(struct conf *c, const char *v, char *errbuf)
@@ -254,6 +272,7 @@ conf_read(struct conf *c, conf_getenv_fn get, char *errbuf)
 	/* The log first: it is where the message about a bad value goes. */
 	if (conf_file(c->log, "TAPSHIM_LOG", get("TAPSHIM_LOG"), errbuf) == -1 ||
 	    conf_prefix(c, get("TAPSHIM_PATH_PREFIX"), errbuf) == -1 ||
+	    conf_fallback(c, get("TAPSHIM_FALLBACK_PREFIX"), errbuf) == -1 ||
 	    conf_format(c, get("TAPSHIM_FORMAT"), errbuf) == -1 ||
 	    conf_bytes(&c->max_rx, "TAPSHIM_MAX_BUFFERED_RX_BYTES",
 	    get("TAPSHIM_MAX_BUFFERED_RX_BYTES"), errbuf) == -1 ||

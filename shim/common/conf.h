@@ -32,6 +32,10 @@ enum conf_backtrace {
 
 struct conf {
 	char			prefix[PATH_MAX];	/* absolute */
+	/* Where a process that may not create files at prefix makes its
+	 * traces instead (the launcher's, for servers that drop
+	 * privileges); "" for none. */
+	char			fallback[PATH_MAX];
 	enum conf_format	format;
 	uint64_t		max_rx;		/* bytes of reads kept */
 	uint64_t		max_tx;		/* bytes of writes kept */

@@ -179,6 +179,14 @@ runstate_admit_bytes(struct runstate *rs, uint64_t n, int64_t now)
 	return (1);
 }
 
+/* Count bytes of direction dir lost outside any event (unseen calls). */
+void
+runstate_lose(struct runstate *rs, int dir, uint64_t lost)
+{
+	if (rs != NULL)
+		RS_ADD(&rs->lost[dir], lost);
+}
+
 /* Count one read (dir 0) or write (1): kept and lost payload bytes. */
 void
 runstate_count(struct runstate *rs, int dir, uint64_t kept, uint64_t lost)

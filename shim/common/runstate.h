@@ -48,6 +48,7 @@ int		 runstate_admit_conn(struct runstate *, int64_t);
 int		 runstate_admit_bytes(struct runstate *, uint64_t, int64_t);
 void		 runstate_count(struct runstate *, int, uint64_t, uint64_t);
 void		 runstate_count_msgs(struct runstate *, uint64_t);
+void		 runstate_lose(struct runstate *, int, uint64_t);
 const char	*runstate_stop_name(enum runstate_stop);
 
 #endif

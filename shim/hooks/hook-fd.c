@@ -31,6 +31,8 @@ hook_close(int fd)
 
 	/* Not in a vfork child: the table is the parent's (row 5). */
 	tracing = shim_tracing();
+	if (outer && tracing)
+		conn_fd_sample(fd);	/* the kernel's counts, before */
 	was = !tracing ? NULL : outer ? conn_fd_closing(fd, &held) :
 	    fdtab_get(fd);
 	r = REAL(close, SYS_close, fd);
@@ -124,6 +126,7 @@ fd_range_closing(struct fd_range *fr, unsigned int lo, unsigned int hi,
 		if (!fdtab_is_conn(fdtab_get((int)fd)))
 			continue;
 		fr->fd[fr->n] = (int)fd;
+		conn_fd_sample((int)fd);
 		fr->was[fr->n] = conn_fd_closing((int)fd, &fr->held[fr->n]);
 		fr->n++;
 	}

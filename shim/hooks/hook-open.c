@@ -422,8 +422,11 @@ fclose(FILE *fp)
 	struct conn	*was = NULL, *held = NULL;
 	int		 r, fd = -1, saved, outer = shim_enter();
 
-	if (outer && shim_tracing() && fp != NULL && (fd = fileno(fp)) >= 0)
+	if (outer && shim_tracing() && fp != NULL && (fd = fileno(fp)) >= 0) {
+		/* The kernel's counts before (the last flush is not in them). */
+		conn_fd_sample(fd);
 		was = conn_fd_closing(fd, &held);
+	}
 	if (real.fclose == NULL && !real_resolving())
 		real_init();
 	if (real.fclose != NULL && !real_resolving())

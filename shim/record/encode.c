@@ -442,6 +442,9 @@ enc_event(struct enc_buf *e, enum conf_format fmt, uint64_t id,
 		cl.ending = (Tapshim__Trace__Ending)ev->ending;
 		if (ev->cut_reason != NULL)
 			cl.cut_reason = (char *)(uintptr_t)ev->cut_reason;
+		cl.shared = ev->shared != 0;
+		cl.kernel_received = ev->kernel[0];
+		cl.kernel_sent = ev->kernel[1];
 		se.event_selector_case =
 		    TAPSHIM__TRACE__SOCKET_EVENT__EVENT_SELECTOR_CLOSED;
 		se.closed = &cl;

@@ -40,6 +40,8 @@ struct enc_event {
 	socklen_t	 peer_len;
 	uint64_t	 duration;	/* ns in the call */
 	uint32_t	 tid;
+	int		 shared;	/* closed: the process forked holding it */
+	uint64_t	 kernel[2];	/* closed: the kernel's [0] in, [1] out */
 };
 
 /* The process, once per trace (argv bounded: ENC_ARGV_MAX of them). */

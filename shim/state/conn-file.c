@@ -123,7 +123,8 @@ conn_file_end(struct conn *c, enum enc_ending ending, int64_t now)
 	}
 	start = c->exit_at >= 0 ? c->exit_at : conn_file_pos(c);
 	c->enc.reserve = 0;
-	if ((c->st.events > 0 || c->st.events_lost > 0 || c->cut != NULL) &&
+	if ((c->st.events > 0 || c->st.events_lost > 0 || c->cut != NULL ||
+	    c->st.lost[0] > 0 || c->st.lost[1] > 0) &&
 	    enc_stats(&c->enc, fmt, c->tf.n, &c->st) == -1 &&
 	    conn_room(c) == 0)
 		(void)enc_stats(&c->enc, fmt, c->tf.n, &c->st);
@@ -136,6 +137,8 @@ conn_file_end(struct conn *c, enum enc_ending ending, int64_t now)
 	ev.ending = c->cut != NULL ? ENC_ENDING_CUT : ending;
 	ev.cut_reason = c->cut;
 	ev.tid = shim_tid();
+	ev.shared = c->shared;
+	kcount_moved(&c->kc, ev.kernel);
 	if (enc_event(&c->enc, fmt, c->tf.n, &ev) == -1 && conn_room(c) == 0)
 		(void)enc_event(&c->enc, fmt, c->tf.n, &ev);
 	if (enc_end(&c->enc, fmt, c->tf.n, c->truncated[0],

@@ -9,6 +9,7 @@
 
 #include "conn.h"
 #include "encode.h"
+#include "kcount.h"
 #include "tracefile.h"
 
 /*
@@ -39,6 +40,8 @@ struct conn {
 	int		 counting;	/* a run limit: count, do not trace */
 	int		 stopped;	/* the run stopped recording */
 	struct enc_stats st;		/* kept and lost, for Connection.stats */
+	struct kcount	 kc;		/* TCP: the kernel's counts */
+	int		 shared;	/* the process forked holding it */
 	struct enc_buf	 enc;		/* packs into tf's window */
 };
 
@@ -64,5 +67,7 @@ void		 conn_inherit(int, struct conn *);
 void		 conn_classify(int);
 void		 conn_gave_up(struct conn *, int64_t);
 void		 conn_connected(struct conn *, int64_t);
+void		 conn_settle(struct conn *);
+void		 conn_fork_settle(void);
 
 #endif

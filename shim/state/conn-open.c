@@ -18,6 +18,7 @@
 #include "resolv.h"
 #include "scope.h"
 #include "shim.h"
+#include "sysrole.h"
 #include "tracefile.h"
 
 static int		 conn_said_create;
@@ -84,6 +85,8 @@ conn_new(const struct enc_conn *info)
 	c->counting = counting;
 	c->stopped = 0;
 	memset(&c->st, 0, sizeof c->st);
+	memset(&c->kc, 0, sizeof c->kc);
+	c->shared = 0;
 	enc_init(&c->enc, NULL, 0);
 	c->exit_at = -1;
 	c->reend = 0;
@@ -94,8 +97,13 @@ conn_new(const struct enc_conn *info)
 		return (c);
 	}
 	if (tracefile_create(&shim_conf, &c->tf, errbuf) == -1) {
+		/* A worker that dropped privileges (nginx's, memcached -u). */
 		shim_say_once(&conn_said_create, "%s; connections are not "
-		    "traced", errbuf);
+		    "traced%s", errbuf, errno == EACCES || errno == EPERM ?
+		    " (a process that switched user cannot write there: run "
+		    "it under tapshim(1) as root, or point TAPSHIM_PATH_PREFIX "
+		    "into a directory every user can create files in, such as "
+		    "one of mode 1733)" : "");
 		conn_free(c);
 		return (NULL);
 	}
@@ -132,6 +140,7 @@ conn_open(int fd, enum enc_role role, const struct sockaddr *peer,
 		conn_install(fd, FDTAB_OTHER);
 		return (NULL);
 	}
+	kcount_base(&c->kc, fd);
 	conn_install(fd, c);
 	return (c);
 }
@@ -174,6 +183,7 @@ conn_open_timed(int fd, enum enc_role role, const struct sockaddr *peer,
 	c->info.nbacktrace = 0;
 	if (inprogress)
 		c->connecting = t0;
+	kcount_base(&c->kc, fd);
 	conn_install(fd, c);
 	return (c);
 }
@@ -238,6 +248,8 @@ conn_inherit_fd(int fd, struct conn *tagged)
 		fdtab_replace(fd, tagged, FDTAB_OTHER);
 		return;
 	}
+	c->kc.done = 1;		/* shared with the parent: its counts too */
+	c->shared = 1;
 	if (!fdtab_replace(fd, tagged, c)) {
 		conn_put(c);		/* another thread got there first */
 		return;
@@ -271,9 +283,33 @@ conn_classify_udp(int fd, struct enc_conn *info)
 }
 
 /*
+ * Another fd of this process already traces the socket inode (fd 0 and
+ * 1 both inherited across exec, inetd style): that trace, referenced for
+ * fd's slot, or NULL. Once per unknown fd: a walk of the table is fine.
+ */
+static struct conn *
+conn_same_socket(int fd, ino_t inode)
+{
+	struct conn	*v, *c;
+	int		 i;
+
+	for (i = fdtab_next(0); i < FDTAB_MAX_FD; i = fdtab_next(i + 1)) {
+		v = fdtab_get(i);
+		if (i == fd || !fdtab_is_conn(v) || conn_untag(v) != v ||
+		    (c = conn_get(i)) == NULL)
+			continue;
+		if (c->info.inode == inode && !c->info.udp)
+			return (c);
+		conn_put(c);
+	}
+	return (NULL);
+}
+
+/*
  * An fd the shim has not seen made: not a socket, or a stream socket
- * connected behind its back (inherited, made before the shim started).
- * One fstat(), then the answer is cached in the slot.
+ * connected behind its back (inherited, made before the shim started):
+ * its role from what the system knows, one trace per socket. One fstat(),
+ * then the answer is cached in the slot.
  */
 static void
 conn_classify_fd(int fd)
@@ -302,7 +338,17 @@ conn_classify_fd(int fd)
 		fdtab_replace(fd, NULL, FDTAB_OTHER);
 		return;
 	}
-	if ((c = conn_new(&info)) != NULL && !fdtab_replace(fd, NULL, c))
+	if ((c = conn_same_socket(fd, st.st_ino)) != NULL) {
+		if (!fdtab_replace(fd, NULL, c))
+			conn_put(c);
+		return;
+	}
+	if (info.local.ss_family != AF_UNIX)
+		info.role = sysrole_guess(&info.local, &info.remote);
+	if ((c = conn_new(&info)) == NULL)
+		return;
+	kcount_base(&c->kc, fd);
+	if (!fdtab_replace(fd, NULL, c))
 		conn_put(c);
 }
 
@@ -327,6 +373,72 @@ conn_inherit(int fd, struct conn *tagged)
 
 	conn_inherit_fd(fd, tagged);
 	shim_call_skip(t);
+}
+
+/*
+ * fd is about to be closed: if it holds a TCP connection, the kernel's
+ * counts now, while the socket can still be asked (the last close's are
+ * what conn_settle() compares).
+ */
+void
+conn_fd_sample(int fd)
+{
+	struct conn	*v = fdtab_get(fd), *c;
+
+	if (!fdtab_is_conn(v) || conn_untag(v) != v ||
+	    (c = conn_get(fd)) == NULL)
+		return;
+	pthread_mutex_lock(&c->lock);
+	kcount_sample(&c->kc, fd);
+	pthread_mutex_unlock(&c->lock);
+	conn_put(c);
+}
+
+/*
+ * What the kernel moved that the trace does not hold (stdio, splice,
+ * io_uring, calls inside libc) is lost, for reason "unseen_calls": the
+ * trace's stats then say so. c->lock is held.
+ */
+void
+conn_settle(struct conn *c)
+{
+	uint64_t	seen[2], unseen[2];
+	int		dir;
+
+	for (dir = 0; dir < 2; dir++)
+		seen[dir] = c->st.kept[dir] + c->st.lost[dir];
+	if (!kcount_unseen(&c->kc, seen, unseen))
+		return;
+	for (dir = 0; dir < 2; dir++) {
+		conn_lose(c, dir, unseen[dir], "unseen_calls");
+		if (!c->counting)
+			scope_lose(dir, unseen[dir]);
+	}
+}
+
+/*
+ * The process forks holding its connections: from now on another
+ * process may move bytes on them, so each is compared with the kernel
+ * up to here, and no more (before the fork: no lock of ours is held).
+ */
+void
+conn_fork_settle(void)
+{
+	struct conn	*v, *c;
+	int		 fd;
+
+	for (fd = fdtab_next(0); fd < FDTAB_MAX_FD; fd = fdtab_next(fd + 1)) {
+		v = fdtab_get(fd);
+		if (!fdtab_is_conn(v) || conn_untag(v) != v ||
+		    (c = conn_get(fd)) == NULL)
+			continue;
+		pthread_mutex_lock(&c->lock);
+		kcount_sample(&c->kc, fd);
+		conn_settle(c);
+		c->shared = 1;
+		pthread_mutex_unlock(&c->lock);
+		conn_put(c);
+	}
 }
 
 /*

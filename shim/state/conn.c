@@ -162,6 +162,7 @@ conn_finish(struct conn *c)
 	pthread_mutex_lock(&c->lock);
 	if (c->connecting != 0 && !c->counting)
 		conn_gave_up(c, now);
+	conn_settle(c);
 	conn_file_end(c, ENC_ENDING_CLOSED, now);
 	pthread_mutex_unlock(&c->lock);
 	pthread_mutex_destroy(&c->lock);
@@ -297,6 +298,7 @@ void
 conn_add_info(struct conn *c, conn_info_fn fn, const void *arg)
 {
 	pthread_mutex_lock(&c->lock);
+	c->kc.done = 1;		/* TLS: the kernel counts records, not this */
 	if (c->cut == NULL && !c->counting && tracefile_mapped(&c->tf) &&
 	    fn(&c->enc, shim_conf.format, c->tf.n, arg) == -1 &&
 	    conn_room(c) == 0)
@@ -384,6 +386,8 @@ conn_end_all(void)
 		    (c = conn_ref(fd, v)) == NULL)
 			continue;
 		if (pthread_mutex_trylock(&c->lock) == 0) {
+			kcount_sample(&c->kc, fd);
+			conn_settle(c);
 			conn_file_end(c, ENC_ENDING_EXIT, now);
 			pthread_mutex_unlock(&c->lock);
 		}
@@ -406,6 +410,7 @@ conn_end_exit(struct conn *c)
 void
 conn_fork_prepare(void)
 {
+	conn_fork_settle();	/* before any child can move bytes */
 	pthread_mutex_lock(&conn_pool_lock);
 	conn_file_fork_prepare();
 }

@@ -39,6 +39,7 @@ void		 conn_fd_made(int, int);
 int		 conn_connect_pending(struct conn *);
 void		 conn_tls_ended(struct conn *);
 int		 conn_tls_over(const struct conn *);
+void		 conn_fd_sample(int);
 void		 conn_fd_dup(int, int);
 void		 conn_end_all(void);
 void		 conn_end_exit(struct conn *);

@@ -162,6 +162,13 @@ scope_count(int dir, uint64_t kept, uint64_t lost)
 	runstate_count(scope_run, dir, kept, lost);
 }
 
+/* Count bytes lost outside any event in the run's totals. */
+void
+scope_lose(int dir, uint64_t lost)
+{
+	runstate_lose(scope_run, dir, lost);
+}
+
 /* Why the run stopped recording, for a trace's stats. */
 const char *
 scope_reason(void)

@@ -12,6 +12,7 @@ int		scope_match(const struct conf *, const struct enc_conn *);
 int		scope_admit_conn(void);
 int		scope_admit_bytes(uint64_t);
 void		scope_count(int, uint64_t, uint64_t);
+void		scope_lose(int, uint64_t);
 const char	*scope_reason(void);
 
 #endif

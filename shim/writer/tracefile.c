@@ -23,7 +23,9 @@
  * the shim, so it only grows; another process's files are found by
  * tracefile_probe() and skipped by O_EXCL.
  */
-static uint64_t		tracefile_hint;
+static uint64_t		tracefile_hint[2];	/* [1]: the fallback's */
+/* This process may not create files at the prefix: the fallback, then. */
+static int			tracefile_alt;
 
 /*
  * Held while the shim has a trace file open (a few calls at most), and
@@ -109,24 +111,32 @@ tracefile_sig_restore(const uint64_t *old, const uint64_t *pend)
 	    sizeof *old);
 }
 
-/* Write the name of trace file n into buf. */
-int
-tracefile_path(const struct conf *c, uint64_t n, char *buf, size_t size)
+/* The name of trace file n at the prefix (alt: the fallback) into buf. */
+static int
+tracefile_name(const struct conf *c, int alt, uint64_t n, char *buf,
+    size_t size)
 {
 	int	len;
 
-	len = snprintf(buf, size, "%s_%llu%s", c->prefix,
+	len = snprintf(buf, size, "%s_%llu%s", alt ? c->fallback : c->prefix,
 	    (unsigned long long)n, conf_extension(c->format));
 	return (len < 0 || (size_t)len >= size ? -1 : 0);
 }
 
+/* Write the name of trace file n into buf. */
+int
+tracefile_path(const struct conf *c, uint64_t n, char *buf, size_t size)
+{
+	return (tracefile_name(c, 0, n, buf, size));
+}
+
 /* Is there a file (or anything) named as trace n? */
 static int
-tracefile_exists(const struct conf *c, uint64_t n)
+tracefile_exists(const struct conf *c, int alt, uint64_t n)
 {
 	char	path[PATH_MAX + 64];
 
-	if (tracefile_path(c, n, path, sizeof path) == -1)
+	if (tracefile_name(c, alt, n, path, sizeof path) == -1)
 		return (0);
 	return (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
 	    errno != ENOENT);
@@ -139,22 +149,22 @@ tracefile_exists(const struct conf *c, uint64_t n)
  * as good as any; O_EXCL settles races.
  */
 static uint64_t
-tracefile_probe(const struct conf *c, uint64_t n)
+tracefile_probe(const struct conf *c, int alt, uint64_t n)
 {
 	uint64_t	lo, hi, step, mid;
 
-	if (!tracefile_exists(c, n))
+	if (!tracefile_exists(c, alt, n))
 		return (n);
 	lo = n;
 	for (step = 1; step < (1ULL << 40); step *= 2) {
-		if (!tracefile_exists(c, n + step))
+		if (!tracefile_exists(c, alt, n + step))
 			break;
 		lo = n + step;
 	}
 	hi = n + step;
 	while (hi - lo > 1) {
 		mid = lo + (hi - lo) / 2;
-		if (tracefile_exists(c, mid))
+		if (tracefile_exists(c, alt, mid))
 			lo = mid;
 		else
 			hi = mid;
@@ -181,7 +191,7 @@ tracefile_reopen(const struct conf *c, const struct tracefile *tf)
 	char	path[PATH_MAX + 64];
 	int	fd;
 
-	if (tracefile_path(c, tf->n, path, sizeof path) == -1) {
+	if (tracefile_name(c, tf->alt, tf->n, path, sizeof path) == -1) {
 		errno = ENAMETOOLONG;
 		return (-1);
 	}
@@ -321,16 +331,17 @@ tracefile_create(const struct conf *c, struct tracefile *tf, char *errbuf)
 	char		path[PATH_MAX + 64];
 	struct stat	st;
 	uint64_t	n;
-	int		fd, saved;
+	int		fd, saved, alt;
 
 	pthread_mutex_lock(&tracefile_fd_lock);
-	n = tracefile_probe(c, __atomic_load_n(&tracefile_hint,
-	    __ATOMIC_RELAXED));
+	alt = tracefile_alt;
+	n = tracefile_probe(c, alt, tracefile_hint[alt]);
 	for (;; n++) {
-		if (tracefile_path(c, n, path, sizeof path) == -1) {
+		if (tracefile_name(c, alt, n, path, sizeof path) == -1) {
 			pthread_mutex_unlock(&tracefile_fd_lock);
 			snprintf(errbuf, TRACEFILE_ERRBUF_SIZE, "%s_%llu: name "
-			    "too long", c->prefix, (unsigned long long)n);
+			    "too long", alt ? c->fallback : c->prefix,
+			    (unsigned long long)n);
 			errno = ENAMETOOLONG;
 			return (-1);
 		}
@@ -338,6 +349,17 @@ tracefile_create(const struct conf *c, struct tracefile *tf, char *errbuf)
 		    O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd != -1)
 			break;
+		/*
+		 * A process that may not create files at the prefix (a
+		 * worker that dropped privileges) uses the fallback from
+		 * now on, if the launcher gave one.
+		 */
+		if ((errno == EACCES || errno == EPERM) && !alt &&
+		    c->fallback[0] != '\0') {
+			alt = tracefile_alt = 1;
+			n = tracefile_probe(c, alt, tracefile_hint[alt]) - 1;
+			continue;
+		}
 		if (errno != EEXIST) {
 			saved = errno;
 			pthread_mutex_unlock(&tracefile_fd_lock);
@@ -347,9 +369,10 @@ tracefile_create(const struct conf *c, struct tracefile *tf, char *errbuf)
 			return (-1);
 		}
 	}
-	__atomic_store_n(&tracefile_hint, n + 1, __ATOMIC_RELAXED);
+	tracefile_hint[alt] = n + 1;
 	memset(tf, 0, sizeof *tf);
 	tf->n = n;
+	tf->alt = alt;
 	tf->window = TRACEFILE_WINDOW_MIN;
 	if (fstat(fd, &st) == 0) {
 		tf->dev = st.st_dev;

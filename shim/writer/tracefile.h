@@ -34,6 +34,7 @@ struct tracefile {
 	off_t		 alloc;		/* the file's size while written */
 	size_t		 window;	/* the next window's length */
 	unsigned int	 gen;		/* the process's, when mapped */
+	int		 alt;		/* made at the fallback prefix */
 };
 
 int	tracefile_create(const struct conf *, struct tracefile *, char *);

@@ -157,6 +157,8 @@ case_env()
 	    "$TAPSHIM_MAX_BUFFERED_TX_BYTES" "$TAPSHIM_MAX_BUFFERED_RX_BYTES" \
 	    "$TAPSHIM_TLS" "$TAPSHIM_KEYLOG" "$TAPSHIM_BACKTRACE" \
 	    "$TAPSHIM_DEBUG"')
+	# As root, workers that drop privileges trace into a per-run
+	# directory (TAPSHIM_FALLBACK_PREFIX); the prefix stays the user's.
 	check "env: exit 0; -D: the shim says where it traces" \
 	    judge_exit env 0 "^tapshim: pid [0-9]+: tracing into $dir/rel/t_<N>"
 	printf '%s\n' "$lib:$LIBTAPSHIM" "$dir/rel/t" ld 2K 3M both keys \

@@ -354,7 +354,10 @@ run_cases()
 	done >>"$tmp/all.out"
 	cat "$tmp/all.out"
 	# shellcheck disable=SC2034  # report (lib.sh) reads them
-	passed=$(grep -c '^ok - ' "$tmp/all.out")
-	failed=$(grep -c '^not ok - ' "$tmp/all.out")
+	passed=$(grep '^ok - ' "$tmp/all.out" | grep -vc ' # TODO')
+	failed=$(grep '^not ok - ' "$tmp/all.out" | grep -vc ' # TODO')
+	# Known failures (TAP's "# TODO") do not fail the suite.
+	todo=$(grep -c '^not ok - .* # TODO' "$tmp/all.out")
+	[ "$todo" -eq 0 ] || echo "$todo known failures (# TODO)"
 	report
 }

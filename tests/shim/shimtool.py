@@ -29,8 +29,8 @@ def address(buf):
 
 
 def info(path):
-    """Path, role, local, remote, the last event's kind."""
-    f = {1000: 0, 1: "-", 2: "-"}
+    """Path, role, local, remote, the last event's kind, socket inode."""
+    f = {1000: 0, 1: "-", 2: "-", 1002: 0}
     kinds = ["none"]
     buf = open(path, "rb").read()
     for wrapper in follow.wrappers(buf, path.endswith("_delimited")):
@@ -43,7 +43,7 @@ def info(path):
         kinds += [follow.event_data(e)[0] for e in
                   follow.trace_events(wrapper)]
     role = ["ROLE_UNKNOWN", "ROLE_CLIENT", "ROLE_SERVER"][f[1000]]
-    return "\t".join((path, role, f[1], f[2], kinds[-1]))
+    return "\t".join((path, role, f[1], f[2], kinds[-1], str(f[1002])))
 
 
 def sums(path):
@@ -75,7 +75,9 @@ def curl(trace, out0, out1):
     way = None
     for line in open(trace, encoding="latin-1"):
         if line[:3] in ("=> ", "<= ", "== "):
-            way = line[:2] if " data" in line or " header" in line else None
+            # "=> Send SSL data" is TLS records, not the plaintext.
+            way = (line[:2] if (" data" in line or " header" in line) and
+                   " SSL data" not in line else None)
         elif ": " in line[:10]:
             # "0000: 47 45 54 ... GET": 16 bytes in 48 columns.
             at = line.index(": ") + 2

@@ -69,7 +69,11 @@ static const struct {
 	/* The range beats the port: a client bound above 60999. */
 	{ TRACE_ROLE_UNKNOWN, 62000, 33000, 33000, 0 },
 	/* Both ends in the range, nobody spoke: the lower port serves. */
-	{ TRACE_ROLE_UNKNOWN, 50051, 41234, 50051, 0 }
+	{ TRACE_ROLE_UNKNOWN, 50051, 41234, 50051, 0 },
+	/* A server on a high port outside the range. */
+	{ TRACE_ROLE_UNKNOWN, 45000, 61500, 45000, 0 },
+	{ TRACE_ROLE_UNKNOWN, 40000, 50000, 50000, 0 },	/* both: the port */
+	{ TRACE_ROLE_UNKNOWN, 80, 8080, 8080, 0 }
 };
 
 /* The SYN comes from the client; writes leave here, reads arrive. */

@@ -317,7 +317,7 @@ convert_run(const struct convert *c, char *const *paths, unsigned int n)
 		if (merge_open(&m, &in[i], paths[i], i) == -1)
 			goto done;
 	}
-	if (merge_pair(&m, in, n) == 0 &&
+	if (merge_pair(&m, in, n) == 0 && merge_join(&m, in, n) == 0 &&
 	    decode_hints(c, in, n, &dec) == 0 &&
 	    write_capture(c, &m, in, n, paths, &dec) == 0)
 		rc = 0;

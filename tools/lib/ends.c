@@ -121,7 +121,7 @@ ends_match(const struct trace_info *a, const struct trace_info *b)
 
 /* Pair a and b: the end that kept more bytes stays, the client's on a tie. */
 static void
-ends_join(struct end_ref *a, struct end_ref *b)
+ends_couple(struct end_ref *a, struct end_ref *b)
 {
 	struct end_ref	*keep;
 
@@ -175,7 +175,7 @@ ends_sweep(struct end_ref *a, size_t na, struct end_ref *b, size_t nb)
 				seen++;
 				continue;
 			}
-			ends_join(&a[i], &b[j]);
+			ends_couple(&a[i], &b[j]);
 			dropped++;
 			break;
 		}
@@ -214,4 +214,68 @@ ends_pair(struct end_ref *r, size_t n)
 			    end - mid);
 	}
 	return (dropped);
+}
+
+/* Order pieces: socket inode, addresses, then when each began. */
+static int
+ends_cmp_piece(const void *x, const void *y)
+{
+	const struct end_ref	*a = x, *b = y;
+	const struct trace_info	*s = a->t, *t = b->t;
+	int			 c;
+
+	if (s->conn.inode != t->conn.inode)
+		return (s->conn.inode < t->conn.inode ? -1 : 1);
+	if ((c = ends_cmp_addr(&s->conn.local, &t->conn.local)) != 0 ||
+	    (c = ends_cmp_addr(&s->conn.remote, &t->conn.remote)) != 0)
+		return (c);
+	if (s->has_time != t->has_time)
+		return (s->has_time ? -1 : 1);
+	if (s->first_sec != t->first_sec)
+		return (s->first_sec < t->first_sec ? -1 : 1);
+	if (s->first_nsec != t->first_nsec)
+		return (s->first_nsec < t->first_nsec ? -1 : 1);
+	return (a->input != b->input ? (a->input < b->input ? -1 : 1) :
+	    (a->trace < b->trace ? -1 : a->trace > b->trace));
+}
+
+/* Are a and b pieces of one TCP socket (its inode, its addresses)? */
+static int
+ends_same_socket(const struct trace_info *a, const struct trace_info *b)
+{
+	if (a->conn.inode == 0 || a->conn.inode != b->conn.inode ||
+	    a->conn.local.udp || (a->conn.local.family != AF_INET &&
+	    a->conn.local.family != AF_INET6))
+		return (0);
+	return (ends_cmp_addr(&a->conn.local, &b->conn.local) == 0 &&
+	    ends_cmp_addr(&a->conn.remote, &b->conn.remote) == 0 &&
+	    a->conn.role == b->conn.role);
+}
+
+/*
+ * Find the traces that are pieces of one socket written by several
+ * processes (a forking server's parent and child, a socket inherited
+ * across fork and exec): the same socket inode, the same addresses and
+ * role; an inode is the kernel's name for the socket while it lives, and
+ * a 4-tuple cannot be reused by another while it does. Each piece's lead
+ * is set to the group's earliest. Returns the number of groups of two or
+ * more. The array is sorted.
+ */
+size_t
+ends_join(struct end_ref *r, size_t n)
+{
+	size_t	i, end, groups = 0;
+
+	qsort(r, n, sizeof *r, ends_cmp_piece);
+	for (i = 0; i < n; i = end) {
+		r[i].lead = NULL;
+		for (end = i + 1; end < n && ends_same_socket(r[i].t, r[end].t);
+		    end++)
+			r[end].lead = &r[i];
+		if (end > i + 1) {
+			r[i].lead = &r[i];
+			groups++;
+		}
+	}
+	return (groups);
 }

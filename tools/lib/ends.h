@@ -13,8 +13,10 @@ struct end_ref {
 	size_t			 trace;		/* for the caller */
 	struct end_ref		*other;		/* the other end, if found */
 	int			 drop;		/* show the other end only */
+	struct end_ref		*lead;		/* ends_join(): the first piece */
 };
 
 size_t	ends_pair(struct end_ref *, size_t);
+size_t	ends_join(struct end_ref *, size_t);
 
 #endif

@@ -13,6 +13,7 @@
 #include "escape.h"
 #include "merge.h"
 #include "msg.h"
+#include "wire.h"
 
 /*
  * The streams whose packets have begun and not yet ended, in a hash by
@@ -167,7 +168,8 @@ merge_open(struct merge *m, struct input *in, const char *path,
 		    "become packets", path, trace_http_count(in->tf));
 	if ((in->streams = calloc(n ? n : 1, sizeof *in->streams)) == NULL ||
 	    (in->left = calloc(n ? n : 1, sizeof *in->left)) == NULL ||
-	    (in->hidden = calloc(n ? n : 1, 1)) == NULL) {
+	    (in->hidden = calloc(n ? n : 1, 1)) == NULL ||
+	    (in->evlost = calloc(n ? n : 1, sizeof *in->evlost)) == NULL) {
 		msg_err("%s: out of memory", path);
 		return (-1);
 	}
@@ -431,6 +433,96 @@ starttls_event(const struct input *in, size_t t)
 	    ev->data[1] == 0 && ev->data[2] == 0 && ev->data[3] == 1);
 }
 
+/* Does a trace's stats name unseen_calls among the reasons it lost bytes? */
+static int
+unseen_reason(const struct trace_conn *c)
+{
+	struct wire_field	 f;
+	const char		*why;
+	size_t			 pos = 0;
+
+	while (wire_next(c->stats.p, c->stats.len, &pos, &f, &why) == 1) {
+		if (f.number == 7 && f.type == WIRE_LEN && f.len == 12 &&
+		    memcmp(f.data, "unseen_calls", 12) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Trace t of in ends, its bytes in stream s: bytes the kernel moved that
+ * no hook saw (its stats' losses past what its events did not keep, for
+ * unseen_calls) advance the sequence numbers before the close, so the
+ * FIN is where it was and the gap shows (Wireshark: "previous segment
+ * not captured"); a notice says where.
+ */
+static void
+unseen_gap(const struct merge *m, struct input *in, size_t t,
+    struct synth_stream *s)
+{
+	const struct trace_info	*ti = trace_info(in->tf, t);
+	uint64_t		 gap[2];
+	int			 d;
+
+	if (!ti->conn.has_stats || s->udp || s->state != SYNTH_OPEN ||
+	    !unseen_reason(&ti->conn))
+		return;
+	for (d = 0; d < 2; d++)
+		gap[d] = ti->conn.lost[d] > in->evlost[t][d] ?
+		    ti->conn.lost[d] - in->evlost[t][d] : 0;
+	if (gap[0] == 0 && gap[1] == 0)
+		return;
+	s->side[s->local].next += (uint32_t)gap[1];
+	s->side[!s->local].next += (uint32_t)gap[0];
+	msg_notice(m->quiet, "%s: trace %llu: %llu bytes sent and %llu "
+	    "received through calls the tracer could not see (unseen_calls): "
+	    "a gap in the sequence numbers before its close",
+	    trace_name(in->tf), (unsigned long long)ti->trace_id,
+	    (unsigned long long)gap[1], (unsigned long long)gap[0]);
+}
+
+/* Keep what an event did not keep, and mark unseen bytes at a close. */
+static void
+account_event(const struct merge *m, struct input *in,
+    struct synth_stream *s)
+{
+	const struct trace_event	*ev = &in->ev;
+
+	if (ev->kind == TRACE_EV_READ || ev->kind == TRACE_EV_WRITE)
+		in->evlost[ev->trace][ev->kind == TRACE_EV_WRITE] +=
+		    ev->len > ev->caplen ? ev->len - ev->caplen : 0;
+	else if (ev->kind == TRACE_EV_CLOSED)
+		unseen_gap(m, in, ev->trace, s);
+}
+
+/*
+ * An event of a piece of a joined socket: into the first piece's stream;
+ * a close is drawn only as the group's last event (the last process to
+ * close the socket), the others' are not the connection's end.
+ */
+static int
+convert_joined(const struct merge *m, struct live *lv, struct input *in,
+    struct synth *sy, struct join *g)
+{
+	struct synth_stream	*s = &g->in->streams[g->trace];
+
+	if (!g->started) {
+		g->started = 1;
+		if (live_start(m, lv, g->in, g->trace) == -1) {
+			msg_err("out of memory");
+			return (-1);
+		}
+	}
+	account_event(m, in, s);
+	if ((in->ev.kind != TRACE_EV_CLOSED || g->left == 1) &&
+	    synth_event(sy, s, &in->ev) == -1)
+		return (-1);
+	in->left[in->ev.trace]--;
+	if (--g->left == 0)
+		live_end(lv, s);
+	return (0);
+}
+
 /* Synthesize the packets of input in's current event. */
 static int
 convert_event(const struct merge *m, struct live *lv, struct input *in,
@@ -441,11 +533,14 @@ convert_event(const struct merge *m, struct live *lv, struct input *in,
 
 	if (in->hidden[t])
 		return (0);
+	if (in->join != NULL && in->join[t] != NULL)
+		return (convert_joined(m, lv, in, sy, in->join[t]));
 	if (in->left[t] == trace_info(in->tf, t)->nevents &&
 	    live_start(m, lv, in, t) == -1) {
 		msg_err("out of memory");
 		return (-1);
 	}
+	account_event(m, in, s);
 	if (m->starttls_omit && starttls_event(in, t)) {
 		in->omitted++;
 	} else if (synth_event(sy, s, &in->ev) == -1)
@@ -544,13 +639,104 @@ merge_pair(const struct merge *m, struct input *in, unsigned int n)
 	return (0);
 }
 
+/* Give each piece of group lead (n refs from r) its struct join. */
+static int
+join_group(const struct merge *m, struct input *in, struct end_ref *r,
+    size_t n)
+{
+	struct input	*x;
+	struct join	*g;
+	size_t		 k;
+
+	if ((g = calloc(1, sizeof *g)) == NULL)
+		return (-1);
+	g->in = &in[r[0].input];
+	g->trace = r[0].trace;
+	for (k = 0; k < n; k++) {
+		x = &in[r[k].input];
+		if (x->join == NULL && (x->join = calloc(trace_count(x->tf),
+		    sizeof *x->join)) == NULL) {
+			if (g->refs == 0)
+				free(g);
+			return (-1);
+		}
+		x->join[r[k].trace] = g;
+		g->refs++;
+		g->left += r[k].t->nevents;
+		if (k > 0)
+			msg_notice(m->quiet, "%s: trace %llu (pid %u) is a "
+			    "piece of the socket of %s trace %llu (pid %u, "
+			    "inode %llu): joined into one stream",
+			    trace_name(x->tf),
+			    (unsigned long long)r[k].t->trace_id,
+			    r[k].t->conn.pid, trace_name(g->in->tf),
+			    (unsigned long long)r[0].t->trace_id,
+			    r[0].t->conn.pid,
+			    (unsigned long long)r[0].t->conn.inode);
+	}
+	return (0);
+}
+
+/*
+ * Pieces of one socket written by several processes (a forking server,
+ * a socket inherited across exec): one stream, each event in time order
+ * and kept as its process wrote it; the FIN at the last close.
+ */
+int
+merge_join(const struct merge *m, struct input *in, unsigned int n)
+{
+	struct end_ref	*r;
+	size_t		 total = 0, k = 0, j, end;
+	unsigned int	 i;
+	int		 rc = 0;
+
+	for (i = 0; i < n; i++)
+		total += trace_count(in[i].tf);
+	if (total < 2)
+		return (0);
+	if ((r = calloc(total, sizeof *r)) == NULL) {
+		msg_err("out of memory");
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < trace_count(in[i].tf); j++) {
+			if (in[i].hidden[j] ||
+			    trace_info(in[i].tf, j)->nevents == 0)
+				continue;
+			r[k].t = trace_info(in[i].tf, j);
+			r[k].input = i;
+			r[k++].trace = j;
+		}
+	}
+	ends_join(r, k);
+	for (j = 0; j < k && rc == 0; j = end) {
+		for (end = j + 1; end < k && r[end].lead == &r[j]; end++)
+			;
+		if (end > j + 1 && join_group(m, in, r + j, end - j) == -1) {
+			msg_err("out of memory");
+			rc = -1;
+		}
+	}
+	free(r);
+	return (rc);
+}
+
 /* Close an input and free what it holds. */
 void
 merge_close(struct input *in)
 {
+	size_t	i;
+
+	/* A group's struct join goes with its last piece. */
+	for (i = 0; in->join != NULL && i < trace_count(in->tf); i++) {
+		if (in->join[i] != NULL && --in->join[i]->refs == 0)
+			free(in->join[i]);
+	}
+	free(in->join);
 	trace_close(in->tf);
 	free(in->streams);
 	free(in->left);
+	free(in->evlost);
 	free(in->hidden);
 	memset(in, 0, sizeof *in);
 }

@@ -3,11 +3,24 @@
 #define TAPSHIM_MERGE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "filter.h"
 #include "progress.h"
 #include "synth.h"
 #include "trace-read.h"
+
+/*
+ * Pieces of one socket written by several processes, shown as one
+ * stream: the first piece's, its FIN at the group's last event.
+ */
+struct join {
+	struct input	*in;		/* the first piece's input */
+	size_t		 trace;		/* and trace */
+	size_t		 left;		/* the group's events still to come */
+	size_t		 refs;		/* pieces pointing here */
+	int		 started;
+};
 
 /* One input file: its reader, its streams, and the event it holds next. */
 struct input {
@@ -15,6 +28,9 @@ struct input {
 	struct synth_stream	*streams;
 	size_t			*left;		/* events still to come, per trace */
 	char			*hidden;	/* HIDE_*: not shown, and why */
+	struct join		**join;		/* per trace: its group, or NULL */
+	uint64_t		(*evlost)[2];	/* per trace: bytes its reads [0]
+						   and writes [1] did not keep */
 	size_t			 pos;		/* how far in the file */
 	size_t			 omitted;	/* STARTTLS events left out */
 	struct trace_event	 ev;
@@ -38,6 +54,7 @@ struct merge {
 int	merge_open(struct merge *, struct input *, const char *,
 	    unsigned int);
 int	merge_pair(const struct merge *, struct input *, unsigned int);
+int	merge_join(const struct merge *, struct input *, unsigned int);
 int	merge_run(const struct merge *, struct input *, unsigned int,
 	    struct synth *, struct progress *);
 void	merge_close(struct input *);

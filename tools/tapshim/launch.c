@@ -94,8 +94,16 @@ launch_wait_rest(void)
 	if (launch_stop && waitpid(-1, NULL, WNOHANG) != -1)
 		msg_notice(0, "processes the program started still run: the "
 		    "summary does not have what they do from now on");
+	/*
+	 * An interrupt that stopped the wait may come twice (a terminal's
+	 * ^C, timeout(1), reach the whole process group): the summary and
+	 * the capture still get written.
+	 */
+	if (launch_stop)
+		sa.sa_handler = SIG_IGN;
 	for (i = 0; i < 3; i++)
-		sigaction(sigs[i], &old[i], NULL);
+		sigaction(sigs[i], launch_stop && sigs[i] == SIGINT ? &sa :
+		    &old[i], NULL);
 }
 
 /* In the child: become the program, or report errno down the pipe. */

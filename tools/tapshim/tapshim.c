@@ -22,6 +22,7 @@
 #include "msg.h"
 #include "outfile.h"
 #include "runctl.h"
+#include "rundir.h"
 #include "runsum.h"
 #include "synth.h"
 
@@ -486,6 +487,7 @@ main(int argc, char **argv)
 	struct conf	c;
 	struct runsum	rs;
 	struct runctl	rc;
+	struct rundir	rd;
 	char		path[PATH_MAX];
 	int		status, ran;
 
@@ -505,8 +507,13 @@ main(int argc, char **argv)
 		runsum_free(&rs);
 		return (TAPSHIM_EXIT_FAIL);
 	}
+	if (rundir_start(&rd, c.prefix) == -1) {
+		runsum_free(&rs);
+		return (TAPSHIM_EXIT_FAIL);
+	}
 	start_run(&o, &rc);
 	status = launch_run(argv + optind, &ran);
+	rundir_finish(&rd, c.prefix);
 	if (ran && runsum_end(&rs) == 0)
 		status = finish_run(&o, &c, &rs, &rc, status);
 	runctl_end(&rc);

@@ -1,0 +1,12 @@
+/* A socket's role from what the system knows (issue 10, point 5). */
+#ifndef TAPSHIM_SYSROLE_H
+#define TAPSHIM_SYSROLE_H
+
+#include <sys/socket.h>
+
+#include "encode.h"
+
+enum enc_role	sysrole_guess(const struct sockaddr_storage *,
+		    const struct sockaddr_storage *);
+
+#endif
