@@ -29,6 +29,10 @@ struct synth {
 	void		*arg;
 	uint8_t		*buf;		/* one frame's headers */
 	uint64_t	 frames;
+	/* The frame being emitted, for writers that annotate it (pcapng). */
+	const struct synth_stream *stream;
+	const struct trace_event *event;
+	uint8_t		 tcpflags;	/* 0 for UDP */
 };
 
 struct synth_side {
@@ -52,6 +56,7 @@ struct synth_stream {
 	int			mapped;		/* synthetic addresses */
 	int			failed;		/* the connect failed */
 	enum synth_state	state;
+	const struct trace_info	*info;		/* its trace */
 };
 
 int		synth_init(struct synth *, int, size_t, synth_emit_fn, void *);
