@@ -18,7 +18,13 @@ struct convert {
 	int		 both_ends;
 	int		 quiet;
 	const char	*decode_as;	/* --decode-as FILE, or NULL */
+	int		 format;	/* CONVERT_* */
+	const char	*keylog;	/* pcapng: the key log to embed */
 };
+
+#define CONVERT_AUTO	0	/* pcapng for a .pcapng name, else pcap */
+#define CONVERT_PCAP	1
+#define CONVERT_PCAPNG	2
 
 int	convert_run(const struct convert *, char *const *, unsigned int);
 
