@@ -589,6 +589,7 @@ pcapng_out_open(struct pcap_out *o, struct pcapng_meta *m, const char *path,
 	out_head(&b, o, m, &bad);
 	out_names(&b, o, m, &bad);
 	free(b.p);
+	m->fresh = 1;	/* its first packet says who made it */
 	if (bad) {
 		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: write error: %s", path,
 		    strerror(errno ? errno : EIO));
@@ -687,8 +688,8 @@ frame_if(struct pcapng_meta *m, const struct trace_info *t)
 /*
  * Decide the comment of the frame the synthesizer is emitting, of caplen
  * bytes of data of len: the first packet with payload of each read or
- * write, every SYN, FIN and RST, every datagram, and a truncated packet
- * get one. Returns the Enhanced Packet Block's size (hlen excluded).
+ * write, every SYN, FIN and RST, every datagram, a truncated packet and
+ * the first of each file get one. Returns the Enhanced Packet Block's size (hlen excluded).
  */
 size_t
 pcapng_out_prepare(struct pcapng_meta *m, size_t hlen, size_t caplen,
@@ -711,7 +712,7 @@ pcapng_out_prepare(struct pcapng_meta *m, size_t hlen, size_t caplen,
 		first = 1;
 	}
 	ctl = sy->tcpflags & (TCP_SYN_ | TCP_FIN_ | TCP_RST_);
-	if (first || ctl || sy->stream->udp || caplen < len) {
+	if (first || ctl || sy->stream->udp || caplen < len || m->fresh) {
 		f = &m->ifs[frame_if(m, t)];
 		note_process(m, f, ev, t, (sy->tcpflags & TCP_SYN_) != 0);
 		if (caplen < len)
@@ -719,6 +720,7 @@ pcapng_out_prepare(struct pcapng_meta *m, size_t hlen, size_t caplen,
 			    len - caplen, len);
 		m->clen--;	/* the last newline */
 	}
+	m->fresh = 0;
 	return (32 + (hlen + caplen + 3) / 4 * 4 +
 	    (m->clen ? 8 + (m->clen + 3) / 4 * 4 : 0));
 }

@@ -49,6 +49,7 @@ struct pcapng_meta {
 	const struct trace_event *last_ev;
 	size_t			 last_off;
 	int			 data_seen;
+	int			 fresh;		/* a file just started */
 	char			 comment[PCAPNG_COMMENT_MAX];
 	size_t			 clen;
 };

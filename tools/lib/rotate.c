@@ -170,6 +170,8 @@ rotate_write(void *arg, int64_t sec, uint32_t nsec, const uint8_t *head,
 			next = 0;
 		if (rotate_start(r, next) == -1)
 			return (-1);
+		if (r->ng != NULL)	/* the new file's first packet */
+			rec = pcapng_out_prepare(r->ng, hlen, caplen, len);
 	}
 	r->bytes += rec;
 	if (r->ng != NULL)
