@@ -20,7 +20,7 @@ packages="gcc make autoconf automake libtool pkg-config
 	libprotobuf-c-dev protobuf-c-compiler libpcap-dev check libunwind-dev
 	protobuf-compiler tshark python3 curl nginx openssl wget tcpdump
 	libcap2-bin binutils libjson-c-dev bind9-dnsutils gcc-multilib strace
-	ruby redis-server redis-tools gnutls-bin"
+	ruby redis-server redis-tools gnutls-bin wireshark-common"
 # On amd64, the 32-bit libtapshim.so is built too: i386's libraries
 # beside amd64's (the i386 architecture is added to dpkg for them), and
 # debhelper for the package test.
