@@ -7,7 +7,7 @@
  * needs wtap_init() and its plugins first, which would put GLib and
  * libwiretap in every tool that links tools/lib/, and its records would
  * go through its own stdio writer, not pcap-out.c's 256 KiB buffers.
- * tshark and capinfos check what is written (tests/tap2pcap/pcapng.sh).
+ * tshark and capinfos check what is written (tests/golden/pcapng.sh, tests/shim/pcapng.sh).
  */
 
 #include "config.h"
@@ -95,6 +95,7 @@ blk_raw(struct blk *b, const void *p, size_t n)
 		b->len -= (4 - n % 4) % 4;
 }
 
+/* A 32-bit word in the writer's byte order: the SHB's magic says which. */
 static void
 blk_u32(struct blk *b, uint32_t v)
 {
@@ -115,6 +116,7 @@ blk_opt(struct blk *b, uint16_t code, const void *p, size_t n)
 	blk_put(b, p, n);
 }
 
+/* A string option, left out when empty (pcapng has no empty strings). */
 static void
 blk_optstr(struct blk *b, uint16_t code, const char *s)
 {
@@ -448,6 +450,7 @@ pcapng_meta_done(struct pcapng_meta *m)
 	return (0);
 }
 
+/* Free what pcapng_meta_inputs() gathered. */
 void
 pcapng_meta_free(struct pcapng_meta *m)
 {
@@ -622,6 +625,7 @@ note(struct pcapng_meta *m, const char *fmt, ...)
 		m->clen = sizeof m->comment - 1;
 }
 
+/* The trace's event kind: what the hooked call did, not its name. */
 static const char *
 event_name(const struct trace_event *ev)
 {
@@ -689,7 +693,8 @@ frame_if(struct pcapng_meta *m, const struct trace_info *t)
  * Decide the comment of the frame the synthesizer is emitting, of caplen
  * bytes of data of len: the first packet with payload of each read or
  * write, every SYN, FIN and RST, every datagram, a truncated packet and
- * the first of each file get one. Returns the Enhanced Packet Block's size (hlen excluded).
+ * the first of each file get one. Returns the Enhanced Packet Block's
+ * size, headers, data, padding and comment included.
  */
 size_t
 pcapng_out_prepare(struct pcapng_meta *m, size_t hlen, size_t caplen,
