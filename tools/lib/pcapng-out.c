@@ -7,7 +7,8 @@
  * needs wtap_init() and its plugins first, which would put GLib and
  * libwiretap in every tool that links tools/lib/, and its records would
  * go through its own stdio writer, not pcap-out.c's 256 KiB buffers.
- * tshark and capinfos check what is written (tests/golden/pcapng.sh, tests/shim/pcapng.sh).
+ * tshark and capinfos check what is written (tests/golden/pcapng.sh,
+ * tests/shim/pcapng.sh).
  */
 
 #include "config.h"
