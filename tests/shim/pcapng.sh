@@ -56,9 +56,12 @@ judge_processes()
 		m=$(fields "$f" -Y "frame.comment contains \"PID: $pid\n\" &&
 		    frame.comment contains \"ThreadId: $pid\n\" &&
 		    frame.comment contains \"Cmd: $(readlink -f "$SHIM_PROG")\n\"" \
-		    -e frame.interface_name | sort | uniq -c)
-		[ "$n" -gt 0 ] && [ "$(echo $m)" = "$n $name" ] ||
-		    { echo "$name: $n commented, matching: $m"; return 1; }
+		    -e frame.interface_name | sort | uniq -c |
+		    awk '{ print $1, $2 }')
+		if [ "$n" -eq 0 ] || [ "$m" != "$n $name" ]; then
+			echo "$name: $n commented, matching: $m"
+			return 1
+		fi
 	done
 }
 
