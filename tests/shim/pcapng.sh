@@ -4,6 +4,9 @@
 #           -w X.pcapng: an interface per process, named PROG[PID], each
 #           packet's comment giving its interface's PID, thread and
 #           command; capinfos counts the pcap's packets.
+#   names   udp-prog resolve traced: its getaddrinfo("localhost") names
+#           127.0.0.1 in tshark -Nn (no external resolver), where the
+#           pcap of the same traces stays numeric.
 #   tls     curl traced with --tls=ciphertext --keylog against openssl
 #           s_server: the capture embeds the key log, and tshark, given
 #           no key log, decrypts the HTTP request; tap2pcap --keylog
@@ -99,6 +102,23 @@ case_fork()
 	    judge_expert "$dir/run.pcapng"
 }
 
+case_names()
+{
+	local nr=(-Nn -o nameres.use_external_name_resolver:FALSE)
+
+	dir=$tmp/names
+	mkdir -p "$dir"
+	run names timeout 60 "$TAPSHIM_PROG" -q -o "$dir/t" \
+	    -w "$dir/r.pcapng" -- "$UDP_PROG" resolve
+	check_ok "names: udp-prog resolve runs traced, -w r.pcapng" \
+	    judge_rc names || return
+	check "names: the recorded lookup names 127.0.0.1 localhost" \
+	    eval "[ \"\$(fields '$dir/r.pcapng' ${nr[*]} -e ip.dst_host | sort -u)\" = localhost ]"
+	"$TAP2PCAP" -q -w "$dir/r.pcap" "$dir"/t_*.pb
+	check "names: the pcap of the same traces stays numeric" \
+	    eval "[ \"\$(fields '$dir/r.pcap' ${nr[*]} -e ip.dst_host | sort -u)\" = 127.0.0.1 ]"
+}
+
 case_tls()
 {
 	local port
@@ -135,5 +155,6 @@ shim_setup "pcapng tests" "$TSHARK" "$PYTHON" "$CURL" "$CAPINFOS" "$OPENSSL"
     { echo "not ok - built: $TAPSHIM_PROG $SHIM_PROG";
     echo "0 passed, 1 failed"; exit 1; }
 case_fork
+case_names
 case_tls
 report
