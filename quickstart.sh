@@ -20,13 +20,14 @@ packages="gcc make autoconf automake libtool pkg-config
 	libprotobuf-c-dev protobuf-c-compiler libpcap-dev check libunwind-dev
 	protobuf-compiler tshark python3 curl nginx openssl wget tcpdump
 	libcap2-bin binutils libjson-c-dev bind9-dnsutils gcc-multilib strace
-	ruby redis-server redis-tools gnutls-bin wireshark-common"
+	ruby redis-server redis-tools gnutls-bin mandoc libhttp-parser-dev
+	libnghttp2-dev python3-jsonschema wireshark-common"
 # On amd64, the 32-bit libtapshim.so is built too: i386's libraries
 # beside amd64's (the i386 architecture is added to dpkg for them), and
 # debhelper for the package test.
 if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
 	packages="$packages libc6-dev-i386 libprotobuf-c-dev:i386
-	libunwind-dev:i386 debhelper fakeroot"
+	libunwind-dev:i386 libssl-dev:i386 debhelper fakeroot"
 fi
 
 say() {

@@ -208,13 +208,15 @@ hook_shutdown(int fd, int how)
  * connect failed (pitfalls, row 17): the trace then says so.
  */
 static int
-hook_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+hook_getsockopt(int fd, int level, int name, void *val, socklen_t *len,
+    int t64)
 {
 	struct conn	*c;
 	int		 r, saved, err, outer;
 
 	outer = shim_enter();
-	r = REAL(getsockopt, SYS_getsockopt, fd, level, name, val, len);
+	r = REAL64(t64, getsockopt, SYS_getsockopt, __getsockopt64,
+	    SYS_getsockopt, fd, level, name, val, len);
 	if (!outer) {
 		shim_leave();
 		return (r);
@@ -241,7 +243,7 @@ hook_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 HOOK int
 getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
-	return (hook_getsockopt(fd, level, name, val, len));
+	return (hook_getsockopt(fd, level, name, val, len, 0));
 }
 
 HOOK int
@@ -267,3 +269,12 @@ shutdown(int fd, int how)
 {
 	return (hook_shutdown(fd, how));
 }
+
+#if defined(__i386__)
+/* i386 with _TIME_BITS=64: SO_ERROR is read through this one. */
+HOOK int
+__getsockopt64(int fd, int level, int name, void *val, socklen_t *len)
+{
+	return (hook_getsockopt(fd, level, name, val, len, 1));
+}
+#endif

@@ -29,11 +29,6 @@ hook_close(int fd)
 	struct conn	*was, *held = NULL;
 	int		 r, saved, tracing, outer = shim_enter();
 
-	if (outer && shim_tracing() && conn_file_guard(fd)) {
-		shim_leave();
-		errno = EBADF;
-		return (-1);
-	}
 	/* Not in a vfork child: the table is the parent's (row 5). */
 	tracing = shim_tracing();
 	was = !tracing ? NULL : outer ? conn_fd_closing(fd, &held) :
@@ -76,8 +71,6 @@ hook_dup3(int oldfd, int newfd, int flags, int is_dup2)
 {
 	int	r, outer = shim_enter();
 
-	if (outer && oldfd != newfd && shim_tracing())
-		conn_file_move(newfd);
 	if (is_dup2)
 		r = REAL(dup2, SYS_dup2, oldfd, newfd);
 	else
@@ -203,11 +196,12 @@ hook_closefrom(int lo)
 }
 
 static int
-hook_fcntl64(int fd, int cmd, void *arg)
+hook_fcntl64(int fd, int cmd, void *arg, int t64)
 {
 	int	r, outer = shim_enter();
 
-	r = REAL(fcntl64, SYS_fcntl, fd, cmd, arg);
+	r = REAL64(t64, fcntl64, SYS_fcntl, __fcntl_time64, SYS_fcntl, fd, cmd,
+	    arg);
 	if (outer && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
 		fd_copied(fd, r);
 	shim_leave();
@@ -260,7 +254,7 @@ fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	return (hook_fcntl64(fd, cmd, arg));
+	return (hook_fcntl64(fd, cmd, arg, 0));
 }
 
 HOOK int
@@ -274,3 +268,18 @@ closefrom(int lo)
 {
 	hook_closefrom(lo);
 }
+
+#if defined(__i386__)
+/* i386 with _TIME_BITS=64 (and _FILE_OFFSET_BITS=64): fcntl is this. */
+HOOK int
+__fcntl_time64(int fd, int cmd, ...)
+{
+	va_list	ap;
+	void	*arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return (hook_fcntl64(fd, cmd, arg, 1));
+}
+#endif

@@ -15,6 +15,13 @@
 #include "hook.h"
 #include "shim.h"
 
+/* i386's recvmmsg with a 64-bit timeout; x86-64's is 64-bit already. */
+#ifdef SYS_recvmmsg_time64
+#define IO_SYS_RECVMMSG64	SYS_recvmmsg_time64
+#else
+#define IO_SYS_RECVMMSG64	SYS_recvmmsg
+#endif
+
 /* After a call that read r bytes into buf (or failed, or hit EOF). */
 static void
 io_read_done(int fd, const void *buf, size_t n, ssize_t r)
@@ -193,13 +200,14 @@ hook_sendto(int fd, const void *buf, size_t n, int flags,
 }
 
 static ssize_t
-hook_recvmsg(int fd, struct msghdr *m, int flags)
+hook_recvmsg(int fd, struct msghdr *m, int flags, int t64)
 {
 	ssize_t	r;
 	int	outer;
 
 	outer = shim_enter();
-	r = REAL(recvmsg, SYS_recvmsg, fd, m, flags);
+	r = REAL64(t64, recvmsg, SYS_recvmsg, __recvmsg64, SYS_recvmsg, fd, m,
+	    flags);
 	if (!outer) {
 		shim_leave();
 		return (r);
@@ -219,13 +227,14 @@ hook_recvmsg(int fd, struct msghdr *m, int flags)
 }
 
 static ssize_t
-hook_sendmsg(int fd, const struct msghdr *m, int flags)
+hook_sendmsg(int fd, const struct msghdr *m, int flags, int t64)
 {
 	ssize_t	r;
 	int	outer;
 
 	outer = shim_enter();
-	r = REAL(sendmsg, SYS_sendmsg, fd, m, flags);
+	r = REAL64(t64, sendmsg, SYS_sendmsg, __sendmsg64, SYS_sendmsg, fd, m,
+	    flags);
 	if (!outer) {
 		shim_leave();
 		return (r);
@@ -268,13 +277,14 @@ io_mmsg(int fd, enum enc_kind kind, const struct mmsghdr *v, int r)
 }
 
 static int
-hook_recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
-    struct timespec *t)
+hook_recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags, void *t,
+    int t64)
 {
 	int	r, outer;
 
 	outer = shim_enter();
-	r = REAL(recvmmsg, SYS_recvmmsg, fd, v, n, flags, t);
+	r = REAL64(t64, recvmmsg, SYS_recvmmsg, __recvmmsg64, IO_SYS_RECVMMSG64,
+	    fd, v, n, flags, t);
 	if (!outer) {
 		shim_leave();
 		return (r);
@@ -288,12 +298,14 @@ hook_recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
 }
 
 static int
-hook_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
+hook_sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
+    int t64)
 {
 	int	r, outer;
 
 	outer = shim_enter();
-	r = REAL(sendmmsg, SYS_sendmmsg, fd, v, n, flags);
+	r = REAL64(t64, sendmmsg, SYS_sendmmsg, __sendmmsg64, SYS_sendmmsg, fd,
+	    v, n, flags);
 	if (!outer) {
 		shim_leave();
 		return (r);
@@ -504,7 +516,7 @@ recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa,
 HOOK ssize_t
 recvmsg(int fd, struct msghdr *m, int flags)
 {
-	return (hook_recvmsg(fd, m, flags));
+	return (hook_recvmsg(fd, m, flags, 0));
 }
 
 HOOK ssize_t
@@ -523,20 +535,20 @@ sendto(int fd, const void *buf, size_t n, int flags,
 HOOK ssize_t
 sendmsg(int fd, const struct msghdr *m, int flags)
 {
-	return (hook_sendmsg(fd, m, flags));
+	return (hook_sendmsg(fd, m, flags, 0));
 }
 
 HOOK int
 recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
     struct timespec *t)
 {
-	return (hook_recvmmsg(fd, v, n, flags, t));
+	return (hook_recvmmsg(fd, v, n, flags, t, 0));
 }
 
 HOOK int
 sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 {
-	return (hook_sendmmsg(fd, v, n, flags));
+	return (hook_sendmmsg(fd, v, n, flags, 0));
 }
 
 HOOK ssize_t
@@ -569,3 +581,34 @@ __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
 {
 	return (hook_recvfrom_chk(fd, buf, n, buflen, flags, sa, salen, 0));
 }
+
+#if defined(__i386__)
+/*
+ * i386 programs built with _TIME_BITS=64 call these instead (glibc >=
+ * 2.34): the same calls, with 64-bit times in control messages and
+ * timeouts; each goes to its own real twin.
+ */
+HOOK ssize_t
+__recvmsg64(int fd, struct msghdr *m, int flags)
+{
+	return (hook_recvmsg(fd, m, flags, 1));
+}
+
+HOOK ssize_t
+__sendmsg64(int fd, const struct msghdr *m, int flags)
+{
+	return (hook_sendmsg(fd, m, flags, 1));
+}
+
+HOOK int
+__recvmmsg64(int fd, struct mmsghdr *v, unsigned int n, int flags, void *t)
+{
+	return (hook_recvmmsg(fd, v, n, flags, t, 1));
+}
+
+HOOK int
+__sendmmsg64(int fd, struct mmsghdr *v, unsigned int n, int flags)
+{
+	return (hook_sendmmsg(fd, v, n, flags, 1));
+}
+#endif

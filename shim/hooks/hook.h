@@ -18,6 +18,28 @@
 	 real.fn != NULL && !real_resolving() ? real.fn(__VA_ARGS__) :	\
 	 (__typeof__(real.fn(__VA_ARGS__)))syscall(sys, __VA_ARGS__))
 
+/*
+ * The real function, or on i386 (t64 set) its time64 twin, with that
+ * twin's system call while real functions resolve.
+ */
+#if defined(__i386__)
+#define REAL64(t64, fn, sys, fn64, sys64, ...)				\
+	((t64) ? REAL(fn64, sys64, __VA_ARGS__) : REAL(fn, sys, __VA_ARGS__))
+#else
+#define REAL64(t64, fn, sys, fn64, sys64, ...)				\
+	((void)(t64), REAL(fn, sys, __VA_ARGS__))
+#endif
+
+#if defined(__i386__)
+/* i386's time64 twins: glibc's headers declare them only for _TIME_BITS=64. */
+ssize_t	__recvmsg64(int, struct msghdr *, int);
+ssize_t	__sendmsg64(int, const struct msghdr *, int);
+int	__recvmmsg64(int, struct mmsghdr *, unsigned int, int, void *);
+int	__sendmmsg64(int, struct mmsghdr *, unsigned int, int);
+int	__getsockopt64(int, int, int, void *, socklen_t *);
+int	__fcntl_time64(int, int, ...);
+#endif
+
 /* glibc's fortified entry points, declared only under _FORTIFY_SOURCE. */
 ssize_t	__read_chk(int, void *, size_t, size_t);
 ssize_t	__recv_chk(int, void *, size_t, size_t, int);

@@ -18,85 +18,130 @@ struct enc_addr {
 	Tapshim__Trace__SocketAddress	sock;
 	Tapshim__Trace__Pipe		pipe;
 	char				text[INET6_ADDRSTRLEN + 110];
+	char				esc[4 * 110 + 1];	/* path, UTF-8 */
 };
 
-/*
- * protobuf-c's append callback: small pieces are copied, a large bytes
- * field (a payload) is kept by reference. The caller made room first.
- */
-static void
-enc_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
+/* How long the valid UTF-8 sequence at p is (RFC 3629), or 0. */
+static size_t
+enc_utf8_len(const uint8_t *p, size_t n)
 {
-	struct enc_buf	*e = (struct enc_buf *)b;
+	size_t	k, i;
 
-	if (len >= ENC_ZEROCOPY_MIN) {
-		if (e->len > e->seg) {
-			e->iov[e->niov].iov_base = e->buf + e->seg;
-			e->iov[e->niov++].iov_len = e->len - e->seg;
-			e->seg = e->len;
-		}
-		e->iov[e->niov].iov_base = (void *)(uintptr_t)data;
-		e->iov[e->niov++].iov_len = len;
-		e->refs++;
-	} else if (len > 0) {
-		memcpy(e->buf + e->len, data, len);
-		e->len += len;
+	if (p[0] < 0x80)
+		return (p[0] != 0);
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		k = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		k = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		k = 4;
+	else
+		return (0);
+	if (k > n)
+		return (0);
+	for (i = 1; i < k; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return (0);
 	}
-	e->pending += len;
+	/* Overlong, surrogates, past U+10FFFF. */
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+		return (0);
+	return (k);
 }
 
-/* Use mem[0..cap) to gather encoded bytes. */
+/*
+ * Pipe.path is a proto3 string, which protoc, Envoy's C++ parser and
+ * Python refuse whole when it is not UTF-8: a path that is not goes as
+ * text with \xNN for each bad byte (and \\ for a backslash), and its
+ * bytes as they are in raw_path (1000). A UTF-8 path goes as it is.
+ */
+static void
+enc_pipe_path(struct enc_addr *a, const uint8_t *p, size_t n)
+{
+	static const char	hex[] = "0123456789abcdef";
+	size_t			i = 0, k, o = 0;
+	int			bad = 0;
+
+	while (i < n) {
+		if ((k = enc_utf8_len(p + i, n - i)) == 0 || p[i] == '\\') {
+			bad |= p[i] != '\\';
+			a->esc[o++] = '\\';
+			if (p[i] == '\\')
+				a->esc[o++] = '\\';
+			else {
+				a->esc[o++] = 'x';
+				a->esc[o++] = hex[p[i] >> 4];
+				a->esc[o++] = hex[p[i] & 15];
+			}
+			i++;
+			continue;
+		}
+		memcpy(a->esc + o, p + i, k);
+		o += k;
+		i += k;
+	}
+	a->esc[o] = '\0';
+	if (!bad) {
+		a->pipe.path = a->text;
+		return;
+	}
+	a->pipe.path = a->esc;
+	a->pipe.raw_path.data = (uint8_t *)(uintptr_t)p;
+	a->pipe.raw_path.len = n;
+}
+
+/* Pack pieces into mem[0..cap). */
 void
 enc_init(struct enc_buf *e, uint8_t *mem, size_t cap)
 {
 	memset(e, 0, sizeof *e);
-	e->base.append = enc_append;
 	e->buf = mem;
 	e->cap = cap;
 }
 
-/* Forget what was gathered (after it was written, or given up). */
+/* Forget what was packed. */
 void
 enc_reset(struct enc_buf *e)
 {
-	e->len = e->seg = e->pending = 0;
-	e->niov = e->refs = 0;
+	e->len = 0;
 }
 
-/* Close the copied piece; return the iovecs of everything gathered. */
+/* What was packed, as one iovec. */
 int
 enc_iov(struct enc_buf *e, struct iovec **iov)
 {
-	if (e->len > e->seg) {
-		e->iov[e->niov].iov_base = e->buf + e->seg;
-		e->iov[e->niov++].iov_len = e->len - e->seg;
-		e->seg = e->len;
-	}
-	*iov = e->iov;
-	return (e->niov);
+	e->iov.iov_base = e->buf;
+	e->iov.iov_len = e->len;
+	*iov = &e->iov;
+	return (1);
 }
 
 /*
- * Append a wrapper, framed for the format: a .pb chunk is the bare
- * TraceWrapper (chunks merge on parsing); a length-delimited record is
- * preceded by its size. Returns -1, appending nothing, when there is no
- * room: the caller writes out what is gathered and tries again.
+ * Pack a wrapper where it goes, framed for the format: a .pb chunk is
+ * the bare TraceWrapper (chunks merge on parsing); a length-delimited
+ * record is preceded by its size. Returns -1, packing nothing, when
+ * there is no room (e->want says how much): the caller maps more and
+ * tries again.
  */
 static int
 enc_wrapper(struct enc_buf *e, enum conf_format fmt,
-    const Tapshim__Trace__TraceWrapper *w, size_t byref)
+    const Tapshim__Trace__TraceWrapper *w)
 {
 	uint8_t	pre[WIRE_VARINT_MAX];
-	size_t	size, n = 0, copied;
+	size_t	size, n = 0, room;
 
 	size = tapshim__trace__trace_wrapper__get_packed_size(w);
 	if (fmt == CONF_FORMAT_DELIMITED)
 		n = wire_put_varint(pre, size);
-	copied = n + size - byref;
-	if (copied > e->cap - e->len || e->niov + 4 > ENC_IOV_MAX)
+	room = e->cap > e->len + e->reserve ? e->cap - e->len - e->reserve : 0;
+	if (n + size > room) {
+		e->want = n + size;
 		return (-1);
-	enc_append(&e->base, n, pre);
-	tapshim__trace__trace_wrapper__pack_to_buffer(w, &e->base);
+	}
+	memcpy(e->buf + e->len, pre, n);
+	(void)tapshim__trace__trace_wrapper__pack(w, e->buf + e->len + n);
+	e->len += n + size;
 	return (0);
 }
 
@@ -143,7 +188,7 @@ enc_address(struct enc_addr *a, const struct sockaddr_storage *ss,
 			memcpy(a->text, sun->sun_path, n);
 			a->text[n] = '\0';
 		}
-		a->pipe.path = a->text;
+		enc_pipe_path(a, (const uint8_t *)a->text, strlen(a->text));
 		a->addr.address_case = TAPSHIM__TRACE__ADDRESS__ADDRESS_PIPE;
 		a->addr.pipe = &a->pipe;
 	}
@@ -156,8 +201,7 @@ enc_address(struct enc_addr *a, const struct sockaddr_storage *ss,
  */
 static int
 enc_piece(struct enc_buf *e, enum conf_format fmt, uint64_t id,
-    Tapshim__Trace__Connection *conn, Tapshim__Trace__SocketEvent *ev,
-    size_t byref)
+    Tapshim__Trace__Connection *conn, Tapshim__Trace__SocketEvent *ev)
 {
 	Tapshim__Trace__TraceWrapper			w;
 	Tapshim__Trace__SocketBufferedTrace		bt;
@@ -188,18 +232,27 @@ enc_piece(struct enc_buf *e, enum conf_format fmt, uint64_t id,
 		w.trace_case = TAPSHIM__TRACE__TRACE_WRAPPER__TRACE_SOCKET_BUFFERED_TRACE;
 		w.socket_buffered_trace = &bt;
 	}
-	return (enc_wrapper(e, fmt, &w, byref));
+	return (enc_wrapper(e, fmt, &w));
 }
 
 /*
  * A later Connection piece (a Tapshim__Trace__Connection), which readers
- * merge into the first: metadata learnt after the connection began.
+ * merge into the first: metadata learnt after the connection began. In
+ * a streamed trace it rides in an event (SocketEvent.connection, 5, with
+ * no read, write or closed): a connection segment without addresses
+ * would be a second, empty connection to Envoy's readers.
  */
 int
 enc_conn_piece(struct enc_buf *e, enum conf_format fmt, uint64_t id,
     void *conn)
 {
-	return (enc_piece(e, fmt, id, conn, NULL, 0));
+	Tapshim__Trace__SocketEvent	ev;
+
+	if (fmt != CONF_FORMAT_DELIMITED)
+		return (enc_piece(e, fmt, id, conn, NULL));
+	tapshim__trace__socket_event__init(&ev);
+	ev.connection = conn;
+	return (enc_piece(e, fmt, id, NULL, &ev));
 }
 
 /*
@@ -322,7 +375,7 @@ enc_conn(struct enc_buf *e, enum conf_format fmt, uint64_t id,
 	if (c->error != NULL)
 		conn.error = (char *)(uintptr_t)c->error;
 	enc_conn_ext(&conn, c, &proc, &started, &pts, &res, &rts, ans);
-	return (enc_piece(e, fmt, id, &conn, NULL, 0));
+	return (enc_piece(e, fmt, id, &conn, NULL));
 }
 
 /*
@@ -386,13 +439,15 @@ enc_event(struct enc_buf *e, enum conf_format fmt, uint64_t id,
 		cl.reset = (Tapshim__Trace__Reset)ev->reset;
 		if (ev->error != NULL)
 			cl.error = (char *)(uintptr_t)ev->error;
+		cl.ending = (Tapshim__Trace__Ending)ev->ending;
+		if (ev->cut_reason != NULL)
+			cl.cut_reason = (char *)(uintptr_t)ev->cut_reason;
 		se.event_selector_case =
 		    TAPSHIM__TRACE__SOCKET_EVENT__EVENT_SELECTOR_CLOSED;
 		se.closed = &cl;
 		break;
 	}
-	return (enc_piece(e, fmt, id, NULL, &se, ev->kind != ENC_CLOSED &&
-	    ev->caplen >= ENC_ZEROCOPY_MIN ? ev->caplen : 0));
+	return (enc_piece(e, fmt, id, NULL, &se));
 }
 
 /* The last chunk of a .pb: the truncation flags (nothing for records). */
@@ -412,5 +467,5 @@ enc_end(struct enc_buf *e, enum conf_format fmt, uint64_t id, int read_trunc,
 	tapshim__trace__trace_wrapper__init(&w);
 	w.trace_case = TAPSHIM__TRACE__TRACE_WRAPPER__TRACE_SOCKET_BUFFERED_TRACE;
 	w.socket_buffered_trace = &bt;
-	return (enc_wrapper(e, fmt, &w, 0));
+	return (enc_wrapper(e, fmt, &w));
 }

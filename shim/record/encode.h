@@ -12,10 +12,6 @@
 #include "conf.h"
 #include "resolv.h"
 
-/* Payloads this large are written from the program's buffer, not copied. */
-#define ENC_ZEROCOPY_MIN	2048
-#define ENC_IOV_MAX		16
-
 enum enc_kind {
 	ENC_READ,
 	ENC_WRITE,
@@ -38,6 +34,8 @@ struct enc_event {
 	int		 end_stream;
 	int		 reset;		/* closed: 1 by peer, 2 local */
 	const char	*error;		/* closed: errno name, or NULL */
+	int		 ending;	/* closed: enum Ending */
+	const char	*cut_reason;	/* closed, ENDING_CUT: why */
 	const struct sockaddr *peer;	/* UDP: the datagram's peer */
 	socklen_t	 peer_len;
 	uint64_t	 duration;	/* ns in the call */
@@ -86,20 +84,28 @@ struct enc_stats {
 	int			 nreasons;
 };
 
+/* How a trace ended: SocketEvent.Closed.ending. */
+enum enc_ending {
+	ENC_ENDING_CLOSED,
+	ENC_ENDING_EXIT,
+	ENC_ENDING_CUT
+};
+
 /*
- * Encoded bytes waiting to be written: copied pieces in buf, large
- * payloads by reference, in order, as iovecs for one writev().
+ * Where pieces are packed, whole, one after the other: the mapped window
+ * of a trace file. The last reserve bytes are kept for the trace's end
+ * (its Closed event and stats), so a trace cut by a full disk or a size
+ * limit still ends cleanly. A piece that does not fit is not written:
+ * want says how many bytes it needs.
  */
+#define ENC_RESERVE	512
 struct enc_buf {
-	ProtobufCBuffer	 base;
 	uint8_t		*buf;
 	size_t		 cap;
 	size_t		 len;		/* bytes used in buf */
-	size_t		 seg;		/* start of the piece not yet in iov */
-	struct iovec	 iov[ENC_IOV_MAX];
-	int		 niov;
-	size_t		 pending;	/* all bytes waiting, copied or not */
-	int		 refs;		/* iovecs into the program's memory */
+	size_t		 reserve;	/* of cap, kept back */
+	size_t		 want;		/* the piece that did not fit */
+	struct iovec	 iov;
 };
 
 void	enc_init(struct enc_buf *, uint8_t *, size_t);

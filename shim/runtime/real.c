@@ -27,6 +27,8 @@ static const struct {
 	REAL(readv), REAL(writev), REAL(recvfrom), REAL(recvmsg),
 	REAL(sendto), REAL(sendmsg), REAL(shutdown), REAL(getsockopt), REAL(close),
 	REAL(dup), REAL(dup2), REAL(dup3), REAL(fcntl), REAL(fcntl64),
+	REAL(__recvmsg64), REAL(__sendmsg64), REAL(__recvmmsg64),
+	REAL(__sendmmsg64), REAL(__getsockopt64), REAL(__fcntl_time64),
 	REAL(recvmmsg), REAL(sendmmsg), REAL(sendfile), REAL(sendfile64),
 	REAL(__read_chk), REAL(__recv_chk), REAL(__recvfrom_chk),
 	REAL(close_range), REAL(closefrom),

@@ -42,6 +42,17 @@ struct real_fns {
 	ssize_t	(*__recvfrom_chk)(int, void *, size_t, size_t, int,
 		    struct sockaddr *, socklen_t *);
 	int	(*close_range)(unsigned int, unsigned int, int);
+	/*
+	 * i386's time64 twins (glibc >= 2.34 sends programs built with
+	 * _TIME_BITS=64 to them); absent, and never called, elsewhere.
+	 */
+	ssize_t	(*__recvmsg64)(int, struct msghdr *, int);
+	ssize_t	(*__sendmsg64)(int, const struct msghdr *, int);
+	int	(*__recvmmsg64)(int, struct mmsghdr *, unsigned int, int,
+		    void *);
+	int	(*__sendmmsg64)(int, struct mmsghdr *, unsigned int, int);
+	int	(*__getsockopt64)(int, int, int, void *, socklen_t *);
+	int	(*__fcntl_time64)(int, int, ...);
 	void	(*closefrom)(int);
 	int	(*open)(const char *, int, ...);
 	int	(*open64)(const char *, int, ...);

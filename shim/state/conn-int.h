@@ -21,9 +21,10 @@ struct conn {
 	pthread_mutex_t	 lock;		/* everything below */
 	uint32_t	 refs;		/* fd slots + hooks using it; atomic */
 	struct conn	*next;		/* free list */
-	struct tracefile tf;
-	int		 file;		/* slot in conn_files, or -1 */
-	int		 failed;	/* a write failed: the rest is lost */
+	struct tracefile tf;		/* its window, if still mapped */
+	const char	*cut;		/* why the trace stopped, or NULL */
+	off_t		 exit_at;	/* ended at exit: its end starts here */
+	int		 reend;		/* written past that end: end again */
 	int		 reset;		/* the program saw ECONNRESET */
 	int		 eof;		/* it read end of file */
 	int		 tls_over;	/* its TLS session ended; atomic */
@@ -38,11 +39,7 @@ struct conn {
 	int		 counting;	/* a run limit: count, do not trace */
 	int		 stopped;	/* the run stopped recording */
 	struct enc_stats st;		/* kept and lost, for Connection.stats */
-	uint64_t	 pend[2];	/* payload in enc, not yet written */
-	uint64_t	 pend_events;
-	int64_t		 last_flush;
-	struct enc_buf	 enc;
-	uint8_t		 buf[CONN_BUF];
+	struct enc_buf	 enc;		/* packs into tf's window */
 };
 
 /* conn.c: the connection object, its pool and what it keeps. */
@@ -53,10 +50,11 @@ void		 conn_lose(struct conn *, int, uint64_t, const char *);
 void		 conn_install(int, struct conn *);
 struct conn	*conn_ref(int, struct conn *);
 
-/* conn-file.c: the open trace files, and writing to them. */
-int		 conn_file(struct conn *);
-void		 conn_file_release(struct conn *);
-void		 conn_flush(struct conn *);
+/* conn-file.c: the trace file's window, and the trace's end. */
+void		 conn_file_attach(struct conn *, off_t);
+int		 conn_room(struct conn *);
+void		 conn_file_end(struct conn *, enum enc_ending, int64_t);
+void		 conn_file_reend(struct conn *);
 void		 conn_file_fork_prepare(void);
 void		 conn_file_fork_parent(void);
 void		 conn_file_fork_child(void);

@@ -71,8 +71,8 @@ conn_new(const struct enc_conn *info)
 	if ((c = conn_alloc()) == NULL)
 		return (NULL);
 	pthread_mutex_init(&c->lock, NULL);
-	c->file = -1;
-	c->failed = c->reset = c->eof = 0;
+	c->cut = NULL;
+	c->reset = c->eof = 0;
 	c->tls_over = 0;
 	c->connecting = 0;
 	c->ended_by = NULL;
@@ -84,12 +84,12 @@ conn_new(const struct enc_conn *info)
 	c->counting = counting;
 	c->stopped = 0;
 	memset(&c->st, 0, sizeof c->st);
-	c->pend[0] = c->pend[1] = c->pend_events = 0;
-	c->last_flush = conn_now();
-	enc_init(&c->enc, c->buf, sizeof c->buf);
+	enc_init(&c->enc, NULL, 0);
+	c->exit_at = -1;
+	c->reend = 0;
 	if (counting) {
 		/* Past a run limit: its bytes are counted, not traced. */
-		c->tf.fd = -1;
+		memset(&c->tf, 0, sizeof c->tf);
 		__atomic_store_n(&c->refs, 1, __ATOMIC_RELEASE);
 		return (c);
 	}
@@ -104,12 +104,11 @@ conn_new(const struct enc_conn *info)
 		    (unsigned long long)c->tf.n, info->role == ENC_ROLE_CLIENT ?
 		    "client" : info->role == ENC_ROLE_SERVER ? "server" :
 		    "already open", info->udp ? "UDP socket" : "connection");
-	/* The file is open: take a place for it, or close it for now. */
 	pthread_mutex_lock(&c->lock);
-	if (conn_file(c) == -1)
-		tracefile_close(&c->tf);
-	(void)enc_conn(&c->enc, shim_conf.format, c->tf.n, &c->info);
-	conn_flush(c);
+	conn_file_attach(c, 0);
+	if (enc_conn(&c->enc, shim_conf.format, c->tf.n, &c->info) == -1 &&
+	    conn_room(c) == 0)
+		(void)enc_conn(&c->enc, shim_conf.format, c->tf.n, &c->info);
 	pthread_mutex_unlock(&c->lock);
 	__atomic_store_n(&c->refs, 1, __ATOMIC_RELEASE);
 	return (c);
@@ -344,13 +343,12 @@ conn_gave_up(struct conn *c, int64_t now)
 	info.connect_ns = (uint64_t)(now - c->connecting);
 	info.error = "EINPROGRESS";
 	c->connecting = 0;
-	if (c->failed || c->kept[0] != 0 || c->kept[1] != 0)
+	if (c->cut != NULL || c->kept[0] != 0 || c->kept[1] != 0)
 		return;
 	c->info.error = info.error;
-	if (enc_conn(&c->enc, shim_conf.format, c->tf.n, &info) == -1) {
-		conn_flush(c);
+	if (enc_conn(&c->enc, shim_conf.format, c->tf.n, &info) == -1 &&
+	    conn_room(c) == 0)
 		(void)enc_conn(&c->enc, shim_conf.format, c->tf.n, &info);
-	}
 }
 
 /*
@@ -366,12 +364,11 @@ conn_connected(struct conn *c, int64_t now)
 	info.connect_ns = (uint64_t)(now - c->connecting);
 	c->info.connect_ns = info.connect_ns;
 	c->connecting = 0;
-	if (c->failed)
+	if (c->cut != NULL)
 		return;
-	if (enc_conn(&c->enc, shim_conf.format, c->tf.n, &info) == -1) {
-		conn_flush(c);
+	if (enc_conn(&c->enc, shim_conf.format, c->tf.n, &info) == -1 &&
+	    conn_room(c) == 0)
 		(void)enc_conn(&c->enc, shim_conf.format, c->tf.n, &info);
-	}
 }
 
 /* The program read SO_ERROR 0: its non-blocking connect is done. */
@@ -379,10 +376,9 @@ void
 conn_connect_done(struct conn *c)
 {
 	pthread_mutex_lock(&c->lock);
-	if (c->connecting != 0) {
+	if (c->connecting != 0)
 		conn_connected(c, conn_now());
-		conn_flush(c);
-	}
+	conn_file_reend(c);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -397,7 +393,7 @@ conn_connect_failed(struct conn *c, int err)
 	struct enc_conn	info;
 
 	pthread_mutex_lock(&c->lock);
-	if (!c->failed && c->kept[0] == 0 && c->kept[1] == 0 &&
+	if (c->cut == NULL && c->kept[0] == 0 && c->kept[1] == 0 &&
 	    c->info.error == NULL) {
 		c->info.error = strerrorname_np(err);
 		if (c->info.error == NULL)
@@ -410,12 +406,11 @@ conn_connect_failed(struct conn *c, int err)
 			    c->connecting);
 			c->connecting = 0;
 		}
-		if (enc_conn(&c->enc, shim_conf.format, c->tf.n, &info) == -1) {
-			conn_flush(c);
+		if (enc_conn(&c->enc, shim_conf.format, c->tf.n, &info) ==
+		    -1 && conn_room(c) == 0)
 			(void)enc_conn(&c->enc, shim_conf.format, c->tf.n,
 			    &info);
-		}
-		conn_flush(c);
+		conn_file_reend(c);
 	}
 	pthread_mutex_unlock(&c->lock);
 }

@@ -157,45 +157,12 @@ conn_get(int fd)
 static void
 conn_finish(struct conn *c)
 {
-	struct enc_event	ev;
-	int64_t			now = conn_now();
+	int64_t	now = conn_now();
 
 	pthread_mutex_lock(&c->lock);
-	if (c->counting) {
-		pthread_mutex_unlock(&c->lock);
-		pthread_mutex_destroy(&c->lock);
-		conn_free(c);
-		return;
-	}
-	if (c->connecting != 0)
+	if (c->connecting != 0 && !c->counting)
 		conn_gave_up(c, now);
-	if (!c->failed && (c->st.events > 0 || c->st.events_lost > 0) &&
-	    enc_stats(&c->enc, shim_conf.format, c->tf.n, &c->st) == -1) {
-		conn_flush(c);
-		(void)enc_stats(&c->enc, shim_conf.format, c->tf.n, &c->st);
-	}
-	if (!c->failed) {
-		memset(&ev, 0, sizeof ev);
-		ev.kind = ENC_CLOSED;
-		ev.sec = now / 1000000000LL;
-		ev.nsec = (int32_t)(now % 1000000000LL);
-		ev.reset = c->reset;
-		ev.error = c->ended_by;
-		ev.tid = shim_tid();
-		if (enc_event(&c->enc, shim_conf.format, c->tf.n, &ev) == -1) {
-			conn_flush(c);
-			(void)enc_event(&c->enc, shim_conf.format, c->tf.n,
-			    &ev);
-		}
-		if (enc_end(&c->enc, shim_conf.format, c->tf.n,
-		    c->truncated[0], c->truncated[1]) == -1) {
-			conn_flush(c);
-			(void)enc_end(&c->enc, shim_conf.format, c->tf.n,
-			    c->truncated[0], c->truncated[1]);
-		}
-		conn_flush(c);
-	}
-	conn_file_release(c);
+	conn_file_end(c, ENC_ENDING_CLOSED, now);
 	pthread_mutex_unlock(&c->lock);
 	pthread_mutex_destroy(&c->lock);
 	conn_free(c);
@@ -259,9 +226,13 @@ conn_record_event(struct conn *c, struct enc_event *evp)
 	}
 	if (n == 0 && ev.kind == ENC_READ && !c->info.udp)
 		c->eof = 1;
-	if (c->failed || c->counting || c->stopped) {
-		conn_lose(c, dir, n, c->failed ? "write_error" :
-		    scope_reason());
+	if (!c->counting && !tracefile_mapped(&c->tf)) {
+		/* A parent's trace in a forked child (its TLS twin). */
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	if (c->cut != NULL || c->counting || c->stopped) {
+		conn_lose(c, dir, n, c->cut != NULL ? c->cut : scope_reason());
 		c->st.events_lost++;
 		scope_count(dir, 0, n);
 		pthread_mutex_unlock(&c->lock);
@@ -299,43 +270,38 @@ conn_record_event(struct conn *c, struct enc_event *evp)
 		pthread_mutex_unlock(&c->lock);
 		return;
 	}
+	/* Packed into the file's window: in its page cache on return. */
+	if (enc_event(&c->enc, shim_conf.format, c->tf.n, &ev) == -1 &&
+	    (conn_room(c) == -1 ||
+	    enc_event(&c->enc, shim_conf.format, c->tf.n, &ev) == -1)) {
+		conn_lose(c, dir, n, c->cut != NULL ? c->cut : "write_error");
+		c->st.events_lost++;
+		scope_count(dir, 0, n);
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
 	c->kept[dir] += ev.caplen;
 	conn_lose(c, dir, want - ev.caplen, dir ? "max_buffered_tx_bytes" :
 	    "max_buffered_rx_bytes");
 	/* A MSG_TRUNC discard: its bytes never reached the program. */
 	conn_lose(c, dir, n - want, "msg_trunc");
 	scope_count(dir, ev.caplen, n - ev.caplen);
-	if (enc_event(&c->enc, shim_conf.format, c->tf.n, &ev) == -1) {
-		conn_flush(c);
-		if (enc_event(&c->enc, shim_conf.format, c->tf.n, &ev) == -1)
-			c->lost += n;
-	}
 	c->st.kept[dir] += ev.caplen;
 	c->st.events++;
-	c->pend[dir] += ev.caplen;
-	c->pend_events++;
-	/* Payload kept by reference must be written before we return. */
-	if (c->enc.refs > 0 || c->enc.len > sizeof c->buf / 2 ||
-	    now - c->last_flush > CONN_FLUSH_NS)
-		conn_flush(c);
+	conn_file_reend(c);
 	pthread_mutex_unlock(&c->lock);
 }
 
-/*
- * Append a piece fn encodes from arg (later connection metadata: TLS),
- * and write it out.
- */
+/* Append a piece fn encodes from arg (later connection metadata: TLS). */
 void
 conn_add_info(struct conn *c, conn_info_fn fn, const void *arg)
 {
 	pthread_mutex_lock(&c->lock);
-	if (!c->failed) {
-		if (fn(&c->enc, shim_conf.format, c->tf.n, arg) == -1) {
-			conn_flush(c);
-			(void)fn(&c->enc, shim_conf.format, c->tf.n, arg);
-		}
-		conn_flush(c);
-	}
+	if (c->cut == NULL && !c->counting && tracefile_mapped(&c->tf) &&
+	    fn(&c->enc, shim_conf.format, c->tf.n, arg) == -1 &&
+	    conn_room(c) == 0)
+		(void)fn(&c->enc, shim_conf.format, c->tf.n, arg);
+	conn_file_reend(c);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -400,11 +366,16 @@ conn_fd_dup(int oldfd, int newfd)
 	conn_install(newfd, v);
 }
 
-/* Write out everything gathered (at exit; other threads may still run). */
+/*
+ * At exit (other threads may still run): each trace still open ends as
+ * an implicit close by the exit, cut to its length; what other threads
+ * do after is not traced.
+ */
 void
-conn_flush_all(void)
+conn_end_all(void)
 {
 	struct conn	*v, *c;
+	int64_t		 now = conn_now();
 	int		 fd;
 
 	for (fd = fdtab_next(0); fd < FDTAB_MAX_FD; fd = fdtab_next(fd + 1)) {
@@ -413,11 +384,21 @@ conn_flush_all(void)
 		    (c = conn_ref(fd, v)) == NULL)
 			continue;
 		if (pthread_mutex_trylock(&c->lock) == 0) {
-			conn_flush(c);
+			conn_file_end(c, ENC_ENDING_EXIT, now);
 			pthread_mutex_unlock(&c->lock);
 		}
 		/* Not conn_put(): a finish now could race the program. */
 		__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
+	}
+}
+
+/* At exit: end c's trace, if still open (a trace with no fd: TLS's). */
+void
+conn_end_exit(struct conn *c)
+{
+	if (pthread_mutex_trylock(&c->lock) == 0) {
+		conn_file_end(c, ENC_ENDING_EXIT, conn_now());
+		pthread_mutex_unlock(&c->lock);
 	}
 }
 

@@ -9,13 +9,6 @@
 
 #include "encode.h"
 
-/* Recorded bytes gathered per connection before a write to its file. */
-#define CONN_BUF		16384
-/* Trace files open at once, whatever the number of connections. */
-#define CONN_FILES_MAX		8
-/* Gathered events are written out at least this often (ns) while busy. */
-#define CONN_FLUSH_NS		100000000LL
-
 struct conn;
 
 typedef int (*conn_info_fn)(struct enc_buf *, enum conf_format, uint64_t,
@@ -46,10 +39,9 @@ void		 conn_fd_made(int, int);
 int		 conn_connect_pending(struct conn *);
 void		 conn_tls_ended(struct conn *);
 int		 conn_tls_over(const struct conn *);
-int		 conn_file_guard(int);
-void		 conn_file_move(int);
 void		 conn_fd_dup(int, int);
-void		 conn_flush_all(void);
+void		 conn_end_all(void);
+void		 conn_end_exit(struct conn *);
 void		 conn_fork_prepare(void);
 void		 conn_fork_parent(void);
 void		 conn_fork_child(void);

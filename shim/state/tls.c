@@ -327,21 +327,9 @@ tls_nested(int fd, int eof)
 	return (shim_conf.tls == CONF_TLS_PLAINTEXT);
 }
 
-/* No piece: conn_add_info() then only writes out what is gathered. */
-static int
-tls_nothing(struct enc_buf *e, enum conf_format fmt, uint64_t id,
-    const void *arg)
-{
-	(void)e;
-	(void)fmt;
-	(void)id;
-	(void)arg;
-	return (0);
-}
-
-/* At exit: write out the second traces (TAPSHIM_TLS=both). */
+/* At exit: end the second traces (TAPSHIM_TLS=both) too. */
 void
-tls_flush_all(void)
+tls_end_all(void)
 {
 	struct tlssess	*s = NULL;
 	struct conn	*twin;
@@ -349,7 +337,7 @@ tls_flush_all(void)
 	while ((s = tlssess_next(s)) != NULL) {
 		if ((twin = __atomic_load_n(&s->twin, __ATOMIC_ACQUIRE)) !=
 		    NULL)
-			conn_add_info(twin, tls_nothing, NULL);
+			conn_end_exit(twin);
 	}
 }
 

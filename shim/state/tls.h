@@ -36,7 +36,7 @@ int	tls_nested(int, int);
 void	tls_shutdown(struct tls_call *);
 struct conn;
 size_t	tls_leftover(struct conn *, const void *, size_t);
-void	tls_flush_all(void);
+void	tls_end_all(void);
 int	tls_keylog_on(void);
 void	tls_keylog(const char *, size_t);
 

@@ -63,7 +63,8 @@ fuzz_walk(struct trace_file *tf, const uint8_t *buf, size_t size)
 		fuzz_check(trace_info(tf, ev.trace) != NULL, "trace_info NULL");
 		seen[ev.trace]++;
 		fuzz_check(ev.caplen <= ev.len, "caplen > len");
-		fuzz_check(ev.offset <= size, "event offset past the input");
+		fuzz_check(ev.offset < trace_size(tf), "event offset past the "
+		    "whole records");
 		fuzz_check(ev.caplen == 0 || (ev.data >= buf &&
 		    ev.caplen <= size && ev.data <= buf + size - ev.caplen),
 		    "event data outside the input");
@@ -100,7 +101,9 @@ static void
 fuzz_open(const char *name, const uint8_t *data, size_t size)
 {
 	struct trace_file	*tf;
+	enum trace_damage	 d;
 	char			 errbuf[TRACE_ERRBUF_SIZE];
+	size_t			 at, ignored;
 
 	errbuf[0] = '\0';
 	if ((tf = trace_open_mem(name, data, size, errbuf)) == NULL) {
@@ -108,7 +111,14 @@ fuzz_open(const char *name, const uint8_t *data, size_t size)
 		    errbuf[0] != '\0', "failure without a message");
 		return;
 	}
-	fuzz_check(trace_size(tf) == size, "trace_size");
+	/* A cut or unfinished file is read up to its last whole record. */
+	d = trace_damage(tf, &at, &ignored);
+	fuzz_check(d == TRACE_WHOLE || d == TRACE_CUT || d == TRACE_UNFINISHED,
+	    "damage kind");
+	fuzz_check((d == TRACE_WHOLE) == (ignored == 0), "ignored bytes");
+	fuzz_check(at == trace_size(tf) && at + ignored == size, "trace_size");
+	trace_damage_text(tf, errbuf, sizeof errbuf);
+	fuzz_check((d == TRACE_WHOLE) == (errbuf[0] == '\0'), "damage text");
 	fuzz_check(strcmp(trace_name(tf), name) == 0, "trace_name");
 	fuzz_sink += strlen(trace_format_name(trace_format(tf))) +
 	    trace_http_count(tf);

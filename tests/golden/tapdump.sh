@@ -105,6 +105,32 @@ for src in "$data"/dump-*.textproto; do
 	    judge_json_keys "$data/dump-$name.json"
 done
 
+# Judge: a TLS handshake whose times are crafted to overflow prints no
+# duration (not a garbage one), and tapdump neither fails nor complains.
+judge_tls_crafted()
+{
+	cat >"$dir/crafted.textproto" <<'TXT'
+socket_buffered_trace {
+  trace_id: 9
+  connection {
+    tls {
+      version: "TLSv1.3"
+      handshake_begin { seconds: 0 }
+      handshake_end { seconds: 18446744074 }
+    }
+  }
+  events { timestamp { seconds: 1795500000 } closed { } }
+}
+TXT
+	encode "$dir/crafted.textproto" "$dir/crafted.pb" || return 1
+	(cd "$dir" && "$TAPDUMP" crafted.pb) >"$dir/out" 2>"$dir/err" || {
+	    echo "tapdump failed:"; cat "$dir/err"; return 1; }
+	[ -s "$dir/err" ] && { cat "$dir/err"; return 1; }
+	grep -q 'tls: TLSv1.3' "$dir/out" || { cat "$dir/out"; return 1; }
+	! grep 'tls handshake:' "$dir/out"
+}
+check "tls: crafted handshake times give no duration" judge_tls_crafted
+
 printf '\x1a\x05\x12\x03' >"$dir/cut.pb"
 check "errors: a missing file: exit 1, named" judge_fails 1 \
     '^tapdump: nothere\.pb: ' nothere.pb

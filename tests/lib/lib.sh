@@ -25,6 +25,7 @@ export TSHARK
 
 passed=0
 failed=0
+skipped=0
 decode_as=-
 
 # Is there a built file at PATH? A library path may hold ld.so's $LIB
@@ -41,6 +42,19 @@ built()
 		return 1 ;;
 	esac
 	[ -e "$1" ]
+}
+
+# A check that cannot run here: skip NAME WHY; skipped, or failed when
+# the tools are required (TAPSHIM_REQUIRE_TOOLS=1).
+skip()
+{
+	if [ "${TAPSHIM_REQUIRE_TOOLS:-0}" = 1 ]; then
+		failed=$((failed + 1))
+		echo "not ok - $1 (cannot run: $2)"
+	else
+		skipped=$((skipped + 1))
+		echo "ok - $1 # SKIP $2"
+	fi
 }
 
 # Run a judge: "ok - NAME", or "not ok - NAME" and its output indented.

@@ -12,20 +12,7 @@ bin=
 dir=
 serv_pid=
 mounted=
-skipped=
 pitfall_cflags="-O1 -Wall -pthread"
-
-# A check that cannot run here: skipped, or failed when tools are required.
-skip()
-{
-	if [ "${TAPSHIM_REQUIRE_TOOLS:-0}" = 1 ]; then
-		failed=$((failed + 1))
-		echo "not ok - $1 (cannot run: $2)"
-	else
-		skipped=$((skipped + 1))
-		echo "ok - $1 # SKIP $2"
-	fi
-}
 
 # Remove what the script made: servers, the tmpfs, the scratch directory.
 cleanup()

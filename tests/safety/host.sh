@@ -61,18 +61,6 @@ wrap=()
 prep=
 servers=()
 
-# A check that cannot run here: skipped, or failed when tools are required.
-skip()
-{
-	if [ "${TAPSHIM_REQUIRE_TOOLS:-0}" = 1 ]; then
-		failed=$((failed + 1))
-		echo "not ok - $1 (cannot run: $2)"
-	else
-		passed=$((passed + 1))
-		echo "ok - $1 # SKIP $2"
-	fi
-}
-
 # Judge that always fails, showing a log.
 judge_log()
 {

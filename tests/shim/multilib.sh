@@ -12,6 +12,8 @@
 #           then execs a 64-bit one that connects too (and the other way
 #           round): one setting, TAPSHIM_LIBRARY=.../$LIB/..., traces
 #           both, each connection's bytes followed by tshark.
+#   tls     a 32-bit client linked to libssl3:i386 (libssl-dev:i386):
+#           its plaintext, traced by the 32-bit library's OpenSSL hooks.
 #   nolib   with TAPSHIM_LIBRARY naming one 64-bit library, a 32-bit
 #           program is warned about, runs untraced, and ld.so says
 #           nothing on its stderr.
@@ -90,6 +92,26 @@ check_ok "prog: shim-prog builds 32-bit" build32 "$tmp/m32/shim-prog" \
 	check "prog: udp.sh, 32-bit: every UDP call traced" \
 	    judge_suite "$top_srcdir/tests/shim/udp.sh" \
 	    UDP_PROG="$tmp/m32/udp-prog" \
+	    TAPSHIM_CASES="udp refused blackhole reset backtrace"
+}
+
+# The same programs built with 64-bit times and offsets, as new i386
+# code is: glibc sends their calls to __recvmsg64, __sendmmsg64,
+# __getsockopt64, __fcntl_time64 and the other time64 twins.
+mkdir -p "$tmp/t64"
+check_ok "time64: shim-prog builds with _TIME_BITS=64" build32 \
+    "$tmp/t64/shim-prog" -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64 \
+    "$top_srcdir/tests/shim/shim-prog.c" \
+    "$top_srcdir/tests/shim/shim-prog-io.c" &&
+	check_ok "time64: udp-prog builds with _TIME_BITS=64" build32 \
+	    "$tmp/t64/udp-prog" -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64 \
+	    -rdynamic "$top_srcdir/tests/shim/udp-prog.c" && {
+	check "time64: shim-prog.sh: every hooked call traced" \
+	    judge_suite "$top_srcdir/tests/shim/shim-prog.sh" \
+	    SHIM_PROG="$tmp/t64/shim-prog"
+	check "time64: udp.sh: every UDP call traced" \
+	    judge_suite "$top_srcdir/tests/shim/udp.sh" \
+	    UDP_PROG="$tmp/t64/udp-prog" \
 	    TAPSHIM_CASES="udp refused blackhole reset backtrace"
 }
 
@@ -219,6 +241,116 @@ if check_ok "exec: the hop program builds 32- and 64-bit" build32 \
 	    judge_rc0 down
 	check "exec: 64-bit execs 32-bit: both connections traced" \
 	    judge_exec down
+fi
+
+# A 32-bit TLS client linked to libssl3:i386: its plaintext, traced.
+cat >"$tmp/tls.c" <<'EOF'
+#include <arpa/inet.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int
+main(int argc, char **argv)
+{
+	struct sockaddr_in	 sin;
+	SSL_CTX			*ctx;
+	SSL			*ssl;
+	char			 buf[256];
+	int			 s, n;
+
+	(void)argc;
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)atoi(argv[1]));
+	sin.sin_addr.s_addr = htonl(0x7f000001);
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+	    (s = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    connect(s, (struct sockaddr *)&sin, sizeof sin) == -1 ||
+	    (ssl = SSL_new(ctx)) == NULL || !SSL_set_fd(ssl, s) ||
+	    SSL_connect(ssl) != 1 || SSL_write(ssl, "GET-32\n", 7) != 7)
+		return (1);
+	while ((n = SSL_read(ssl, buf, sizeof buf - 1)) > 0) {
+		buf[n] = '\0';
+		fputs(buf, stdout);
+	}
+	SSL_shutdown(ssl);
+	SSL_free(ssl);
+	close(s);
+	return (0);
+}
+EOF
+
+# A TLS server: one connection, its plaintext saved, an answer sent.
+start_tls()
+{
+	openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost \
+	    -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 1 \
+	    >/dev/null 2>&1 || return 1
+	rm -f "$tmp/port"
+	"$PYTHON" - "$tmp" <<'PY' &
+import os, socket, ssl, sys
+d = sys.argv[1]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(os.path.join(d, "cert.pem"), os.path.join(d, "key.pem"))
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+open(os.path.join(d, "port.tmp"), "w").write(str(s.getsockname()[1]))
+os.rename(os.path.join(d, "port.tmp"), os.path.join(d, "port"))
+s.settimeout(30)
+c, _ = s.accept()
+t = ctx.wrap_socket(c, server_side=True)
+data = t.recv(100)
+open(os.path.join(d, "tls.got"), "wb").write(data)
+t.sendall(b"HELLO-32\n")
+t.close()
+PY
+	echo $! >"$tmp/tls.pid"
+	local i=0
+	while [ ! -f "$tmp/port" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -f "$tmp/port" ]
+}
+
+# Judge: the client got the answer, and the trace's plaintext is what
+# the server got and sent, in one stream.
+judge_tls()
+{
+	local out rc=0
+
+	grep -q '^HELLO-32$' "$tmp/tls.out" ||
+	    { echo "the client got:"; cat "$tmp/tls.out" "$tmp/tls.err";
+	    return 1; }
+	"$TAP2PCAP" -q -w "$tmp/tls.pcap" "$tmp"/tls_*.pb || return 1
+	out=$("$TSHARK" -r "$tmp/tls.pcap" -q -z follow,tcp,ascii,0 \
+	    2>/dev/null)
+	printf '%s\n' "$out" | grep -q '^GET-32$' ||
+	    { echo "no request in the plaintext"; rc=1; }
+	printf '%s\n' "$out" | grep -q '^HELLO-32$' ||
+	    { echo "no answer in the plaintext"; rc=1; }
+	[ "$(cat "$tmp/tls.got")" = GET-32 ] ||
+	    { echo "the server got: $(cat "$tmp/tls.got")"; rc=1; }
+	return "$rc"
+}
+
+if ! "${CC:-cc}" -m32 -O2 -o "$tmp/tls32" "$tmp/tls.c" -lssl -lcrypto \
+    2>"$tmp/tls32.log"; then
+	skip "tls: a 32-bit OpenSSL client" \
+	    "no 32-bit libssl (libssl-dev:i386): $(head -1 "$tmp/tls32.log")"
+elif ! start_tls; then
+	check "tls: the test's TLS server starts" false
+else
+	TAPSHIM_LIBRARY="$top_builddir/shim/\$LIB/tapshim/libtapshim.so" \
+	    "$TAPSHIM_PROG" -q -o "$tmp/tls" -- "$tmp/tls32" \
+	    "$(cat "$tmp/port")" >"$tmp/tls.out" 2>"$tmp/tls.err"
+	wait "$(cat "$tmp/tls.pid")" 2>/dev/null
+	check "tls: a 32-bit OpenSSL client's plaintext, traced" judge_tls
 fi
 
 # Judge: warned, untraced, and the program's own output only.

@@ -111,6 +111,19 @@ START_TEST(test_long_name)
 }
 END_TEST
 
+/* A label's control bytes and spaces come out escaped, never raw. */
+START_TEST(test_escaped_label)
+{
+	static const uint8_t	m[] = { 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+				    6, 'a', 0x1b, '[', '2', 'J', ' ', 2, 'x',
+				    0x07, 0, 0, 1, 0, 1 };
+	struct dns_msg		d;
+
+	parse_ok(m, sizeof m, &d);
+	ck_assert_str_eq(d.qd[0].name, "a\\e[2J\\x20.x\\a");
+}
+END_TEST
+
 /* Record data longer than the message: refused. */
 START_TEST(test_rdata_past_end)
 {
@@ -144,6 +157,7 @@ dns_suite(void)
 	tcase_add_test(tc, test_pointer_loop);
 	tcase_add_test(tc, test_pointer_out);
 	tcase_add_test(tc, test_long_name);
+	tcase_add_test(tc, test_escaped_label);
 	tcase_add_test(tc, test_rdata_past_end);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);

@@ -457,6 +457,37 @@ START_TEST(test_time_inherit)
 }
 END_TEST
 
+/*
+ * A mapped file cut short while it is read: no SIGBUS, the reader stops
+ * with what happened (the shim's disk-full cut-back, another process).
+ */
+START_TEST(test_file_shrinks)
+{
+	char		 path[] = "/tmp/check_reader.XXXXXX";
+	static char	 big[4096];
+	int		 fd, r, i;
+
+	memset(big, 'B', sizeof big);
+	tb_begin(&tb, TB_BUFFERED);
+	tb_uint(&tb, 1, 3);
+	for (i = 0; i < 256; i++)
+		tb_event(&tb, 3, 100, i, TB_WRITE, big, sizeof big);
+	tb_end(&tb);
+	ck_assert_int_ge(fd = mkstemp(path), 0);
+	ck_assert_int_eq(write(fd, tb.data, tb.len), (ssize_t)tb.len);
+	tf = trace_open(path, errbuf);
+	ck_assert_msg(tf != NULL, "%s", errbuf);
+	ck_assert_int_eq(ftruncate(fd, 8192), 0);
+	while ((r = trace_next(tf, &ev, errbuf)) == 1)
+		(void)ev.data[ev.caplen - 1];
+	ck_assert_int_eq(r, -1);
+	ck_assert_msg(strstr(errbuf, "the file shrank while it was read") !=
+	    NULL, "%s", errbuf);
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
 /* The reader's format and message tests. */
 static Suite *
 reader_suite(void)
@@ -485,6 +516,7 @@ reader_suite(void)
 	tcase_add_loop_test(tc, test_end_stream, 0, 2);
 	tcase_add_loop_test(tc, test_closed_reset, 0, 3);
 	tcase_add_test(tc, test_time_inherit);
+	tcase_add_test(tc, test_file_shrinks);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -1,4 +1,4 @@
-/* Check tests for the trace reader: damaged input, each kind. */
+/* Check tests for the trace reader: damaged input, each kind; cut files. */
 
 #include "config.h"
 
@@ -15,16 +15,23 @@
 #include "readercheck.h"
 #include "tracebuf.h"
 
-/* A damaged trace, the offset its error must name, and what it says. */
+/*
+ * A damaged trace, the offset its error must name, and what it says; or
+ * (kind not TRACE_WHOLE) a file read up to offset at, its end ignored.
+ */
 struct damage {
-	const char	*name;
-	size_t		 at;
-	const char	*what;
+	const char		*name;
+	size_t			 at;
+	const char		*what;
+	enum trace_damage	 kind;
 };
 
-#define NDAMAGE		18
+#define NDAMAGE		22
+static const uint8_t	zeros[1000];
+
 #define NOT_BINARY	"; tap2pcap reads binary traces (PROTO_BINARY, " \
-	"PROTO_BINARY_LENGTH_DELIMITED)"
+	"PROTO_BINARY_LENGTH_DELIMITED): encode it first with protoc " \
+	"--encode (tap2pcap(1), Input)"
 
 /* A .pb whose one event has this timestamp; errors name the Timestamp. */
 static size_t
@@ -73,7 +80,7 @@ damage_build(int i, struct damage *d)
 		build_pb();
 		d->at = tb.len;
 		tb_raw(&tb, "\x80", 1);
-		d->what = "not a trace: damaged or cut-short TraceWrapper field";
+		d->kind = TRACE_CUT;
 		break;
 	case 2:		/* an event whose last tag never ends */
 		ev_begin();
@@ -86,7 +93,7 @@ damage_build(int i, struct damage *d)
 	case 3:		/* a .pb one byte short: its only field runs past */
 		build_pb();
 		tb_cut(&tb, 1);
-		d->what = "not a trace: damaged or cut-short TraceWrapper field";
+		d->what = "no whole record before the cut";
 		break;
 	case 4:		/* 50 bytes of body in a Body holding 2 */
 		body_begin(TB_READ);
@@ -105,8 +112,7 @@ damage_build(int i, struct damage *d)
 		seg_end();
 		tb_cut(&tb, 3);
 		d->name = "t.pb_length_delimited";
-		d->what = "not a length-delimited trace: damaged or cut-short "
-		    "record";
+		d->kind = TRACE_CUT;
 		break;
 	case 6:		/* a read (SocketEvent field 2) as a varint */
 		ev_begin();
@@ -171,7 +177,7 @@ damage_build(int i, struct damage *d)
 		tb_event(&tb, 3, 102, 0, TB_READ, "lost", 4);
 		tb_end(&tb);
 		tb_cut(&tb, 2);
-		d->what = "not a trace: damaged or cut-short TraceWrapper field";
+		d->kind = TRACE_CUT;
 		break;
 	case 17:	/* a length no call can move: endless zero segments */
 		body_begin(TB_READ);
@@ -180,15 +186,80 @@ damage_build(int i, struct damage *d)
 		body_end();
 		d->what = "Body length 2147479553 is more than one call can move";
 		break;
+	case 18:	/* the shim's writer died: whole records, then zeros */
+	case 19:
+		if (i == 18)
+			build_pb();
+		else {
+			build_ld();
+			d->name = "t.pb_length_delimited";
+		}
+		d->at = tb.len;
+		tb_raw(&tb, zeros, sizeof zeros);
+		d->kind = TRACE_UNFINISHED;
+		break;
+	case 20:	/* killed while packing a record into its window: */
+	case 21:	/* its tid (the shim's last field) is still zeros */
+		if (i == 20) {
+			build_pb();
+			d->at = tb.len;
+			tb_begin(&tb, TB_BUFFERED);
+			tb_begin(&tb, 3);
+		} else {
+			build_ld();
+			d->name = "t.pb_length_delimited";
+			d->at = tb.len;
+			seg_begin(3);
+			tb_begin(&tb, 4);
+		}
+		tb_timestamp(&tb, 102, 0);
+		tb_op(&tb, TB_READ, "partial", 7);
+		tb_uint(&tb, 1022, 4242);
+		tb_end(&tb);
+		if (i == 20)
+			tb_end(&tb);
+		else
+			seg_end();
+		tb_cut(&tb, 6);
+		tb_raw(&tb, zeros, sizeof zeros);
+		d->kind = TRACE_CUT;
+		break;
 	}
+}
+
+/* Open tb as name: it must open, read up to at, the rest ignored. */
+static void
+open_cut(const char *name, size_t at, enum trace_damage kind)
+{
+	char	want[TRACE_ERRBUF_SIZE], text[TRACE_ERRBUF_SIZE];
+	size_t	off, ignored;
+
+	open_ok(name);
+	ck_assert_int_eq(trace_damage(tf, &off, &ignored), kind);
+	ck_assert_uint_eq(off, at);
+	ck_assert_uint_eq(ignored, tb.len - at);
+	trace_damage_text(tf, text, sizeof text);
+	if (kind == TRACE_CUT)
+		snprintf(want, sizeof want, "%s: offset %zu: cut short; %zu "
+		    "bytes after it ignored", name, at, tb.len - at);
+	else
+		snprintf(want, sizeof want, "%s: offset %zu: not finished (the "
+		    "writer did not close it); %zu zero bytes ignored", name,
+		    at, tb.len - at);
+	ck_assert_str_eq(text, want);
+	while (trace_next(tf, &ev, errbuf) == 1)
+		ck_assert_uint_lt(ev.offset, at);
 }
 
 START_TEST(test_damage)
 {
-	struct damage	d = { NULL, 0, NULL };
+	struct damage	d = { NULL, 0, NULL, TRACE_WHOLE };
 
 	damage_build(_i, &d);
-	open_bad(d.name, d.at, d.what);
+	if (d.kind != TRACE_WHOLE)
+		open_cut(d.name, d.at, d.kind);
+	else
+		open_bad(d.name, d.at, d.what);
 }
 END_TEST
 
@@ -327,6 +398,57 @@ START_TEST(test_fuzz_flip)
 }
 END_TEST
 
+/*
+ * Cut anywhere, with or without a zero tail after the cut (the shim's
+ * writer allocates ahead): once the first record is whole the file
+ * opens (without zeros: with them, a prefix can look whole until its
+ * first byte of damage shows), the events read never decrease as the
+ * cut moves on, and what is ignored is all past the records read.
+ * These records end in payload: zeros can stand for their end (the
+ * shim's records end in a tid, which zeros cannot: tests 20 and 21).
+ */
+START_TEST(test_cut_anywhere)
+{
+	const char		*name = fuzz_input(_i % 2);
+	struct tracebuf		 full = tb;
+	struct trace_file	*f;
+	enum trace_damage	 k;
+	size_t			 n, off, ignored, events, last = 0;
+	int			 opened = 0, pad = _i >= 2;
+
+	memset(&tb, 0, sizeof tb);
+	for (n = 1; n <= full.len; n++) {
+		tb_free(&tb);
+		tb_raw(&tb, full.data, n);
+		if (pad)
+			tb_raw(&tb, zeros, 100);
+		if ((f = trace_open_mem(name, tb.data, tb.len, errbuf)) ==
+		    NULL) {
+			ck_assert_msg(!opened || pad, "%zu bytes: %s", n,
+			    errbuf);
+			continue;
+		}
+		opened = 1;
+		k = trace_damage(f, &off, &ignored);
+		ck_assert_uint_eq(off + ignored, tb.len);
+		if (!pad)
+			ck_assert_uint_le(off, n);
+		if (n == full.len)
+			ck_assert_int_eq(k, pad ? TRACE_UNFINISHED :
+			    TRACE_WHOLE);
+		else
+			ck_assert_int_ne(k, TRACE_DAMAGED);
+		for (events = 0; trace_next(f, &ev, errbuf) == 1; events++)
+			;
+		ck_assert_uint_ge(events, last);
+		last = events;
+		trace_close(f);
+	}
+	ck_assert(opened);
+	tb_free(&full);
+}
+END_TEST
+
 /* The reader's damage tests. */
 static Suite *
 reader_suite(void)
@@ -341,6 +463,7 @@ reader_suite(void)
 	tcase_add_test(tc, test_file_open);
 	tcase_add_test(tc, test_file_stdin);
 	tcase_add_loop_test(tc, test_fuzz_prefix, 0, 2);
+	tcase_add_loop_test(tc, test_cut_anywhere, 0, 4);
 	tcase_add_loop_test(tc, test_fuzz_flip, 0, 2);
 	tcase_set_timeout(tc, 120);	/* the fuzz tests, under valgrind */
 	suite_add_tcase(s, tc);

@@ -43,17 +43,33 @@ START_TEST(test_handshake)
 }
 END_TEST
 
-/* Who is the client: the role when known, else the higher port. */
+/*
+ * Who is the client: the role when known, else the end in the ephemeral
+ * range, else who wrote first (first: 1 this end, -1 the peer), else the
+ * higher port.
+ */
 static const struct {
 	enum trace_role	role;
 	uint16_t	lport, rport, client;
+	int		first;
 } role_cases[] = {
-	{ TRACE_ROLE_CLIENT, 40000, 80, 40000 },
-	{ TRACE_ROLE_SERVER, 80, 40000, 40000 },
-	{ TRACE_ROLE_CLIENT, 80, 40000, 80 },	/* role beats ports */
-	{ TRACE_ROLE_SERVER, 40000, 80, 80 },
-	{ TRACE_ROLE_UNKNOWN, 8080, 51000, 51000 },
-	{ TRACE_ROLE_UNKNOWN, 51000, 443, 51000 }
+	{ TRACE_ROLE_CLIENT, 40000, 80, 40000, 0 },
+	{ TRACE_ROLE_SERVER, 80, 40000, 40000, 0 },
+	{ TRACE_ROLE_CLIENT, 80, 40000, 80, 0 },	/* role beats ports */
+	{ TRACE_ROLE_SERVER, 40000, 80, 80, 0 },
+	{ TRACE_ROLE_UNKNOWN, 8080, 51000, 51000, 0 },
+	{ TRACE_ROLE_UNKNOWN, 51000, 443, 51000, 0 },
+	/* Envoy upstream to a cluster on 50051: it wrote first. */
+	{ TRACE_ROLE_UNKNOWN, 41234, 50051, 41234, 1 },
+	/* Envoy downstream on 50051: the client wrote first. */
+	{ TRACE_ROLE_UNKNOWN, 50051, 41234, 41234, -1 },
+	/* The range beats who spoke first: a server greets (SMTP, MySQL). */
+	{ TRACE_ROLE_UNKNOWN, 40000, 3306, 40000, -1 },
+	{ TRACE_ROLE_UNKNOWN, 3306, 40000, 40000, 1 },
+	/* The range beats the port: a client bound above 60999. */
+	{ TRACE_ROLE_UNKNOWN, 62000, 33000, 33000, 0 },
+	/* Both ends in the range, nobody spoke: the lower port serves. */
+	{ TRACE_ROLE_UNKNOWN, 50051, 41234, 50051, 0 }
 };
 
 /* The SYN comes from the client; writes leave here, reads arrive. */
@@ -63,7 +79,9 @@ START_TEST(test_role)
 	const uint16_t	r = role_cases[_i].rport;
 	struct pkt	k;
 
-	open4(role_cases[_i].role, l, r);
+	info4(role_cases[_i].role, l, r);
+	ti.spoke_first = role_cases[_i].first;
+	synth_stream_init(&st, &ti, 1, 0);
 	feed(TRACE_EV_WRITE, "ab");
 	feed(TRACE_EV_READ, "GET");
 	ck_assert_uint_eq(cap.n, 7);
@@ -257,6 +275,32 @@ START_TEST(test_seed)
 }
 END_TEST
 
+/*
+ * A length far past what was kept: cut packets while the capture's
+ * SYNTH_UNCAPTURED_MAX lasts (here 1000 bytes of it are left), then a
+ * gap the sequence numbers skip, counted.
+ */
+START_TEST(test_length_gap)
+{
+	struct trace_event	ev;
+
+	open4(TRACE_ROLE_CLIENT, 40000, 80);
+	sy.uncaptured = SYNTH_UNCAPTURED_MAX - 1000;
+	ev = event(TRACE_EV_WRITE, "x", 1, 0x7ffff000ULL);
+	push(&ev);
+	/* Handshake, one segment of 1001 bytes (1 kept), its ACK. */
+	ck_assert_uint_eq(cap.n, 3 + 1 + 1);
+	ck_assert_uint_eq(cap.v[3].len - cap.v[3].caplen, 1000);
+	ck_assert_uint_eq(sy.gaps, 1);
+	ck_assert_uint_eq(sy.gap_bytes, 0x7ffff000ULL - 1 - 1000);
+	ck_assert_uint_eq(sy.uncaptured, SYNTH_UNCAPTURED_MAX);
+	/* The peer ACKs all of it; the next write starts past the gap. */
+	seg(cap.n - 1, 80, TCP_ACK, 1, 1 + 0x7ffff000U, NULL);
+	feed(TRACE_EV_WRITE, "z");
+	seg(cap.n - 2, 40000, TCP_PSH | TCP_ACK, 1 + 0x7ffff000U, 1, NULL);
+}
+END_TEST
+
 /* TCP behaviour: handshake, roles, segments, close, reset, truncation. */
 static Suite *
 synth_suite(void)
@@ -275,6 +319,7 @@ synth_suite(void)
 	tcase_add_test(tc, test_closed);
 	tcase_add_test(tc, test_reset);
 	tcase_add_test(tc, test_truncated);
+	tcase_add_test(tc, test_length_gap);
 	tcase_add_test(tc, test_seed);
 	suite_add_tcase(s, tc);
 	return (s);

@@ -253,12 +253,21 @@ START_TEST(test_meta_encode)
 	ck_assert_int_eq(tlsmeta_encode(&e, CONF_FORMAT_DELIMITED, 3, &m), 0);
 	niov = enc_iov(&e, &iov);
 	ck_assert_int_eq(niov, 1);
-	/* One varint length, then a streamed segment with the connection. */
+	/*
+	 * One varint length, then a streamed segment with an event holding
+	 * the connection (SocketEvent.connection): not a second connection
+	 * segment, which Envoy's readers would take for another trace.
+	 */
 	w = tapshim__trace__trace_wrapper__unpack(NULL, iov[0].iov_len - 1,
 	    (uint8_t *)iov[0].iov_base + 1);
 	ck_assert_ptr_nonnull(w);
 	ck_assert_ptr_nonnull(w->socket_streamed_trace_segment);
-	t = w->socket_streamed_trace_segment->connection->tls;
+	ck_assert_int_eq(w->socket_streamed_trace_segment->message_piece_case,
+	    TAPSHIM__TRACE__SOCKET_STREAMED_TRACE_SEGMENT__MESSAGE_PIECE_EVENT);
+	ck_assert_int_eq(w->socket_streamed_trace_segment->event->
+	    event_selector_case,
+	    TAPSHIM__TRACE__SOCKET_EVENT__EVENT_SELECTOR__NOT_SET);
+	t = w->socket_streamed_trace_segment->event->connection->tls;
 	ck_assert_str_eq(t->handshake_error, "certificate verify failed");
 	ck_assert_ptr_null(t->handshake_end);
 	tapshim__trace__trace_wrapper__free_unpacked(w, NULL);
@@ -269,7 +278,8 @@ END_TEST
 START_TEST(test_decodeas)
 {
 	struct decodeas		d;
-	struct trace_conn	c;
+	struct trace_info	t;
+	struct trace_conn	*cp = &t.conn;
 	char			path[] = "/tmp/check_tls.XXXXXX", buf[512],
 				errbuf[256];
 	FILE			*f;
@@ -277,26 +287,26 @@ START_TEST(test_decodeas)
 	int			fd;
 
 	memset(&d, 0, sizeof d);
-	memset(&c, 0, sizeof c);
-	c.local.family = c.remote.family = AF_INET;
-	c.local.port = 40000;
-	c.remote.port = 443;
-	c.role = TRACE_ROLE_CLIENT;
-	decodeas_add(&d, &c);			/* not TLS */
+	memset(&t, 0, sizeof t);
+	cp->local.family = cp->remote.family = AF_INET;
+	cp->local.port = 40000;
+	cp->remote.port = 443;
+	cp->role = TRACE_ROLE_CLIENT;
+	decodeas_add(&d, &t);			/* not TLS */
 	ck_assert_uint_eq(d.n, 0);
-	c.tls = TRACE_TLS_CIPHERTEXT;
-	decodeas_add(&d, &c);			/* records: Wireshark knows */
+	cp->tls = TRACE_TLS_CIPHERTEXT;
+	decodeas_add(&d, &t);			/* records: Wireshark knows */
 	ck_assert_uint_eq(d.n, 0);
-	c.tls = TRACE_TLS_PLAINTEXT;
-	decodeas_add(&d, &c);
-	c.local.port = 40001;
-	decodeas_add(&d, &c);			/* the same server port */
+	cp->tls = TRACE_TLS_PLAINTEXT;
+	decodeas_add(&d, &t);
+	cp->local.port = 40001;
+	decodeas_add(&d, &t);			/* the same server port */
 	ck_assert_uint_eq(d.n, 1);
 	ck_assert_str_eq(decodeas_proto(&d, 0), "http");
-	c.role = TRACE_ROLE_SERVER;
-	c.local.port = 8443;
-	strcpy(c.alpn, "h2");
-	decodeas_add(&d, &c);
+	cp->role = TRACE_ROLE_SERVER;
+	cp->local.port = 8443;
+	strcpy(cp->alpn, "h2");
+	decodeas_add(&d, &t);
 	ck_assert_uint_eq(d.n, 2);
 	ck_assert_uint_eq(d.e[1].port, 8443);
 	ck_assert_str_eq(decodeas_proto(&d, 1), "http2");
@@ -311,6 +321,23 @@ START_TEST(test_decodeas)
 	ck_assert_ptr_nonnull(strstr(buf,
 	    "\ndecode_as_entry: tcp.port,443,(none),HTTP\n"
 	    "decode_as_entry: tcp.port,8443,(none),HTTP2\n"));
+	/* PostgreSQL's SSLRequest first: pgsql, and STARTTLS noted. */
+	cp->role = TRACE_ROLE_CLIENT;
+	cp->remote.port = 5432;
+	cp->alpn[0] = '\0';
+	memcpy(t.head[1], "\0\0\0\x08\x04\xd2\x16\x2f", 8);
+	t.headlen[1] = 8;
+	decodeas_add(&d, &t);
+	ck_assert_str_eq(decodeas_proto(&d, 2), "pgsql");
+	ck_assert_int_eq(d.e[2].starttls, 1);
+	/* A MySQL greeting (protocol 10) from the server: mysql. */
+	cp->remote.port = 3306;
+	t.headlen[1] = 0;
+	memcpy(t.head[0], "\x4a\0\0\0\x0a", 5);
+	t.headlen[0] = 5;
+	decodeas_add(&d, &t);
+	ck_assert_str_eq(decodeas_proto(&d, 3), "mysql");
+	ck_assert_int_eq(d.e[3].starttls, 2);
 	ck_assert_int_eq(decodeas_write(&d, "/nonexistent/x", errbuf,
 	    sizeof errbuf), -1);
 	ck_assert_str_eq(errbuf, "/nonexistent/x: No such file or directory");

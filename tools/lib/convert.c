@@ -2,11 +2,15 @@
 
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "convert.h"
@@ -53,6 +57,57 @@ catch_signals(void)
 }
 
 /*
+ * Remove what a killed run left: temporary captures are named
+ * OUT.tmp-PID-XXXXXX (pcap-out.c), so one whose PID is no process is a
+ * dead run's (SIGKILL, a crash, a power cut), never a live one's. Only
+ * regular files of ours, next to this run's output, named after it, and
+ * untouched for a minute (a live run in another PID namespace writes).
+ */
+static void
+sweep_stale(const struct convert *c)
+{
+	char		*copy, *slash, path[PATH_MAX];
+	const char	*dirname, *base, *rest;
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	char		*end;
+	long		 pid;
+
+	if (strcmp(c->out, "-") == 0 || (copy = strdup(c->out)) == NULL)
+		return;
+	slash = strrchr(copy, '/');
+	dirname = slash == NULL ? "." : slash == copy ? "/" : copy;
+	base = slash == NULL ? copy : slash + 1;
+	if (slash != NULL)
+		*slash = '\0';
+	if ((d = opendir(dirname)) == NULL) {
+		free(copy);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, base, strlen(base)) != 0 ||
+		    (rest = strstr(de->d_name + strlen(base), ".tmp-")) == NULL)
+			continue;
+		pid = strtol(rest + 5, &end, 10);
+		if (end == rest + 5 || *end != '-' || strlen(end + 1) != 6 ||
+		    pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (snprintf(path, sizeof path, "%s/%s", dirname,
+		    de->d_name) >= (int)sizeof path ||
+		    lstat(path, &st) == -1 || !S_ISREG(st.st_mode) ||
+		    st.st_uid != geteuid() || st.st_mtime > time(NULL) - 60)
+			continue;
+		if (unlink(path) == 0)
+			msg_notice(c->quiet, "%s: removed, the temporary capture "
+			    "of a run (pid %ld) that was killed", path, pid);
+	}
+	closedir(d);
+	free(copy);
+}
+
+/*
  * The filter expression does not compile. If its first word looks like
  * a file (a path, a trace's suffix), the user meant a trace that is not
  * there: say that instead of pcap's syntax error.
@@ -89,7 +144,7 @@ decode_hints(const struct convert *c, const struct input *in,
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < trace_count(in[i].tf); j++) {
 			if (!in[i].hidden[j])
-				decodeas_add(d, &trace_info(in[i].tf, j)->conn);
+				decodeas_add(d, trace_info(in[i].tf, j));
 		}
 	}
 	if (c->decode_as != NULL && decodeas_write(d, c->decode_as, errbuf,
@@ -98,6 +153,35 @@ decode_hints(const struct convert *c, const struct input *in,
 		return (-1);
 	}
 	return (0);
+}
+
+/*
+ * Say which shown traces were never closed (the program still had them
+ * open when tracing stopped, or the trace was cut): the capture shows no
+ * close but what their events say. The first few by name.
+ */
+static void
+unclosed(const struct convert *c, const struct input *in, unsigned int n)
+{
+	const struct trace_info	*t;
+	size_t			 count = 0, j;
+	unsigned int		 i;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < trace_count(in[i].tf); j++) {
+			t = trace_info(in[i].tf, j);
+			if (in[i].hidden[j] || t->closed || t->nevents == 0)
+				continue;
+			if (count++ < 5)
+				msg_notice(c->quiet, "%s: trace %llu was never "
+				    "closed: the trace ends with the connection "
+				    "still open", trace_name(in[i].tf),
+				    (unsigned long long)t->trace_id);
+		}
+	}
+	if (count > 5)
+		msg_notice(c->quiet, "%zu trace(s) in all were never closed",
+		    count);
 }
 
 /* What the conversion made, unless -q. */
@@ -114,10 +198,29 @@ summary(const struct convert *c, const struct input *in, unsigned int n,
 			shown += in[i].hidden[j] != HIDE_FILTER;
 		}
 	}
+	unclosed(c, in, n);
+	for (i = 0; i < n; i++) {
+		if (in[i].omitted > 0)
+			msg_notice(c->quiet, "%s: %zu STARTTLS event(s) in the "
+			    "clear left out (--starttls-omit)",
+			    trace_name(in[i].tf), in[i].omitted);
+	}
+	if (sy->gaps > 0)
+		msg_notice(c->quiet, "warning: %llu byte(s) in %llu event(s) "
+		    "were moved but not "
+		    "recorded (a length only): shown as gaps in the sequence "
+		    "numbers (\"previous segment not captured\") once %llu "
+		    "such bytes were drawn as cut packets",
+		    (unsigned long long)sy->gap_bytes,
+		    (unsigned long long)sy->gaps,
+		    (unsigned long long)SYNTH_UNCAPTURED_MAX);
 	for (i = 0; i < d->n; i++)
 		msg_notice(c->quiet, "TLS plaintext on port %u: decode it with "
-		    "tshark -d tcp.port==%u,%s", (unsigned int)d->e[i].port,
-		    (unsigned int)d->e[i].port, decodeas_proto(d, i));
+		    "tshark -d tcp.port==%u,%s%s", (unsigned int)d->e[i].port,
+		    (unsigned int)d->e[i].port, decodeas_proto(d, i),
+		    d->e[i].starttls == 0 || c->starttls_omit ? "" :
+		    " after converting with --starttls-omit (the STARTTLS "
+		    "negotiation in the clear makes the dissector expect TLS)");
 	if (c->expr != NULL)
 		msg_notice(c->quiet, "%zu of %zu connection(s) match '%s'",
 		    shown, total, c->expr);
@@ -164,6 +267,7 @@ write_capture(const struct convert *c, const struct merge *m,
 		ng.sy = &sy;
 	}
 	catch_signals();
+	sweep_stale(c);
 	if (rotate_open_ng(&r, c->out, c->link, c->max_bytes, c->max_files,
 	    paths, (int)n, ngp) == -1) {
 		msg_err("%s", r.err);
@@ -226,7 +330,9 @@ convert_run(const struct convert *c, char *const *paths, unsigned int n)
 	memset(&m, 0, sizeof m);
 	m.filter = &fl;
 	m.quiet = c->quiet;
+	m.strict = c->strict;
 	m.both_ends = c->both_ends;
+	m.starttls_omit = c->starttls_omit;
 	for (i = 0; i < n; i++) {
 		if (merge_open(&m, &in[i], paths[i], i) == -1)
 			goto done;

@@ -17,7 +17,9 @@ struct convert {
 	int		 mss_set;
 	int		 both_ends;
 	int		 quiet;
+	int		 strict;	/* a cut or unfinished trace is an error */
 	const char	*decode_as;	/* --decode-as FILE, or NULL */
+	int		 starttls_omit;	/* --starttls-omit */
 	int		 format;	/* CONVERT_* */
 	const char	*keylog;	/* pcapng: the key log to embed */
 };

@@ -13,12 +13,14 @@
 struct decodeas {
 	struct {
 		uint16_t	 port;
-		int		 h2;	/* ALPN said h2; else HTTP/1 */
+		const char	*proto;	/* tshark's name: http, http2, pgsql */
+		int		 starttls;	/* the plaintext starts with it */
 	}		 e[DECODEAS_MAX];
 	size_t		 n;
 };
 
-void		 decodeas_add(struct decodeas *, const struct trace_conn *);
+void		 decodeas_add(struct decodeas *, const struct trace_info *);
+int		 decodeas_starttls(const struct trace_info *);
 const char	*decodeas_proto(const struct decodeas *, size_t);
 int		 decodeas_write(const struct decodeas *, const char *, char *,
 		    size_t);

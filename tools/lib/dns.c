@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dns.h"
+#include "escape.h"
 
 /* Compression pointers followed at most this often (RFC 1035, 4.1.4). */
 #define DNS_HOPS_MAX	32
@@ -28,8 +29,9 @@ dns_u16(const uint8_t *p)
 static int
 dns_name(const uint8_t *m, size_t n, size_t *pos, char *out, size_t outsz)
 {
-	size_t		at = *pos, o = 0, end = 0;
-	unsigned int	hops = 0, len, i;
+	char		label[ESC_SIZE(63)];
+	size_t		at = *pos, o = 0, end = 0, raw = 1;
+	unsigned int	hops = 0, len;
 	int		jumped = 0;
 
 	for (;;) {
@@ -49,15 +51,17 @@ dns_name(const uint8_t *m, size_t n, size_t *pos, char *out, size_t outsz)
 			return (-1);	/* extended label types: not ours */
 		if (len == 0)
 			break;
-		if (at + 1 + len > n || o + len + 2 > outsz)
+		/* RFC 1035, 2.3.4: 255 octets in all, on the wire. */
+		if (at + 1 + len > n || (raw += len + 1) > 255)
+			return (-1);
+		/* A label's bytes are any bytes: escaped (escape.c). */
+		esc_mem(label, sizeof label, m + at + 1, len, ESC_SPACE);
+		if (o + strlen(label) + 2 > outsz)
 			return (-1);
 		if (o > 0)
 			out[o++] = '.';
-		for (i = 0; i < len; i++) {
-			uint8_t	c = m[at + 1 + i];
-
-			out[o++] = c > 32 && c < 127 ? (char)c : '?';
-		}
+		memcpy(out + o, label, strlen(label));
+		o += strlen(label);
 		at += 1 + len;
 	}
 	if (o == 0)

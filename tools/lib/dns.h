@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DNS_NAME_MAX	256	/* presentation form, with the NUL */
-#define DNS_DATA_MAX	256
+#define DNS_NAME_MAX	1024	/* escaped presentation form (255 raw), NUL */
+#define DNS_DATA_MAX	1024
 #define DNS_QD_MAX	4	/* questions kept */
 #define DNS_AN_MAX	16	/* answers kept */
 

@@ -35,6 +35,23 @@ ends_key(const struct trace_info *t, const struct trace_addr **lo,
 	*hi = swap ? &t->conn.local : &t->conn.remote;
 }
 
+/* Which way round a trace names its pair: 0 local first, 1 remote first. */
+static int
+ends_side(const struct trace_info *t)
+{
+	return (ends_cmp_addr(&t->conn.local, &t->conn.remote) > 0);
+}
+
+/* Compare two times; a trace without one sorts first. */
+static int
+ends_cmp_time(int64_t as, uint32_t an, int64_t bs, uint32_t bn)
+{
+	if (as != bs)
+		return (as < bs ? -1 : 1);
+	return (an < bn ? -1 : an > bn);
+}
+
+/* Order: the address pair, then which way round, then the start time. */
 static int
 ends_cmp(const void *x, const void *y)
 {
@@ -46,7 +63,27 @@ ends_cmp(const void *x, const void *y)
 	ends_key(b->t, &blo, &bhi);
 	if ((c = ends_cmp_addr(alo, blo)) != 0)
 		return (c);
-	return (ends_cmp_addr(ahi, bhi));
+	if ((c = ends_cmp_addr(ahi, bhi)) != 0)
+		return (c);
+	if ((c = ends_side(a->t) - ends_side(b->t)) != 0)
+		return (c);
+	if (a->t->has_time != b->t->has_time)
+		return (a->t->has_time - b->t->has_time);
+	if ((c = ends_cmp_time(a->t->first_sec, a->t->first_nsec,
+	    b->t->first_sec, b->t->first_nsec)) != 0)
+		return (c);
+	return (a->trace < b->trace ? -1 : a->trace > b->trace);
+}
+
+/* Are a and b traces of one address pair (either way round)? */
+static int
+ends_same_pair(const struct end_ref *a, const struct end_ref *b)
+{
+	const struct trace_addr	*alo, *ahi, *blo, *bhi;
+
+	ends_key(a->t, &alo, &ahi);
+	ends_key(b->t, &blo, &bhi);
+	return (ends_cmp_addr(alo, blo) == 0 && ends_cmp_addr(ahi, bhi) == 0);
 }
 
 /* Do two time spans meet? */
@@ -82,6 +119,70 @@ ends_match(const struct trace_info *a, const struct trace_info *b)
 	return (ends_overlap(a, b));
 }
 
+/* Pair a and b: the end that kept more bytes stays, the client's on a tie. */
+static void
+ends_join(struct end_ref *a, struct end_ref *b)
+{
+	struct end_ref	*keep;
+
+	a->other = b;
+	b->other = a;
+	keep = b->t->bytes > a->t->bytes || (b->t->bytes == a->t->bytes &&
+	    b->t->conn.role == TRACE_ROLE_CLIENT) ? b : a;
+	(keep == a ? b : a)->drop = 1;
+}
+
+/* Does b start after a has ended, so no later b can meet a either? */
+static int
+ends_after(const struct trace_info *a, const struct trace_info *b)
+{
+	return (ends_cmp_time(b->first_sec, b->first_nsec, a->last_sec,
+	    a->last_nsec) > 0);
+}
+
+/*
+ * How many traces of its address pair, live at the same time, one trace
+ * is compared with. A 4-tuple is one connection at a time in a kernel,
+ * so the other end is among the first; thousands of traces of one pair
+ * (a file given twice, a crafted one) must not cost a quadratic time.
+ */
+#define ENDS_SCAN_MAX	256
+
+/*
+ * Match the traces of [a, na) with those of [b, nb), both sorted by start
+ * time: a sweep, so traces that never meet in time are never compared,
+ * and many traces of one address pair cost linear time, not quadratic.
+ */
+static size_t
+ends_sweep(struct end_ref *a, size_t na, struct end_ref *b, size_t nb)
+{
+	size_t	i, j, first = 0, dropped = 0, seen;
+
+	for (i = 0; i < na; i++) {
+		if (a[i].other != NULL || !a[i].t->has_time)
+			continue;
+		/* Those that ended before a[i] began end before the rest. */
+		while (first < nb && (b[first].other != NULL ||
+		    !b[first].t->has_time ||
+		    ends_after(b[first].t, a[i].t)))
+			first++;
+		seen = 0;
+		for (j = first; j < nb && !ends_after(a[i].t, b[j].t) &&
+		    seen < ENDS_SCAN_MAX; j++) {
+			if (&b[j] == &a[i] || b[j].other != NULL)
+				continue;
+			if (!ends_match(a[i].t, b[j].t)) {
+				seen++;
+				continue;
+			}
+			ends_join(&a[i], &b[j]);
+			dropped++;
+			break;
+		}
+	}
+	return (dropped);
+}
+
 /*
  * Pair up the traces that are two ends of one connection (a client and a
  * server traced on one machine), so the capture shows it once: the end
@@ -91,30 +192,26 @@ ends_match(const struct trace_info *a, const struct trace_info *b)
 size_t
 ends_pair(struct end_ref *r, size_t n)
 {
-	size_t	i, j, k, end, dropped = 0;
-	struct end_ref *keep, *drop;
+	size_t	i, mid, end, dropped = 0;
 
 	qsort(r, n, sizeof *r, ends_cmp);
 	for (i = 0; i < n; i = end) {
-		for (end = i + 1; end < n && ends_cmp(&r[i], &r[end]) == 0;
+		for (end = i + 1; end < n && ends_same_pair(&r[i], &r[end]);
 		    end++)
 			;
-		for (j = i; j < end; j++) {
-			for (k = j + 1; k < end && r[j].other == NULL; k++) {
-				if (r[k].other != NULL ||
-				    !ends_match(r[j].t, r[k].t))
-					continue;
-				r[j].other = &r[k];
-				r[k].other = &r[j];
-				keep = r[k].t->bytes > r[j].t->bytes ||
-				    (r[k].t->bytes == r[j].t->bytes &&
-				    r[k].t->conn.role == TRACE_ROLE_CLIENT) ?
-				    &r[k] : &r[j];
-				drop = keep == &r[j] ? &r[k] : &r[j];
-				drop->drop = 1;
-				dropped++;
-			}
-		}
+		/* Only IP connections are paired (ends_match). */
+		if (r[i].t->conn.local.family != AF_INET &&
+		    r[i].t->conn.local.family != AF_INET6)
+			continue;
+		for (mid = i; mid < end && ends_side(r[mid].t) == 0; mid++)
+			;
+		/* One address both ends (a self-connect): one list. */
+		if (ends_cmp_addr(&r[i].t->conn.local,
+		    &r[i].t->conn.remote) == 0)
+			dropped += ends_sweep(&r[i], end - i, &r[i], end - i);
+		else
+			dropped += ends_sweep(&r[i], mid - i, &r[mid],
+			    end - mid);
 	}
 	return (dropped);
 }

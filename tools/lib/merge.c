@@ -8,17 +8,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode-as.h"
 #include "ends.h"
+#include "escape.h"
 #include "merge.h"
 #include "msg.h"
 
-/* The streams whose packets have begun and not yet ended. */
+/*
+ * The streams whose packets have begun and not yet ended, in a hash by
+ * their 4-tuple (open addressing, tombstones), so any number of open
+ * traces of one address pair costs linear time.
+ */
 struct live {
-	struct synth_stream	**s;
-	size_t			  n;
-	size_t			  cap;
-	uint16_t		  next_port;	/* for a stream moved aside */
+	struct synth_stream	**s;		/* NULL: empty; LIVE_GONE */
+	size_t			  cap;		/* 0 or a power of two */
+	size_t			  n;		/* live */
+	size_t			  used;		/* live and tombstones */
+	uint64_t		  next;		/* next stand-in client end */
+	unsigned long		  moved;	/* streams moved aside */
 };
+
+static struct synth_stream	live_gone;
+#define LIVE_GONE		(&live_gone)
+#define LIVE_SAID		10	/* moves told one by one */
 
 /* Say, once, what a reader of the capture should know about a trace. */
 static void
@@ -31,6 +43,8 @@ describe(const struct merge *m, const struct input *in, size_t i)
 					    t->conn.local.path :
 					    t->conn.remote.path;
 	char				 a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	char				 epath[ESC_SIZE(sizeof t->conn.local.path)];
+	char				 eerr[ESC_SIZE(sizeof t->conn.error)];
 	int				 unix_socket;
 
 	unix_socket = t->conn.local.family == AF_UNIX ||
@@ -42,20 +56,81 @@ describe(const struct merge *m, const struct input *in, size_t i)
 		inet_ntop(AF_INET, s->side[0].ep.ip, a, sizeof a);
 		inet_ntop(AF_INET, s->side[1].ep.ip, b, sizeof b);
 		msg_notice(m->quiet, "%s: trace %llu: %s%s%s shown as %s:%u -> %s:%u", name,
-		    (unsigned long long)t->trace_id, unix_socket ?
-		    "AF_UNIX socket" : "connection without IP addresses",
-		    path[0] != '\0' ? " " : "", path, a, s->side[0].ep.port, b,
+		    (unsigned long long)t->trace_id, t->conn.local.internal ||
+		    t->conn.remote.internal ? "Envoy internal address" :
+		    unix_socket ? "AF_UNIX socket" :
+		    "connection without IP addresses",
+		    path[0] != '\0' ? " " : "", esc_str(epath, sizeof epath,
+		    path), a, s->side[0].ep.port, b,
 		    s->side[1].ep.port);
 	}
+	if (t->nevents > 0 && !s->mapped &&
+	    (t->conn.local.family == AF_UNSPEC ||
+	    t->conn.remote.family == AF_UNSPEC)) {
+		const struct frame_ep	*ep = &s->side[t->conn.local.family ==
+					    AF_UNSPEC ? s->local : !s->local].ep;
+
+		inet_ntop(ep->family, ep->ip, a, sizeof a);
+		msg_notice(m->quiet, "%s: trace %llu records no %s address: "
+		    "shown as %s port %u", name,
+		    (unsigned long long)t->trace_id,
+		    t->conn.local.family == AF_UNSPEC ? "local" : "remote", a,
+		    ep->port);
+	}
+	if (t->untimed > 0)
+		msg_notice(m->quiet, "%s: trace %llu: %zu event(s) without a "
+		    "timestamp: shown at the time of the event before", name,
+		    (unsigned long long)t->trace_id, t->untimed);
+	if (t->backwards > 0)
+		msg_notice(m->quiet, "%s: trace %llu: %zu event(s) earlier than "
+		    "the event before them: kept in the trace's order", name,
+		    (unsigned long long)t->trace_id, t->backwards);
+	if (t->joined > 0)
+		msg_notice(m->quiet, "%s: trace %llu: %zu later part(s) name "
+		    "another trace or a new connection (files joined with "
+		    "cat?): merged into one, as a protobuf parser would", name,
+		    (unsigned long long)t->trace_id, t->joined);
 	if (t->conn.error[0] != '\0')
 		msg_notice(m->quiet, "%s: trace %llu: the connect failed: %s", name,
-		    (unsigned long long)t->trace_id, t->conn.error);
-	if (t->read_truncated || t->write_truncated)
-		msg_notice(m->quiet, "%s: trace %llu was truncated by the tracer (%s); "
-		    "cut packets are marked", name,
-		    (unsigned long long)t->trace_id, t->read_truncated &&
-		    t->write_truncated ? "both directions" : t->read_truncated ?
-		    "reads" : "writes");
+		    (unsigned long long)t->trace_id, esc_str(eerr, sizeof eerr,
+		    t->conn.error));
+	if (t->seq_gaps > 0)
+		msg_notice(m->quiet, "%s: trace %llu: %llu event(s) missing "
+		    "(Envoy's seq_num) in %zu place(s), the first after "
+		    "seq_num %llu, at %lld.%09u", name,
+		    (unsigned long long)t->trace_id,
+		    (unsigned long long)t->seq_missing, t->seq_gaps,
+		    (unsigned long long)t->seq_gap_after,
+		    (long long)t->seq_gap_sec, t->seq_gap_nsec);
+	if (t->cut_known > 0)
+		msg_notice(m->quiet, "%s: trace %llu: %zu event(s) cut by the "
+		    "tracer: their packets are marked (captured length less "
+		    "than length)", name, (unsigned long long)t->trace_id,
+		    t->cut_known);
+	if (t->cut_unknown > 0)
+		msg_notice(m->quiet, "%s: trace %llu: %zu body(ies) truncated "
+		    "by the tracer without their length (Body.truncated): each "
+		    "is followed by a one-byte gap in the sequence numbers, "
+		    "which Wireshark flags; how much was lost is not in the "
+		    "trace", name, (unsigned long long)t->trace_id,
+		    t->cut_unknown);
+	if ((t->read_truncated || t->write_truncated) && t->cut_known == 0 &&
+	    t->cut_unknown == 0)
+		msg_notice(m->quiet, "%s: trace %llu says the tracer truncated "
+		    "it (%s) but no event says where: the capture ends where "
+		    "the trace does", name, (unsigned long long)t->trace_id,
+		    t->read_truncated && t->write_truncated ?
+		    "both directions" : t->read_truncated ? "reads" : "writes");
+	if (!t->closed && t->nevents > 0)
+		msg_notice(m->quiet, "%s: trace %llu has no close: its process "
+		    "died (or still runs); no FIN drawn", name,
+		    (unsigned long long)t->trace_id);
+	else if (t->closed && t->ending == TRACE_ENDING_CUT)
+		msg_notice(m->quiet, "%s: trace %llu was cut by the tracer (%s); "
+		    "what followed is not in it, no FIN drawn", name,
+		    (unsigned long long)t->trace_id, esc_str(eerr, sizeof eerr,
+		    t->cut_reason[0] != '\0' ? t->cut_reason :
+		    "no reason given"));
 }
 
 /*
@@ -103,7 +178,18 @@ merge_open(struct merge *m, struct input *in, const char *path,
 		msg_err("%s", errbuf);
 		return (-1);
 	}
+	if (trace_damage(in->tf, &i, &n) != TRACE_WHOLE) {
+		trace_damage_text(in->tf, errbuf, sizeof errbuf);
+		if (m->strict) {
+			msg_err("%s (--strict)", errbuf);
+			return (-1);
+		}
+		msg_notice(m->quiet, "%s", errbuf);
+	}
 	n = trace_count(in->tf);
+	if (trace_format(in->tf) == TRACE_FORMAT_V2ALPHA)
+		msg_notice(m->quiet, "%s: read as Envoy 1.7-1.9's bare "
+		    "envoy.data.tap.v2alpha.Trace (no TraceWrapper)", path);
 	if (trace_http_count(in->tf) > 0)
 		msg_notice(m->quiet, "%s: %zu HTTP trace(s) skipped: only socket traces "
 		    "become packets", path, trace_http_count(in->tf));
@@ -196,50 +282,134 @@ same_tuple(const struct synth_stream *a, const struct synth_stream *b)
 #undef EP_EQ
 }
 
+/* A hash of an endpoint's address and port. */
+static uint64_t
+live_ep_hash(const struct frame_ep *ep)
+{
+	uint64_t	h;
+
+	h = synth_hash(0, ep->ip, sizeof ep->ip);
+	return (synth_hash(h, &ep->port, sizeof ep->port));
+}
+
+/* A stream's slot in the hash, the same either way round. */
+static size_t
+live_hash(const struct live *lv, const struct synth_stream *s)
+{
+	uint64_t	h;
+
+	h = live_ep_hash(&s->side[0].ep) + live_ep_hash(&s->side[1].ep);
+	h = synth_hash(h, &s->udp, sizeof s->udp);
+	return ((size_t)h & (lv->cap - 1));
+}
+
 /* Is a stream with the same 4-tuple as s live? */
 static int
 live_clash(const struct live *lv, const struct synth_stream *s)
 {
-	size_t	i;
+	size_t	h;
 
-	for (i = 0; i < lv->n; i++) {
-		if (same_tuple(lv->s[i], s))
+	if (lv->cap == 0)
+		return (0);
+	for (h = live_hash(lv, s); lv->s[h] != NULL; h = (h + 1) &
+	    (lv->cap - 1)) {
+		if (lv->s[h] != LIVE_GONE && same_tuple(lv->s[h], s))
 			return (1);
 	}
 	return (0);
 }
 
+/* Put s into the hash, which has room. */
+static void
+live_put(struct live *lv, struct synth_stream *s)
+{
+	size_t	h;
+
+	for (h = live_hash(lv, s); lv->s[h] != NULL && lv->s[h] != LIVE_GONE;
+	    h = (h + 1) & (lv->cap - 1))
+		;
+	if (lv->s[h] == NULL)
+		lv->used++;
+	lv->s[h] = s;
+	lv->n++;
+}
+
+/* Rebuild the hash with room for one more, dropping the tombstones. */
+static int
+live_grow(struct live *lv)
+{
+	struct synth_stream	**old = lv->s;
+	size_t			  oldcap = lv->cap, i;
+
+	if ((lv->used + 1) * 2 <= lv->cap)
+		return (0);
+	lv->cap = oldcap ? oldcap : 64;
+	while ((lv->n + 1) * 4 > lv->cap)
+		lv->cap *= 2;
+	if ((lv->s = calloc(lv->cap, sizeof *lv->s)) == NULL) {
+		lv->s = old;
+		lv->cap = oldcap;
+		return (-1);
+	}
+	lv->n = lv->used = 0;
+	for (i = 0; i < oldcap; i++) {
+		if (old[i] != NULL && old[i] != LIVE_GONE)
+			live_put(lv, old[i]);
+	}
+	free(old);
+	return (0);
+}
+
+/*
+ * Move the client end of s aside to the next stand-in: a port in IANA's
+ * dynamic range (49152-65535), then the same ports on the next address,
+ * so there is always one more, however many clash.
+ */
+static void
+live_move(struct live *lv, struct synth_stream *s, const struct frame_ep *was)
+{
+	struct frame_ep	*ep = &s->side[0].ep;
+	uint64_t	 k = lv->next++;
+	uint32_t	 low;
+
+	memcpy(ep->ip, was->ip, sizeof ep->ip);
+	ep->port = (uint16_t)(49152 + k % 16384);
+	if (k / 16384 == 0)
+		return;
+	memcpy(&low, ep->ip + (ep->family == AF_INET ? 0 : 12), 4);
+	low = htonl(ntohl(low) + (uint32_t)(k / 16384));
+	memcpy(ep->ip + (ep->family == AF_INET ? 0 : 12), &low, 4);
+}
+
 /*
  * A stream starts. Two traces of one address pair must never merge into
  * one stream: if a stream with the same 4-tuple is still live (the same
- * trace given twice, two network namespaces), show this one's client on
- * another port.
+ * trace given twice, two network namespaces, thousands of traces of one
+ * pair), show this one's client on another port, or address.
  */
 static int
 live_start(const struct merge *m, struct live *lv, struct input *in,
     size_t trace)
 {
-	struct synth_stream	*s = &in->streams[trace], **ns;
-	uint16_t		 was = s->side[0].ep.port;
+	struct synth_stream	*s = &in->streams[trace];
+	struct frame_ep		 was = s->side[0].ep;
+	char			 a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 
-	while (live_clash(lv, s)) {
-		if (lv->next_port < 49152)
-			lv->next_port = 49152;	/* IANA's dynamic ports */
-		s->side[0].ep.port = lv->next_port++;
+	if (live_grow(lv) == -1)
+		return (-1);
+	while (live_clash(lv, s))
+		live_move(lv, s, &was);
+	if ((s->side[0].ep.port != was.port || memcmp(s->side[0].ep.ip,
+	    was.ip, sizeof was.ip) != 0) && lv->moved++ < LIVE_SAID) {
+		inet_ntop(was.family, was.ip, a, sizeof a);
+		inet_ntop(was.family, s->side[0].ep.ip, b, sizeof b);
+		msg_notice(m->quiet, "%s: trace %llu: its addresses are those "
+		    "of a connection still open in the capture; client %s "
+		    "port %u shown as %s port %u", trace_name(in->tf),
+		    (unsigned long long)trace_info(in->tf, trace)->trace_id,
+		    a, was.port, b, s->side[0].ep.port);
 	}
-	if (s->side[0].ep.port != was)
-		msg_notice(m->quiet, "%s: trace %llu: its addresses are those of a "
-		    "connection still open in the capture; client port %u "
-		    "shown as %u", trace_name(in->tf),
-		    (unsigned long long)trace_info(in->tf, trace)->trace_id, was,
-		    s->side[0].ep.port);
-	if (lv->n == lv->cap) {
-		lv->cap = lv->cap ? 2 * lv->cap : 64;
-		if ((ns = realloc(lv->s, lv->cap * sizeof *ns)) == NULL)
-			return (-1);
-		lv->s = ns;
-	}
-	lv->s[lv->n++] = s;
+	live_put(lv, s);
 	return (0);
 }
 
@@ -247,14 +417,46 @@ live_start(const struct merge *m, struct live *lv, struct input *in,
 static void
 live_end(struct live *lv, const struct synth_stream *s)
 {
-	size_t	i;
+	size_t	h;
 
-	for (i = 0; i < lv->n; i++) {
-		if (lv->s[i] == s) {
-			lv->s[i] = lv->s[--lv->n];
+	for (h = live_hash(lv, s); lv->s[h] != NULL; h = (h + 1) &
+	    (lv->cap - 1)) {
+		if (lv->s[h] == s) {
+			lv->s[h] = LIVE_GONE;
+			lv->n--;
 			return;
 		}
 	}
+}
+
+/*
+ * With --starttls-omit: is this event the STARTTLS negotiation in the
+ * clear at the start of a TLS plaintext trace (decode-as.c), which makes
+ * Wireshark's dissector expect TLS after it? PostgreSQL's SSLRequest
+ * and the server's 'S'; MySQL's SSL request packet (32 bytes, sequence
+ * 1). Only among a trace's first three events.
+ */
+static int
+starttls_event(const struct input *in, size_t t)
+{
+	const struct trace_info		*ti = trace_info(in->tf, t);
+	const struct trace_event	*ev = &in->ev;
+	int				 client_write, kind;
+
+	if (ti->conn.tls != TRACE_TLS_PLAINTEXT ||
+	    ti->nevents - in->left[t] >= 3 ||
+	    (kind = decodeas_starttls(ti)) == 0 ||
+	    (ev->kind != TRACE_EV_READ && ev->kind != TRACE_EV_WRITE))
+		return (0);
+	client_write = (ev->kind == TRACE_EV_WRITE) ==
+	    (ti->conn.role != TRACE_ROLE_SERVER);
+	if (kind == 1)
+		return (client_write ? ev->caplen == 8 &&
+		    memcmp(ev->data, ti->head[ti->conn.role !=
+		    TRACE_ROLE_SERVER], 8) == 0 : ev->caplen == 1 &&
+		    ev->data[0] == 'S');
+	return (client_write && ev->caplen == 36 && ev->data[0] == 32 &&
+	    ev->data[1] == 0 && ev->data[2] == 0 && ev->data[3] == 1);
 }
 
 /* Synthesize the packets of input in's current event. */
@@ -272,7 +474,9 @@ convert_event(const struct merge *m, struct live *lv, struct input *in,
 		msg_err("out of memory");
 		return (-1);
 	}
-	if (synth_event(sy, s, &in->ev) == -1)
+	if (m->starttls_omit && starttls_event(in, t)) {
+		in->omitted++;
+	} else if (synth_event(sy, s, &in->ev) == -1)
 		return (-1);
 	if (--in->left[t] == 0)
 		live_end(lv, s);
@@ -313,6 +517,10 @@ merge_run(const struct merge *m, struct input *in, unsigned int n,
 			heap[0] = heap[--hn];
 		heap_down(heap, hn, 0, in);
 	}
+	if (lv.moved > LIVE_SAID)
+		msg_notice(m->quiet, "%lu more traces had the addresses of a "
+		    "connection still open in the capture: their clients were "
+		    "shown on other ports", lv.moved - LIVE_SAID);
 	rc = 0;
 out:
 	free(lv.s);

@@ -16,6 +16,7 @@ struct input {
 	size_t			*left;		/* events still to come, per trace */
 	char			*hidden;	/* HIDE_*: not shown, and why */
 	size_t			 pos;		/* how far in the file */
+	size_t			 omitted;	/* STARTTLS events left out */
 	struct trace_event	 ev;
 	int			 has_ev;
 };
@@ -28,7 +29,9 @@ struct input {
 struct merge {
 	const struct filter	*filter;
 	int			 quiet;		/* no notices */
+	int			 strict;	/* cut files are errors */
 	int			 both_ends;	/* -B */
+	int			 starttls_omit;	/* --starttls-omit */
 	unsigned int		 mapped;	/* streams given addresses */
 };
 

@@ -71,7 +71,7 @@ pcap_out_file(struct pcap_out *o, const char *path, char *errbuf)
 		return (0);
 	}
 	if ((o->path = strdup(path)) == NULL ||
-	    asprintf(&o->tmp, "%s.tmp-XXXXXX", path) == -1) {
+	    asprintf(&o->tmp, "%s.tmp-%ld-XXXXXX", path, (long)getpid()) == -1) {
 		o->tmp = NULL;
 		goto fail;
 	}

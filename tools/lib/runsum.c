@@ -16,18 +16,7 @@
 #include "trace-read.h"
 #include "wire.h"
 
-#define RUNSUM_REASONS	8
 #define RUNSUM_TRACES	64	/* traces per file told apart for stats */
-
-/* Totals over the run's traces. */
-struct runsum_totals {
-	size_t		conns, failed, damaged, truncated;
-	uint64_t	sent, received;		/* bytes kept */
-	uint64_t	lost_sent, lost_received;
-	uint64_t	events;
-	char		reasons[RUNSUM_REASONS][32];	/* why bytes were lost */
-	int		nreasons;
-};
 
 /* The trace number in name if it is PREFIX_N.pb[_length_delimited]. */
 static int
@@ -209,7 +198,7 @@ runsum_read(const char *path, struct runsum_totals *t)
 	struct trace_event	 ev;
 	char			 errbuf[TRACE_ERRBUF_SIZE];
 	char			 stats[RUNSUM_TRACES];
-	size_t			 i;
+	size_t			 i, at, ignored;
 	int			 r, has;
 
 	memset(stats, 0, sizeof stats);
@@ -218,11 +207,29 @@ runsum_read(const char *path, struct runsum_totals *t)
 		t->damaged++;
 		return;
 	}
+	/* A cut file counts for what its whole records hold. */
+	switch (trace_damage(tf, &at, &ignored)) {
+	case TRACE_CUT:
+		t->cut++;
+		runsum_reason(t, "cut", 3);
+		break;
+	case TRACE_UNFINISHED:
+		t->unfinished++;
+		break;
+	default:
+		break;
+	}
+	if (trace_damage(tf, &at, &ignored) != TRACE_WHOLE) {
+		trace_damage_text(tf, errbuf, sizeof errbuf);
+		msg_err("%s", errbuf);
+	}
 	for (i = 0; i < trace_count(tf); i++) {
 		ti = trace_info(tf, i);
 		t->conns++;
 		t->failed += ti->conn.error[0] != '\0';
 		t->truncated += ti->read_truncated || ti->write_truncated;
+		t->died += !ti->closed;
+		t->tracer_cut += ti->closed && ti->ending == TRACE_ENDING_CUT;
 		stats[i < RUNSUM_TRACES ? i : RUNSUM_TRACES - 1] |=
 		    runsum_stats(&ti->conn, t);
 	}
@@ -261,54 +268,75 @@ runsum_reasons(const struct runsum_totals *t, char *buf, size_t size)
 }
 
 /*
- * Say what the run's traces hold, on stderr: files, bytes, losses. With
- * the run's totals (rs, or NULL), bytes of connections never traced
- * count too.
+ * Sum the run's traces into rs->totals. With the run's totals (run, or
+ * NULL), bytes of connections never traced count too.
  */
+void
+runsum_sum(struct runsum *rs, const struct runstate *run)
+{
+	struct runsum_totals	*t = &rs->totals;
+	char			 why[64];
+	size_t			 i;
+
+	memset(t, 0, sizeof *t);
+	for (i = 0; i < rs->nfiles; i++)
+		runsum_read(rs->files[i].name, t);
+	if (run != NULL) {
+		if (run->lost[0] > t->lost_received)
+			t->lost_received = run->lost[0];
+		if (run->lost[1] > t->lost_sent)
+			t->lost_sent = run->lost[1];
+		if (run->stopped != RUNSTATE_RUNNING) {
+			snprintf(why, sizeof why, "%s", runstate_stop_name(
+			    (enum runstate_stop)run->stopped));
+			runsum_reason(t, why, strlen(why));
+		}
+	}
+}
+
+/* Say what the run's traces hold, on stderr: files, bytes, losses. */
 void
 runsum_print(const struct runsum *rs, const char *prefix,
     const struct runstate *run)
 {
-	struct runsum_totals	t;
-	char			why[256];
-	size_t			i;
+	const struct runsum_totals	*t = &rs->totals;
+	char				 why[384];
 
-	memset(&t, 0, sizeof t);
-	for (i = 0; i < rs->nfiles; i++)
-		runsum_read(rs->files[i].name, &t);
-	if (run != NULL) {
-		t.lost_received = run->lost[0];
-		t.lost_sent = run->lost[1];
-		if (run->stopped != RUNSTATE_RUNNING) {
-			snprintf(why, sizeof why, "%s", runstate_stop_name(
-			    (enum runstate_stop)run->stopped));
-			runsum_reason(&t, why, strlen(why));
-		}
-	}
 	if (rs->nfiles == 0)
 		msg_err("no connection traced (prefix %s)", prefix);
 	else if (rs->nfiles == 1)
 		msg_err("1 trace file, %s: %zu connection(s)",
-		    rs->files[0].name, t.conns);
+		    rs->files[0].name, t->conns);
 	else
 		msg_err("%zu trace files, %s ... %s: %zu connections",
 		    rs->nfiles, rs->files[0].name,
-		    strrchr(rs->files[rs->nfiles - 1].name, '/') + 1, t.conns);
-	if (t.failed > 0)
-		msg_err("%zu connect(s) failed", t.failed);
+		    strrchr(rs->files[rs->nfiles - 1].name, '/') + 1, t->conns);
+	if (t->failed > 0)
+		msg_err("%zu connect(s) failed", t->failed);
 	if (rs->nfiles > 0)
 		msg_err("captured %llu bytes sent, %llu bytes received, in "
-		    "%llu events", (unsigned long long)t.sent,
-		    (unsigned long long)t.received,
-		    (unsigned long long)t.events);
-	runsum_reasons(&t, why, sizeof why);
-	if (t.lost_sent + t.lost_received > 0)
+		    "%llu events", (unsigned long long)t->sent,
+		    (unsigned long long)t->received,
+		    (unsigned long long)t->events);
+	runsum_reasons(t, why, sizeof why);
+	if (t->lost_sent + t->lost_received > 0)
 		msg_err("lost %llu bytes sent, %llu bytes received: %s",
-		    (unsigned long long)t.lost_sent,
-		    (unsigned long long)t.lost_received, why[0] != '\0' ? why :
-		    "a per-socket limit");
-	else if (rs->nfiles > 0)
+		    (unsigned long long)t->lost_sent,
+		    (unsigned long long)t->lost_received, why[0] != '\0' ? why :
+		    "no reason recorded (a trace without its end)");
+	else if (rs->nfiles > 0 && t->died == 0 && t->cut == 0 &&
+	    t->damaged == 0)
 		msg_err("lost no bytes");
+	if (t->died > 0)
+		msg_err("%zu connection(s) have no end in their trace: the "
+		    "process died (killed, crashed) with them open; what they "
+		    "moved after the last whole record is not known", t->died);
+	if (t->tracer_cut > 0)
+		msg_err("%zu trace(s) cut by the tracer (%s): later bytes are "
+		    "counted as lost, not kept", t->tracer_cut, why);
+	if (t->cut > 0)
+		msg_err("%zu trace file(s) cut short: read up to their last "
+		    "whole record", t->cut);
 	if (run != NULL && run->conns_lost > 0)
 		msg_err("%llu connection(s) not traced: the run's %s was "
 		    "reached", (unsigned long long)run->conns_lost,
@@ -317,9 +345,9 @@ runsum_print(const struct runsum *rs, const char *prefix,
 		msg_err("%llu message(s) of the shim not written: the "
 		    "program's fd 2 was no longer the stderr it started with "
 		    "(--log FILE keeps them)", (unsigned long long)run->msgs_lost);
-	if (t.damaged > 0)
+	if (t->damaged > 0)
 		msg_err("%zu trace file(s) damaged (see above): what they "
-		    "held past the damage is lost", t.damaged);
+		    "held past the damage is lost", t->damaged);
 }
 
 /* Free what runsum_begin() and runsum_end() made. */

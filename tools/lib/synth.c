@@ -98,20 +98,40 @@ synth_map6(struct frame_ep *ep)
 	ep->family = AF_INET6;
 }
 
+/* Is port in Linux's ephemeral range, where connect() binds a client? */
+static int
+synth_ephemeral(uint16_t port)
+{
+	return (port >= SYNTH_EPHEMERAL_LO &&
+	    port < SYNTH_EPHEMERAL_LO + SYNTH_EPHEMERAL_N);
+}
+
 /*
- * Which side started the connection: the role the shim recorded; else
- * the named side of an AF_UNIX pair is the listener; else the side with
- * the lower port is taken for the server.
+ * Which side started the connection. What the trace says first: the
+ * role the shim recorded, or the named side of an AF_UNIX pair is the
+ * listener. Then the ephemeral range: one port in it and the other not,
+ * that one is the client's. Then who spoke first (the client does in
+ * HTTP, HTTP/2, gRPC and TLS; server-first protocols listen on low
+ * ports, which the range already told): an Envoy upstream to a cluster
+ * on 50051 from 41234 is told this way. Last, the lower port is taken
+ * for the server.
  */
 static int
 synth_local_is_client(const struct trace_info *t)
 {
 	const struct trace_conn	*c = &t->conn;
+	int			 le, re;
 
 	if (c->role != TRACE_ROLE_UNKNOWN)
 		return (c->role == TRACE_ROLE_CLIENT);
 	if (c->local.family == AF_UNIX || c->remote.family == AF_UNIX)
 		return (c->local.path[0] == '\0');
+	le = synth_ephemeral(c->local.port);
+	re = synth_ephemeral(c->remote.port);
+	if (le != re && c->local.port != 0 && c->remote.port != 0)
+		return (le);
+	if (t->spoke_first != 0)
+		return (t->spoke_first > 0);
 	return (c->remote.port <= c->local.port ? 1 : c->local.port == 0);
 }
 
@@ -276,26 +296,47 @@ synth_refused(struct synth *sy, struct synth_stream *s,
 	return (0);
 }
 
-/* The event's payload from side `from`, in segments, ACKed by the peer. */
+/*
+ * The event's payload from side `from`, in segments, ACKed by the peer.
+ * Bytes it moved that the trace did not keep are cut packets while the
+ * capture's SYNTH_UNCAPTURED_MAX lasts, then a gap: the sequence numbers
+ * skip the rest, and Wireshark says the segment was not captured.
+ */
 static int
 synth_data(struct synth *sy, struct synth_stream *s, int from,
     const struct trace_event *ev)
 {
-	uint64_t	off = 0;
+	uint64_t	off = 0, drawn = ev->len;
 	size_t		seg, cap, mss = synth_mss(sy, s);
 	unsigned int	n = 0;
 
-	while (off < ev->len) {
-		seg = ev->len - off < mss ? (size_t)(ev->len - off) : mss;
+	if (ev->len - ev->caplen > SYNTH_UNCAPTURED_MAX - sy->uncaptured) {
+		drawn = ev->caplen + (SYNTH_UNCAPTURED_MAX - sy->uncaptured);
+		sy->gaps++;
+		sy->gap_bytes += ev->len - drawn;
+	}
+	sy->uncaptured += drawn - ev->caplen;
+	while (off < drawn) {
+		seg = drawn - off < mss ? (size_t)(drawn - off) : mss;
 		cap = off >= ev->caplen ? 0 : ev->caplen - off < seg ?
 		    (size_t)(ev->caplen - off) : seg;
 		if (synth_tcp(sy, s, from, TCP_PSH | TCP_ACK, ev,
 		    cap ? ev->data + off : NULL, cap, seg) == -1)
 			return (-1);
 		off += seg;
-		if (++n % SYNTH_ACK_EVERY == 0 && off < ev->len &&
+		if (++n % SYNTH_ACK_EVERY == 0 && off < drawn &&
 		    synth_tcp(sy, s, !from, TCP_ACK, ev, NULL, 0, 0) == -1)
 			return (-1);
+	}
+	s->side[from].next += (uint32_t)(ev->len - drawn);
+	/*
+	 * A body the tracer cut without saying its length (Envoy's
+	 * Body.truncated): a one-byte gap marks the place, which Wireshark
+	 * flags on the next segment; how much was lost is not known.
+	 */
+	if (ev->truncated && ev->caplen == ev->len) {
+		s->side[from].next++;
+		sy->cut_unknown++;
 	}
 	return (n ? synth_tcp(sy, s, !from, TCP_ACK, ev, NULL, 0, 0) : 0);
 }
@@ -384,7 +425,8 @@ synth_udp(struct synth *sy, struct synth_stream *s, int from,
 /*
  * Turn one event into packets. Reads travel remote to local, writes local
  * to remote; a closed event ends both directions (FIN each way, or the
- * RST the trace recorded). Events after the close are ignored.
+ * RST the trace recorded; nothing when the tracer cut the trace). Events
+ * after the close are ignored.
  */
 int
 synth_event(struct synth *sy, struct synth_stream *s,
@@ -413,6 +455,9 @@ synth_event(struct synth *sy, struct synth_stream *s,
 		return (ev->end_stream ? synth_fin(sy, s, from, ev) : 0);
 	}
 	s->state = SYNTH_CLOSED;
+	/* Cut by the tracer: how the connection really ended is unknown. */
+	if (ev->ending == TRACE_ENDING_CUT)
+		return (0);
 	if (ev->reset != TRACE_RESET_NONE) {
 		from = ev->reset == TRACE_RESET_BY_LOCAL ? s->local : !s->local;
 		return (synth_tcp(sy, s, from, TCP_RST | TCP_ACK, ev, NULL, 0,

@@ -12,6 +12,13 @@
 #define SYNTH_MSS_DEFAULT6	1440	/* 1500 - IPv6 40 - TCP 20 */
 #define SYNTH_MSS_MAX		65495	/* 65535 - IPv4 20 - TCP 20 */
 #define SYNTH_ACK_EVERY		32	/* segments between a peer's ACKs */
+/*
+ * Of the bytes events moved that the trace did not keep (a length only),
+ * at most this many in a capture are drawn as cut packets (caplen < len,
+ * about 12 MB of frames); the rest are gaps in the sequence numbers, so
+ * a crafted length cannot make a capture of gigabytes.
+ */
+#define SYNTH_UNCAPTURED_MAX	(256ULL * 1024 * 1024)
 
 /*
  * Where frames go: one call per frame, its hlen bytes of headers, then
@@ -29,6 +36,10 @@ struct synth {
 	void		*arg;
 	uint8_t		*buf;		/* one frame's headers */
 	uint64_t	 frames;
+	uint64_t	 uncaptured;	/* length-only bytes drawn so far */
+	uint64_t	 gaps;		/* events drawn with a sequence gap */
+	uint64_t	 cut_unknown;	/* truncated bodies of unknown length */
+	uint64_t	 gap_bytes;	/* the bytes the gaps skip */
 	/* The frame being emitted, for writers that annotate it (pcapng). */
 	const struct synth_stream *stream;
 	const struct trace_event *event;

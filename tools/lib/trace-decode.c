@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "escape.h"
 #include "proto/tapshim.pb-c.h"
 #include "trace-int.h"
 #include "wire.h"
@@ -19,6 +20,7 @@
 #define EVENT_WRITE		3
 #define EVENT_CLOSED		4
 #define EVENT_CONNECTION	5
+#define EVENT_SEQ_NUM		6
 #define EXT_FIRST		1000
 
 /*
@@ -110,8 +112,10 @@ decode_addr(const uint8_t *base, const uint8_t *p, size_t n,
 		else if (inet_pton(AF_INET6, host, a->ip) == 1)
 			a->family = AF_INET6;
 		else
-			rc = decode_fail(e, base, p, "address \"%.64s\" is not a "
-			    "numeric IPv4 or IPv6 address", sa->address);
+			rc = decode_fail(e, base, p, "address \"%s\" is not a "
+			    "numeric IPv4 or IPv6 address", esc_mem(host,
+			    sizeof host, sa->address, strnlen(sa->address, 24),
+			    0));
 		break;
 	case TAPSHIM__TRACE__ADDRESS__ADDRESS_PIPE:
 		a->family = AF_UNIX;
@@ -119,7 +123,9 @@ decode_addr(const uint8_t *base, const uint8_t *p, size_t n,
 			snprintf(a->path, sizeof a->path, "%s", m->pipe->path);
 		break;
 	case TAPSHIM__TRACE__ADDRESS__ADDRESS_ENVOY_INTERNAL_ADDRESS:
+		/* Drawn as AF_UNIX is (no IP), but named for what it is. */
 		a->family = AF_UNIX;
+		a->internal = 1;
 		if (m->envoy_internal_address->server_listener_name != NULL)
 			snprintf(a->path, sizeof a->path, "%s",
 			    m->envoy_internal_address->server_listener_name);
@@ -317,11 +323,12 @@ decode_body(const uint8_t *base, const uint8_t *p, size_t n,
 
 /*
  * Read = { data = 1 }, with tapshim's end_stream = 1000 (EOF);
- * Write = { data = 1, end_stream = 2 }; Closed = { reset = 1000 }.
+ * Write = { data = 1, end_stream = 2 }; Closed = { reset = 1000,
+ * error = 1020, ending = 1021, cut_reason = 1022 }.
  */
 static int
 decode_op(const uint8_t *base, const uint8_t *p, size_t n,
-    struct trace_event *ev, struct decode_err *e)
+    struct trace_event *ev, int flags, struct decode_err *e)
 {
 	struct wire_field	f;
 	size_t			pos = 0;
@@ -332,8 +339,13 @@ decode_op(const uint8_t *base, const uint8_t *p, size_t n,
 	while ((r = decode_field(base, p, n, &pos, &f, "SocketEvent", e)) == 1) {
 		if (f.number == 1 && ev->kind != TRACE_EV_CLOSED) {
 			if (decode_type(base, p, &f, WIRE_LEN, "Read/Write",
-			    e) == -1 ||
-			    decode_body(base, f.data, f.len, ev, e) == -1)
+			    e) == -1)
+				return (-1);
+			if (flags & DECODE_V2ALPHA) {
+				/* Envoy 1.7-1.9: bytes data = 1, no Body. */
+				ev->data = f.data;
+				ev->caplen = f.len;
+			} else if (decode_body(base, f.data, f.len, ev, e) == -1)
 				return (-1);
 		} else if (f.number == eos && ev->kind != TRACE_EV_CLOSED) {
 			if (decode_type(base, p, &f, WIRE_VARINT, "Read/Write",
@@ -348,6 +360,21 @@ decode_op(const uint8_t *base, const uint8_t *p, size_t n,
 			snprintf(ev->error, sizeof ev->error, "%.*s",
 			    (int)(f.len < sizeof ev->error ? f.len :
 			    sizeof ev->error - 1), (const char *)f.data);
+		} else if (f.number == EXT_FIRST + 21 &&
+		    ev->kind == TRACE_EV_CLOSED) {
+			if (decode_type(base, p, &f, WIRE_VARINT, "Closed",
+			    e) == -1)
+				return (-1);
+			ev->ending = f.value <= TRACE_ENDING_CUT ?
+			    (enum trace_ending)f.value : TRACE_ENDING_CUT;
+		} else if (f.number == EXT_FIRST + 22 &&
+		    ev->kind == TRACE_EV_CLOSED) {
+			if (decode_type(base, p, &f, WIRE_LEN, "Closed",
+			    e) == -1)
+				return (-1);
+			snprintf(ev->cut_reason, sizeof ev->cut_reason, "%.*s",
+			    (int)(f.len < sizeof ev->cut_reason ? f.len :
+			    sizeof ev->cut_reason - 1), (const char *)f.data);
 		} else if (f.number == EXT_FIRST &&
 		    ev->kind == TRACE_EV_CLOSED) {
 			if (decode_type(base, p, &f, WIRE_VARINT, "Closed",
@@ -369,7 +396,7 @@ decode_op(const uint8_t *base, const uint8_t *p, size_t n,
 int
 decode_event(const uint8_t *base, const uint8_t *p, size_t n,
     struct trace_event *ev, struct trace_conn *conn, int *has_conn,
-    struct decode_err *e)
+    int flags, struct decode_err *e)
 {
 	struct wire_field	f;
 	size_t			pos = 0;
@@ -381,6 +408,14 @@ decode_event(const uint8_t *base, const uint8_t *p, size_t n,
 	while ((r = decode_field(base, p, n, &pos, &f, "SocketEvent", e)) == 1) {
 		if (decode_event_ext(base, p, &f, ev, e) == -1)
 			return (-1);
+		if (f.number == EVENT_SEQ_NUM) {
+			if (decode_type(base, p, &f, WIRE_VARINT, "SocketEvent",
+			    e) == -1)
+				return (-1);
+			ev->has_seq = 1;
+			ev->seq = f.value;
+			continue;
+		}
 		if (f.number > EVENT_CONNECTION || f.number < EVENT_TIMESTAMP)
 			continue;
 		if (decode_type(base, p, &f, WIRE_LEN, "SocketEvent", e) == -1)
@@ -406,7 +441,9 @@ decode_event(const uint8_t *base, const uint8_t *p, size_t n,
 			ev->truncated = ev->end_stream = 0;
 			ev->reset = TRACE_RESET_NONE;
 			ev->error[0] = '\0';
-			if (decode_op(base, f.data, f.len, ev, e) == -1)
+			ev->ending = TRACE_ENDING_CLOSED;
+			ev->cut_reason[0] = '\0';
+			if (decode_op(base, f.data, f.len, ev, flags, e) == -1)
 				return (-1);
 			break;
 		}

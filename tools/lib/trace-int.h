@@ -27,7 +27,10 @@ int	decode_event_ext(const uint8_t *, const uint8_t *,
 int	decode_conn(const uint8_t *, const uint8_t *, size_t,
 	    struct trace_conn *, struct decode_err *);
 int	decode_event(const uint8_t *, const uint8_t *, size_t,
-	    struct trace_event *, struct trace_conn *, int *,
+	    struct trace_event *, struct trace_conn *, int *, int,
 	    struct decode_err *);
+
+/* decode_event()'s flags. */
+#define DECODE_V2ALPHA	0x1	/* Envoy 1.7-1.9's Event: data is bytes */
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,8 @@ enum walk_kind {
 	WALK_WRAPPER,		/* TraceWrapper fields */
 	WALK_BUFFERED,		/* SocketBufferedTrace fields */
 	WALK_SEGMENT,		/* SocketStreamedTraceSegment fields */
-	WALK_EVENTS		/* SocketEvents fields */
+	WALK_EVENTS,		/* SocketEvents fields */
+	WALK_BARE		/* Envoy 1.7-1.9's Trace: connection, events */
 };
 
 struct walk {
@@ -64,22 +66,122 @@ struct trace_file {
 	struct walk		 stack[WALK_DEPTH];
 	int			 depth;
 	size_t			 released;	/* mapped bytes given back */
+	enum trace_damage	 damage;	/* what follows size */
+	size_t			 ignored;	/* bytes after size not read */
+	size_t			 last;		/* the last whole record */
+	size_t			 failed_at;	/* the last error's offset */
 	int			 has_last;
 	int64_t			 last_sec;
 	uint32_t		 last_nsec;
+	struct trace_file	*guard_next;	/* the SIGBUS guard's list */
+	volatile sig_atomic_t	 shrunk;	/* a SIGBUS hit the mapping */
 };
 
-static int	read_fail(const struct trace_file *, char *, size_t,
+/*
+ * A mapped input that shrinks while it is read (another process cuts it,
+ * as the shim's own disk-full cut-back can) would kill the reader with
+ * SIGBUS. Mapped files are kept in a list; a SIGBUS inside one maps zero
+ * pages over the rest of it, so reading goes on over zeros, and the flag
+ * makes the next trace_next() fail with what happened. A SIGBUS is
+ * synchronous (the reader's own access), so the list is never half
+ * changed when the handler walks it. One anywhere else goes to the
+ * handler there was before.
+ */
+static struct trace_file	*read_guarded;
+static struct sigaction		 read_old_bus;
+static int			 read_bus_set;
+
+/* The SIGBUS handler: zero pages over the rest of the mapping hit. */
+static void
+read_on_bus(int sig, siginfo_t *si, void *ctx)
+{
+	static long		 page;
+	struct trace_file	*tf;
+	uint8_t			*a = si->si_addr, *start, *from;
+	int			 saved = errno;
+
+	if (page == 0)
+		page = sysconf(_SC_PAGESIZE);
+	for (tf = read_guarded; tf != NULL; tf = tf->guard_next) {
+		/* The whole mapping: what follows a cut is mapped too. */
+		start = tf->map;
+		if (a < start || a >= start + tf->size + tf->ignored)
+			continue;
+		from = start + ((size_t)(a - start) & ~((size_t)page - 1));
+		if (mmap(from, (size_t)(start + tf->size + tf->ignored - from),
+		    PROT_READ,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+		    MAP_FAILED)
+			break;
+		tf->shrunk = 1;
+		errno = saved;
+		return;
+	}
+	/* Not ours: as if this handler were not there. */
+	if (read_old_bus.sa_flags & SA_SIGINFO)
+		read_old_bus.sa_sigaction(sig, si, ctx);
+	else if (read_old_bus.sa_handler != SIG_IGN &&
+	    read_old_bus.sa_handler != SIG_DFL)
+		read_old_bus.sa_handler(sig);
+	else {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+}
+
+/* Put a mapped file under the SIGBUS guard. */
+static int
+read_guard_add(struct trace_file *tf)
+{
+	struct sigaction	sa;
+
+	if (!read_bus_set) {
+		memset(&sa, 0, sizeof sa);
+		sa.sa_sigaction = read_on_bus;
+		sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGBUS, &sa, &read_old_bus) == -1)
+			return (-1);
+		read_bus_set = 1;
+	}
+	tf->guard_next = read_guarded;
+	read_guarded = tf;
+	return (0);
+}
+
+/* Take a file out of the SIGBUS guard's list. */
+static void
+read_guard_remove(struct trace_file *tf)
+{
+	struct trace_file	**p;
+
+	for (p = &read_guarded; *p != NULL; p = &(*p)->guard_next) {
+		if (*p == tf) {
+			*p = tf->guard_next;
+			return;
+		}
+	}
+}
+
+/* Did the input shrink under the reader? */
+static int
+read_shrunk(const struct trace_file *tf)
+{
+	return (tf->shrunk != 0);
+}
+
+static int	read_fail(struct trace_file *, char *, size_t,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 
 /* Report "NAME: offset N: message" into errbuf and return -1. */
 static int
-read_fail(const struct trace_file *tf, char *errbuf, size_t offset,
+read_fail(struct trace_file *tf, char *errbuf, size_t offset,
     const char *fmt, ...)
 {
 	va_list	ap;
 	int	n;
 
+	tf->failed_at = offset;
 	n = snprintf(errbuf, TRACE_ERRBUF_SIZE, "%s: offset %zu: ", tf->name,
 	    offset);
 	if (n < 0 || n >= TRACE_ERRBUF_SIZE)
@@ -113,6 +215,97 @@ read_is_wrapper(const uint8_t *buf, size_t n, size_t *bad, const char **why)
 		*why = "no trace in it";
 	*bad = r == 0 ? n : f.offset;
 	return (0);
+}
+
+/* Does msg[0..n) hold only fields check() accepts, and all of them well? */
+static int
+read_all_fields(const uint8_t *p, size_t n,
+    int (*check)(const struct wire_field *, int *), int *seen)
+{
+	struct wire_field	 f;
+	const char		*why;
+	size_t			 pos = 0;
+	int			 r;
+
+	while ((r = wire_next(p, n, &pos, &f, &why)) == 1) {
+		if (!check(&f, seen))
+			return (0);
+	}
+	return (r == 0);
+}
+
+/* A Timestamp: seconds = 1, nanos = 2, varints. */
+static int
+read_bare_time(const struct wire_field *f, int *seen)
+{
+	(void)seen;
+	return ((f->number == 1 || f->number == 2) && f->type == WIRE_VARINT);
+}
+
+/* Envoy 1.7-1.9's Read or Write: bytes data = 1, bool end_stream = 2. */
+static int
+read_bare_op(const struct wire_field *f, int *seen)
+{
+	(void)seen;
+	return ((f->number == 1 && f->type == WIRE_LEN) ||
+	    (f->number == 2 && f->type == WIRE_VARINT));
+}
+
+/* Envoy 1.7-1.9's Event: a Timestamp (1) and a Read (2) or Write (3). */
+static int
+read_bare_event(const struct wire_field *f, int *seen)
+{
+	if (f->type != WIRE_LEN)
+		return (0);
+	if (f->number == 1) {
+		*seen = 1;
+		return (read_all_fields(f->data, f->len, read_bare_time, NULL));
+	}
+	if (f->number == 2 || f->number == 3)
+		return (read_all_fields(f->data, f->len, read_bare_op, NULL));
+	return (0);
+}
+
+/* Envoy 1.7-1.9's Connection: id = 1, local_address = 2, remote = 3. */
+static int
+read_bare_conn(const struct wire_field *f, int *seen)
+{
+	(void)seen;
+	return ((f->number == 1 && f->type == WIRE_VARINT) ||
+	    ((f->number == 2 || f->number == 3) && f->type == WIRE_LEN));
+}
+
+/* A field of Envoy 1.7-1.9's Trace: connection = 1, events = 2. */
+static int
+read_bare_field(const struct wire_field *f, int *events)
+{
+	int	has_time = 0;
+
+	if (f->type != WIRE_LEN)
+		return (0);
+	if (f->number == 1)
+		return (read_all_fields(f->data, f->len, read_bare_conn, NULL));
+	if (f->number != 2 || !read_all_fields(f->data, f->len,
+	    read_bare_event, &has_time) || !has_time)
+		return (0);
+	(*events)++;
+	return (1);
+}
+
+/*
+ * Is buf[0..n) a bare envoy.data.tap.v2alpha.Trace, what Envoy 1.7-1.9
+ * wrote (no TraceWrapper)? Its fields 1 and 2 are also a TraceWrapper's
+ * HTTP traces: told apart by the content, every event having a
+ * Timestamp of varints where an HTTP trace has a varint trace_id or
+ * headers.
+ */
+static int
+read_is_bare(const uint8_t *buf, size_t n)
+{
+	int	events = 0;
+
+	return (read_all_fields(buf, n, read_bare_field, &events) &&
+	    events > 0);
 }
 
 /* Is buf[0..n) a sequence of varint-delimited TraceWrappers? */
@@ -179,6 +372,109 @@ read_text_format(const uint8_t *buf, size_t n)
 	return (NULL);
 }
 
+/* Did wire_next() fail because its container (the file) ended? */
+static int
+read_why_cut(const char *why)
+{
+	return (strstr(why, "cut short") != NULL ||
+	    strstr(why, "runs past the end") != NULL);
+}
+
+/* Is buf[0..n) all zeros? */
+static int
+read_zero(const uint8_t *buf, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (buf[i] != 0)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * How far buf[0..n) holds whole records of format fmt, top level only,
+ * into *good (and where the last of them starts, into *last); then what
+ * the rest is: nothing, zeros (a writer that allocated ahead and did not
+ * finish), a record cut short (by the end of the file, or by zeros: a
+ * writer killed while packing it), or damage.
+ */
+static enum trace_damage
+read_scan(const uint8_t *buf, size_t n, enum trace_format fmt, size_t *good,
+    size_t *last)
+{
+	struct wire_field	 f;
+	const char		*why = "";
+	uint64_t		 len;
+	size_t			 pos = 0, k, inner;
+
+	*last = 0;
+	for (;;) {
+		*good = pos;
+		if (pos >= n)
+			return (TRACE_WHOLE);
+		/* No record starts with 0 (a length or a tag of 0). */
+		if (buf[pos] == 0)
+			return (read_zero(buf + pos, n - pos) ?
+			    TRACE_UNFINISHED : TRACE_DAMAGED);
+		if (fmt == TRACE_FORMAT_DELIMITED) {
+			k = wire_get_varint(buf + pos, n - pos, &len);
+			if (k == 0 || len > n - pos - k)
+				return (TRACE_CUT);
+			if (!read_is_wrapper(buf + pos + k, (size_t)len,
+			    &inner, &why))
+				return (buf[n - 1] == 0 && read_zero(buf + pos +
+				    k + (size_t)len, n - pos - k - (size_t)len) ?
+				    TRACE_CUT : TRACE_DAMAGED);
+			*last = pos;
+			pos += k + (size_t)len;
+			continue;
+		}
+		*last = pos;
+		if (wire_next(buf, n, &pos, &f, &why) < 0)
+			return (read_why_cut(why) ? TRACE_CUT : TRACE_DAMAGED);
+		if (f.number >= 1 && f.number <= 4 && f.type != WIRE_LEN)
+			return (TRACE_DAMAGED);
+	}
+}
+
+/*
+ * A file that does not parse whole may be one cut short, or one whose
+ * writer died (a zero tail after its last record): keep the whole
+ * records, in the format the name says or else the one that keeps more,
+ * and say what was left. Damage before the end stays an error.
+ */
+static int
+read_trim(struct trace_file *tf)
+{
+	enum trace_damage	d[2];
+	size_t			g[2], l[2];
+	int			i;
+
+	d[0] = read_scan(tf->buf, tf->size, TRACE_FORMAT_BINARY, &g[0],
+	    &l[0]);
+	d[1] = read_scan(tf->buf, tf->size, TRACE_FORMAT_DELIMITED, &g[1],
+	    &l[1]);
+	if (read_name_says_delimited(tf->name))
+		i = 1;
+	else if (read_name_says_binary(tf->name))
+		i = 0;
+	else if (d[0] == TRACE_DAMAGED || d[0] == TRACE_WHOLE)
+		i = 1;
+	else if (d[1] == TRACE_DAMAGED || d[1] == TRACE_WHOLE)
+		i = 0;
+	else
+		i = g[1] > g[0];
+	if (d[i] != TRACE_CUT && d[i] != TRACE_UNFINISHED)
+		return (-1);
+	tf->damage = d[i];
+	tf->ignored = tf->size - g[i];
+	tf->size = g[i];
+	tf->last = l[i];
+	return (0);
+}
+
 /* Decide the format from the content; the name only breaks a tie. */
 static int
 read_detect(struct trace_file *tf, char *errbuf)
@@ -189,7 +485,20 @@ read_detect(struct trace_file *tf, char *errbuf)
 
 	if (tf->size == 0)
 		return (read_fail(tf, errbuf, 0, "empty file"));
+	if (read_is_bare(tf->buf, tf->size)) {
+		tf->format = TRACE_FORMAT_V2ALPHA;
+		return (0);
+	}
 	bin = read_is_wrapper(tf->buf, tf->size, &bad_bin, &why);
+	if (!bin && !read_is_delimited(tf->buf, tf->size, &bad_ld) &&
+	    tf->damage == TRACE_WHOLE && read_text_format(tf->buf,
+	    tf->size) == NULL && read_trim(tf) == 0) {
+		if (tf->size == 0)
+			return (read_fail(tf, errbuf, 0, "no whole record "
+			    "before the %s", tf->damage == TRACE_CUT ?
+			    "cut" : "zero tail"));
+		return (read_detect(tf, errbuf));
+	}
 	ld = read_is_delimited(tf->buf, tf->size, &bad_ld);
 	if (bin && ld)
 		bin = !read_name_says_delimited(tf->name);
@@ -203,8 +512,9 @@ read_detect(struct trace_file *tf, char *errbuf)
 	}
 	if ((text = read_text_format(tf->buf, tf->size)) != NULL)
 		return (read_fail(tf, errbuf, 0, "%s; tap2pcap reads binary "
-		    "traces (PROTO_BINARY, PROTO_BINARY_LENGTH_DELIMITED)",
-		    text));
+		    "traces (PROTO_BINARY, PROTO_BINARY_LENGTH_DELIMITED): "
+		    "encode it first with protoc --encode (tap2pcap(1), "
+		    "Input)", text));
 	/*
 	 * Neither parses: explain the damage as the format the name says,
 	 * failing that as the one whose parse got further. A .pb cut short
@@ -318,12 +628,17 @@ read_push(struct trace_file *tf, const struct wire_field *f, char *errbuf)
 {
 	struct walk	*w;
 	size_t		 slot, start = (size_t)(f->data - tf->buf);
+	uint64_t	 id;
 	int		 binbuf;
 
 	binbuf = f->number == 3 && tf->format == TRACE_FORMAT_BINARY;
-	if (read_trace_slot(tf, read_container_id(f->data, f->len), binbuf,
-	    &slot) == -1)
+	id = read_container_id(f->data, f->len);
+	if (read_trace_slot(tf, id, binbuf, &slot) == -1)
 		return (read_fail(tf, errbuf, f->offset, "out of memory"));
+	/* A chunk naming another trace: two files joined with cat. */
+	if (binbuf && tf->indexing && id != 0 &&
+	    tf->traces[slot].trace_id != 0 && tf->traces[slot].trace_id != id)
+		tf->traces[slot].joined++;
 	w = &tf->stack[tf->depth++];
 	w->kind = f->number == 3 ? WALK_BUFFERED : WALK_SEGMENT;
 	w->pos = start;
@@ -341,6 +656,9 @@ read_meta(struct trace_file *tf, const struct walk *w,
 	struct decode_err	 e;
 
 	if (f->number == 2 && f->type == WIRE_LEN) {
+		/* A streamed trace's connection again, after its events. */
+		if (w->kind == WALK_SEGMENT && t->has_conn && t->nevents > 0)
+			t->joined++;
 		if (decode_conn(tf->buf, f->data, f->len, &t->conn, &e) == -1)
 			return (read_fail(tf, errbuf, e.offset, "%s", e.msg));
 		t->has_conn = 1;
@@ -395,6 +713,27 @@ read_field(struct trace_file *tf, struct walk *w, const struct wire_field *f,
 		if (event_field && f->type != WIRE_LEN)
 			break;
 		return (event_field);
+	case WALK_BARE:
+		if (f->type != WIRE_LEN)
+			break;
+		if (tf->binbuf < 0 && (!tf->indexing ||
+		    read_trace_slot(tf, 0, 1, &w->trace) == -1))
+			return (read_fail(tf, errbuf, f->offset,
+			    "out of memory"));
+		w->trace = (size_t)tf->binbuf;
+		if (f->number == 2)
+			return (1);
+		if (f->number == 1 && tf->indexing) {
+			struct trace_info	*t = &tf->traces[w->trace];
+			struct decode_err	 e;
+
+			if (decode_conn(tf->buf, f->data, f->len, &t->conn,
+			    &e) == -1)
+				return (read_fail(tf, errbuf, e.offset, "%s",
+				    e.msg));
+			t->has_conn = 1;
+		}
+		return (0);
 	case WALK_RECORDS:
 		break;
 	}
@@ -460,7 +799,8 @@ trace_rewind(struct trace_file *tf)
 {
 	tf->depth = 1;
 	tf->stack[0].kind = tf->format == TRACE_FORMAT_DELIMITED ?
-	    WALK_RECORDS : WALK_WRAPPER;
+	    WALK_RECORDS : tf->format == TRACE_FORMAT_V2ALPHA ? WALK_BARE :
+	    WALK_WRAPPER;
 	tf->stack[0].pos = 0;
 	tf->stack[0].end = tf->size;
 	tf->has_last = 0;
@@ -484,31 +824,60 @@ read_release(struct trace_file *tf, size_t offset)
 	tf->released = end;
 }
 
+static int	read_next(struct trace_file *, struct trace_event *, char *);
+
 /*
  * Hand out the next event. Events without a timestamp take the previous
- * event's. Returns 1, 0 at the end, or -1 with errbuf filled in.
+ * event's. Returns 1, 0 at the end, or -1 with errbuf filled in; once
+ * the file shrank under the reader, whatever was read over the zeros
+ * (an event, damage, the end) is that error instead.
  */
 int
 trace_next(struct trace_file *tf, struct trace_event *ev, char *errbuf)
+{
+	int	r;
+
+	r = read_next(tf, ev, errbuf);
+	if (read_shrunk(tf))
+		return (read_fail(tf, errbuf, trace_position(tf), "the file "
+		    "shrank while it was read (another process cut it short): "
+		    "what follows is gone"));
+	return (r);
+}
+
+/* trace_next(), but for the SIGBUS guard's verdict. */
+static int
+read_next(struct trace_file *tf, struct trace_event *ev, char *errbuf)
 {
 	struct wire_field	 f;
 	struct decode_err	 e;
 	struct trace_conn	 scratch;
 	struct trace_info	*t;
 	size_t			 trace = 0;
-	int			 r, has_conn = 0;
+	int			 r, has_conn;
 
-	if ((r = read_walk(tf, &f, &trace, errbuf)) != 1)
+again:
+	has_conn = 0;
+	r = read_walk(tf, &f, &trace, errbuf);
+	if (r != 1)
 		return (r);
 	t = &tf->traces[trace];
 	scratch = t->conn;
 	if (decode_event(tf->buf, f.data, f.len, ev, &scratch, &has_conn,
+	    tf->format == TRACE_FORMAT_V2ALPHA ? DECODE_V2ALPHA : 0,
 	    &e) == -1)
 		return (read_fail(tf, errbuf, e.offset, "%s", e.msg));
 	if (tf->indexing && has_conn) {
 		t->conn = scratch;
 		t->has_conn = 1;
 	}
+	/*
+	 * An event that only carries Connection metadata (libtapshim's
+	 * later pieces of a streamed trace: connect time, TLS, statistics)
+	 * is merged, not handed out: it happened to nobody.
+	 */
+	if (has_conn && ev->kind == TRACE_EV_OTHER)
+		goto again;
 	ev->trace = trace;
 	read_release(tf, ev->offset);
 	if (ev->has_time) {
@@ -522,14 +891,63 @@ trace_next(struct trace_file *tf, struct trace_event *ev, char *errbuf)
 	return (1);
 }
 
+/*
+ * Envoy numbers a streamed trace's events (seq_num) to show lost ones: a
+ * number that is not the last one plus one is a gap. Only forward jumps
+ * count; a repeat or a step back (two files joined) is not a loss.
+ */
+static void
+read_index_seq(struct trace_info *t, const struct trace_event *ev)
+{
+	if (!ev->has_seq)
+		return;
+	if (t->has_seq && ev->seq > t->last_seq + 1) {
+		if (t->seq_gaps++ == 0) {
+			t->seq_gap_after = t->last_seq;
+			t->seq_gap_sec = ev->sec;
+			t->seq_gap_nsec = ev->nsec;
+		}
+		t->seq_missing += ev->seq - t->last_seq - 1;
+	}
+	t->has_seq = 1;
+	t->last_seq = ev->seq;
+}
+
 /* Count an event into its trace's facts: events, bytes, time span. */
 static void
 read_index_event(struct trace_info *t, const struct trace_event *ev)
 {
+	read_index_seq(t, ev);
+	if (t->spoke_first == 0 && ev->len > 0 &&
+	    (ev->kind == TRACE_EV_READ || ev->kind == TRACE_EV_WRITE))
+		t->spoke_first = ev->kind == TRACE_EV_WRITE ? 1 : -1;
+	if ((ev->kind == TRACE_EV_READ || ev->kind == TRACE_EV_WRITE) &&
+	    t->headlen[ev->kind == TRACE_EV_WRITE] == 0 && ev->caplen > 0) {
+		int	w = ev->kind == TRACE_EV_WRITE;
+
+		t->headlen[w] = (uint8_t)(ev->caplen < sizeof t->head[w] ?
+		    ev->caplen : sizeof t->head[w]);
+		memcpy(t->head[w], ev->data, t->headlen[w]);
+	}
 	t->nevents++;
+	t->closed |= ev->kind == TRACE_EV_CLOSED;
+	if (ev->caplen < ev->len)
+		t->cut_known++;
+	else if (ev->truncated)
+		t->cut_unknown++;
 	t->bytes += ev->caplen;
-	if (!ev->has_time)
+	if (ev->kind == TRACE_EV_CLOSED) {
+		t->closed = 1;
+		t->ending = ev->ending;
+		memcpy(t->cut_reason, ev->cut_reason, sizeof t->cut_reason);
+	}
+	if (!ev->has_time) {
+		t->untimed++;
 		return;
+	}
+	if (t->has_time && (ev->sec < t->last_sec || (ev->sec ==
+	    t->last_sec && ev->nsec < t->last_nsec)))
+		t->backwards++;
 	if (!t->has_time || ev->sec < t->first_sec || (ev->sec ==
 	    t->first_sec && ev->nsec < t->first_nsec)) {
 		t->first_sec = ev->sec;
@@ -563,6 +981,37 @@ read_index(struct trace_file *tf, char *errbuf)
 	return (0);
 }
 
+/*
+ * Detect and index the file. A file with a zero tail whose last record
+ * is damaged inside was being packed when its writer died: it is read
+ * as cut before that record.
+ */
+static int
+read_load(struct trace_file *tf, char *errbuf)
+{
+	size_t	full;
+
+	if (read_detect(tf, errbuf) == 0 && read_index(tf, errbuf) == 0)
+		return (0);
+	full = tf->size + tf->ignored;
+	if (tf->damage == TRACE_WHOLE || tf->failed_at < tf->last ||
+	    tf->buf[full - 1] != 0)
+		return (-1);
+	tf->size = tf->last;
+	tf->ignored = full - tf->last;
+	tf->damage = TRACE_CUT;
+	tf->ntraces = tf->nhttp = 0;
+	tf->nids = 0;
+	free(tf->ids);
+	tf->ids = NULL;
+	tf->binbuf = -1;
+	if (tf->size == 0)
+		return (read_fail(tf, errbuf, 0, "no whole record before the "
+		    "cut"));
+	return (read_detect(tf, errbuf) == 0 && read_index(tf, errbuf) == 0 ?
+	    0 : -1);
+}
+
 /* Set up a trace_file over buf, which the caller keeps alive. */
 static struct trace_file *
 read_setup(const char *name, const void *buf, size_t size, char *errbuf)
@@ -589,7 +1038,7 @@ trace_open_mem(const char *name, const void *buf, size_t size, char *errbuf)
 
 	if ((tf = read_setup(name, buf, size, errbuf)) == NULL)
 		return (NULL);
-	if (read_detect(tf, errbuf) == -1 || read_index(tf, errbuf) == -1) {
+	if (read_load(tf, errbuf) == -1) {
 		trace_close(tf);
 		return (NULL);
 	}
@@ -670,7 +1119,16 @@ trace_open(const char *path, char *errbuf)
 	}
 	tf->map = map;
 	tf->owned = owned;
-	if (read_detect(tf, errbuf) == -1 || read_index(tf, errbuf) == -1) {
+	if (map != NULL && read_guard_add(tf) == -1) {
+		snprintf(errbuf, TRACE_ERRBUF_SIZE, "%s: %s", tf->name,
+		    strerror(errno));
+		trace_close(tf);
+		return (NULL);
+	}
+	if (read_load(tf, errbuf) == -1) {
+		if (read_shrunk(tf))
+			read_fail(tf, errbuf, 0, "the file shrank while it was "
+			    "read (another process cut it short)");
 		trace_close(tf);
 		return (NULL);
 	}
@@ -683,14 +1141,45 @@ fail:
 	return (NULL);
 }
 
+/*
+ * Was the file read short of its end? TRACE_CUT: a record cut short (a
+ * kill, a full disk, a file still being written); TRACE_UNFINISHED: a
+ * zero tail (the shim's writer died before closing it). *offset is
+ * where the whole records end, *ignored how many bytes follow.
+ */
+enum trace_damage
+trace_damage(const struct trace_file *tf, size_t *offset, size_t *ignored)
+{
+	*offset = tf->size;
+	*ignored = tf->ignored;
+	return (tf->damage);
+}
+
+/* The notice for a file read short of its end, into buf (size n). */
+void
+trace_damage_text(const struct trace_file *tf, char *buf, size_t n)
+{
+	if (tf->damage == TRACE_UNFINISHED)
+		snprintf(buf, n, "%s: offset %zu: not finished (the writer "
+		    "did not close it); %zu zero bytes ignored", tf->name,
+		    tf->size, tf->ignored);
+	else if (tf->damage == TRACE_CUT)
+		snprintf(buf, n, "%s: offset %zu: cut short; %zu bytes after "
+		    "it ignored", tf->name, tf->size, tf->ignored);
+	else if (n > 0)
+		buf[0] = '\0';
+}
+
 /* Release a trace_file and its mapping. */
 void
 trace_close(struct trace_file *tf)
 {
 	if (tf == NULL)
 		return;
-	if (tf->map != NULL)
-		munmap(tf->map, tf->size);
+	if (tf->map != NULL) {
+		read_guard_remove(tf);
+		munmap(tf->map, tf->size + tf->ignored);
+	}
 	free(tf->owned);
 	free(tf->traces);
 	free(tf->ids);
@@ -745,6 +1234,8 @@ trace_position(const struct trace_file *tf)
 const char *
 trace_format_name(enum trace_format fmt)
 {
+	if (fmt == TRACE_FORMAT_V2ALPHA)
+		return ("PROTO_BINARY (Envoy 1.7-1.9's v2alpha Trace)");
 	return (fmt == TRACE_FORMAT_DELIMITED ?
 	    "PROTO_BINARY_LENGTH_DELIMITED" : "PROTO_BINARY");
 }

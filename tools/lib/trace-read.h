@@ -9,7 +9,8 @@
 
 enum trace_format {
 	TRACE_FORMAT_BINARY = 1,	/* PROTO_BINARY, .pb */
-	TRACE_FORMAT_DELIMITED		/* PROTO_BINARY_LENGTH_DELIMITED */
+	TRACE_FORMAT_DELIMITED,		/* PROTO_BINARY_LENGTH_DELIMITED */
+	TRACE_FORMAT_V2ALPHA		/* Envoy 1.7-1.9: a bare Trace */
 };
 
 enum trace_role {
@@ -31,6 +32,13 @@ enum trace_reset {
 	TRACE_RESET_BY_LOCAL = 2
 };
 
+/* How a trace ended: its Closed event's ending (tapshim extension). */
+enum trace_ending {
+	TRACE_ENDING_CLOSED = 0,	/* the program closed it */
+	TRACE_ENDING_EXIT = 1,		/* open at exit: an implicit close */
+	TRACE_ENDING_CUT = 2		/* the tracer stopped: cut_reason */
+};
+
 /* One end of a connection, as the trace names it. */
 struct trace_addr {
 	int		 family;	/* AF_INET, AF_INET6, AF_UNIX or AF_UNSPEC */
@@ -38,6 +46,7 @@ struct trace_addr {
 	uint8_t		 ip[16];	/* network order; 4 bytes for AF_INET */
 	uint16_t	 port;
 	char		 path[108];	/* AF_UNIX: pipe path or internal name */
+	int		 internal;	/* an Envoy internal address, not a pipe */
 };
 
 /* Bytes inside the trace file: a message or a string, not decoded. */
@@ -90,11 +99,31 @@ struct trace_info {
 	int			 write_truncated;
 	size_t			 nevents;
 	uint64_t		 bytes;		/* captured, both ways */
+	int			 spoke_first;	/* 1: this end, -1: the peer, 0: - */
+	int			 closed;	/* has a Closed event */
+	uint8_t			 head[2][8];	/* first bytes: [0] read, [1] written */
+	uint8_t			 headlen[2];
+	size_t			 untimed;	/* events without a timestamp */
+	size_t			 backwards;	/* events before the one before */
+	size_t			 joined;	/* parts of another trace merged */
+	size_t			 cut_known;	/* events with caplen < len */
+	size_t			 cut_unknown;	/* Body.truncated, no length */
+	/* Envoy's seq_num: events the tracer numbered but did not write. */
+	int			 has_seq;
+	uint64_t		 last_seq;
+	uint64_t		 seq_missing;	/* events missing, in all */
+	size_t			 seq_gaps;	/* places where some are */
+	uint64_t		 seq_gap_after;	/* the first: after this seq_num */
+	int64_t			 seq_gap_sec;	/* and at this time */
+	uint32_t		 seq_gap_nsec;
 	int			 has_time;	/* first and last are set */
 	int64_t			 first_sec;
 	uint32_t		 first_nsec;
 	int64_t			 last_sec;
 	uint32_t		 last_nsec;
+	/* How it ended (closed above: none seen means its process died). */
+	enum trace_ending	 ending;
+	char			 cut_reason[32];
 };
 
 struct trace_event {
@@ -116,6 +145,18 @@ struct trace_event {
 	uint64_t		 duration;	/* ns in the call; 0: unknown */
 	uint32_t		 tid;
 	char			 error[32];	/* closed: errno name */
+	int			 has_seq;	/* Envoy's seq_num (field 6) */
+	uint64_t		 seq;
+	enum trace_ending	 ending;	/* closed */
+	char			 cut_reason[32];	/* closed, ENDING_CUT */
+};
+
+/* What a file holds past its last whole record. */
+enum trace_damage {
+	TRACE_WHOLE,			/* nothing: read to its end */
+	TRACE_CUT,			/* a record cut short */
+	TRACE_UNFINISHED,		/* zeros: its writer did not finish */
+	TRACE_DAMAGED			/* (not returned: an error instead) */
 };
 
 struct trace_file;
@@ -135,5 +176,9 @@ int			 trace_next(struct trace_file *, struct trace_event *,
 			    char *);
 void			 trace_rewind(struct trace_file *);
 const char		*trace_format_name(enum trace_format);
+enum trace_damage	 trace_damage(const struct trace_file *, size_t *,
+			    size_t *);
+void			 trace_damage_text(const struct trace_file *, char *,
+			    size_t);
 
 #endif

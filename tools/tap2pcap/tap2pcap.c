@@ -28,8 +28,10 @@ static void	usage(FILE *);
 /* Long options without a short form. */
 #define OPT_DECODE_AS	256
 #define OPT_MODE	257
-#define OPT_FORMAT	258
-#define OPT_KEYLOG	259
+#define OPT_STARTTLS_OMIT	258
+#define OPT_STRICT	259
+#define OPT_FORMAT	260
+#define OPT_KEYLOG	261
 
 
 /* Print the usage message. */
@@ -57,10 +59,15 @@ usage(FILE *f)
 	    "  -B, --both-ends       when both ends of a connection were\n"
 	    "                        traced, show both (default: once)\n"
 	    "  -q, --quiet           no notices or summary on stderr\n"
+	    "      --strict          a trace cut short or not finished (its\n"
+	    "                        writer died) is an error, not a notice\n"
 	    "      --decode-as FILE  write Wireshark decode_as_entries lines\n"
 	    "                        for the ports of TLS plaintext to FILE\n"
 	    "      --mode MODE       create the capture and FILE with\n"
 	    "                        permissions MODE, octal (default 0600)\n"
+	    "      --starttls-omit   leave out a TLS plaintext trace's STARTTLS\n"
+	    "                        negotiation in the clear (PostgreSQL,\n"
+	    "                        MySQL), so its dissector decodes the rest\n"
 	    "      --format FORMAT   pcap, or pcapng: processes as interfaces,\n"
 	    "                        packet comments, names, statistics\n"
 	    "                        (default: pcapng for a .pcapng name)\n"
@@ -187,8 +194,10 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "no-progress", no_argument, NULL, 'N' },
 		{ "both-ends", no_argument, NULL, 'B' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "decode-as", required_argument, NULL, OPT_DECODE_AS },
 		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "starttls-omit", no_argument, NULL, OPT_STARTTLS_OMIT },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "keylog", required_argument, NULL, OPT_KEYLOG },
 		{ "help", no_argument, NULL, 'h' },
@@ -233,11 +242,17 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'q':
 			o->c.quiet = 1;
 			break;
+		case OPT_STRICT:
+			o->c.strict = 1;
+			break;
 		case OPT_DECODE_AS:
 			o->c.decode_as = optarg;
 			break;
 		case OPT_MODE:
 			set_mode(optarg);
+			break;
+		case OPT_STARTTLS_OMIT:
+			o->c.starttls_omit = 1;
 			break;
 		case OPT_FORMAT:
 			o->c.format = parse_format(optarg);

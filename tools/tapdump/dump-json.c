@@ -163,6 +163,8 @@ json_event(const struct dump_trace *d, const struct trace_event *ev)
 	if (ev->kind == TRACE_EV_CLOSED) {
 		json_str(o, "reset", dump_reset(ev->reset));
 		json_str(o, "error", ev->error);
+		if (ev->ending != TRACE_ENDING_CLOSED)
+			json_str(o, "ending", dump_ending(ev));
 	}
 	if (ev->duration != 0)
 		json_uint(o, "call_ns", ev->duration);
@@ -231,6 +233,10 @@ json_trace(const struct dump_file *f, const struct dump_trace *d, int events)
 			json_object_array_add(a, json_event(d, &d->ev[i]));
 	}
 	json_object_object_add(o, "dns", dns);
+	json_str(o, "ending", d->closed != NULL ? dump_ending(d->closed) :
+	    "died");
+	if (d->closed != NULL && d->closed->ending == TRACE_ENDING_CUT)
+		json_str(o, "cut_reason", d->closed->cut_reason);
 	if (d->closed != NULL) {
 		json_int(o, "closed_ns", dump_rel(d, d->closed));
 		json_str(o, "reset", dump_reset(d->closed->reset));
@@ -243,26 +249,49 @@ json_trace(const struct dump_file *f, const struct dump_trace *d, int events)
 	return (o);
 }
 
-/* {"traces": [...]} for all files, pretty-printed; -1 if it fails. */
-int
-dump_json(FILE *out, const struct dump_file *f, size_t nf, int events)
-{
-	struct json_object	*root, *traces;
-	const char		*s;
-	size_t			 i, j;
-	int			 rc;
+/*
+ * {"traces": [...]}, pretty-printed as json-c prints the whole, but one
+ * connection at a time: begin, one dump_json() per connection, end. The
+ * memory is one connection's objects, not the file's.
+ */
+static int	json_count;
 
-	root = json_object_new_object();
-	traces = json_object_new_array();
-	for (i = 0; i < nf; i++) {
-		for (j = 0; j < f[i].ntr; j++)
-			json_object_array_add(traces, json_trace(&f[i],
-			    &f[i].tr[j], events));
-	}
-	json_object_object_add(root, "traces", traces);
-	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+void
+dump_json_begin(FILE *out)
+{
+	json_count = 0;
+	fprintf(out, "{\n  \"traces\": [\n");
+}
+
+/* One connection, indented as an element of "traces"; -1 if it fails. */
+int
+dump_json(FILE *out, const struct dump_file *f, const struct dump_trace *d,
+    int events)
+{
+	struct json_object	*o;
+	const char		*s, *nl;
+	int			 rc = 0;
+
+	o = json_trace(f, d, events);
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 	    JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-	rc = s != NULL && fprintf(out, "%s\n", s) >= 0 ? 0 : -1;
-	json_object_put(root);
+	if (s == NULL || (json_count++ > 0 && fputs(",\n", out) == EOF))
+		rc = -1;
+	while (rc == 0 && *s != '\0') {
+		nl = strchr(s, '\n');
+		if (fprintf(out, "    %.*s", nl ? (int)(nl - s + 1) :
+		    (int)strlen(s), s) < 0)
+			rc = -1;
+		s = nl ? nl + 1 : s + strlen(s);
+	}
+	json_object_put(o);
 	return (rc);
+}
+
+/* Close the array and the object; -1 if it fails. */
+int
+dump_json_end(FILE *out)
+{
+	return (fprintf(out, "%s  ]\n}\n", json_count > 0 ? "\n" : "") < 0 ?
+	    -1 : 0);
 }

@@ -6,6 +6,29 @@
 #include <string.h>
 
 #include "dump.h"
+#include "escape.h"
+
+/*
+ * A string from the trace, escaped for the terminal (escape.c): ESC, BEL
+ * or a newline in an SNI, a path or argv must not reach it. Each call
+ * takes its own buffer of a small ring, so one printf may use several.
+ */
+static const char *
+text_esc(const char *s, size_t len)
+{
+	static char	ring[4][ESC_SIZE(1024)];
+	static int	next;
+	char		*b = ring[next++ % 4];
+
+	return (esc_mem(b, sizeof ring[0], s, len, 0));
+}
+
+/* text_esc() of a NUL-terminated string. */
+static const char *
+text_str(const char *s)
+{
+	return (text_esc(s, strlen(s)));
+}
 
 /* A duration in milliseconds, to the microsecond. */
 static void
@@ -29,10 +52,10 @@ text_process(FILE *out, const struct trace_conn *c)
 		return;
 	}
 	fprintf(out, "  process: pid %u, ppid %u, %s\n", p.pid, p.ppid,
-	    p.exe[0] ? p.exe : "-");
+	    p.exe[0] ? text_str(p.exe) : "-");
 	fprintf(out, "  argv:");
 	for (i = 0; i < p.argc; i++)
-		fprintf(out, " \"%s\"", p.argv[i]);
+		fprintf(out, " \"%s\"", text_str(p.argv[i]));
 	fprintf(out, "%s\n", p.argv_truncated ? " ..." : "");
 	if (p.start_sec != 0)
 		fprintf(out, "  process started: %s\n", dump_time(p.start_sec,
@@ -52,24 +75,25 @@ text_setup(FILE *out, const struct dump_trace *d)
 		fprintf(out, "  started: %s\n", dump_time(c->started_sec,
 		    c->started_nsec, tbuf, sizeof tbuf));
 	if (dump_resolution(c, &r) > 0) {
-		fprintf(out, "  resolved: %s(\"%s\") ->", r.function, r.name);
+		fprintf(out, "  resolved: %s(\"%s\") ->", text_str(r.function),
+		    text_str(r.name));
 		for (i = 0; i < r.nanswers; i++)
-			fprintf(out, " %s", r.answers[i]);
+			fprintf(out, " %s", text_str(r.answers[i]));
 		if (r.error[0])
-			fprintf(out, " %s", r.error);
+			fprintf(out, " %s", text_str(r.error));
 		text_ms(out, " in ", r.duration_ns);
 		fprintf(out, "\n");
 	}
 	if (c->connect_ns != 0) {
 		text_ms(out, "  connect: ", c->connect_ns);
 		fprintf(out, "%s%s\n", c->error[0] ? ", failed: " : "",
-		    c->error);
+		    text_str(c->error));
 	} else if (c->error[0])
-		fprintf(out, "  connect failed: %s\n", c->error);
+		fprintf(out, "  connect failed: %s\n", text_str(c->error));
 	for (i = 0; i < c->nbacktrace; i++)
-		fprintf(out, "  %s %.*s\n", i == 0 ? "called from:" :
-		    "            ", (int)c->backtrace[i].len,
-		    (const char *)c->backtrace[i].p);
+		fprintf(out, "  %s %s\n", i == 0 ? "called from:" :
+		    "            ", text_esc((const char *)c->backtrace[i].p,
+		    c->backtrace[i].len));
 	dump_tls_text(out, c);
 }
 
@@ -116,10 +140,12 @@ text_event(FILE *out, const struct dump_trace *d, const struct trace_event *ev)
 			fprintf(out, ev->kind == TRACE_EV_READ ? ", end of "
 			    "stream" : ", shut down");
 	} else if (ev->kind == TRACE_EV_CLOSED) {
+		if (ev->ending != TRACE_ENDING_CLOSED)
+			fprintf(out, ", %s", dump_ending(ev));
 		if (ev->reset != TRACE_RESET_NONE)
 			fprintf(out, ", reset by %s", dump_reset(ev->reset));
 		if (ev->error[0])
-			fprintf(out, ", %s", ev->error);
+			fprintf(out, ", %s", text_str(ev->error));
 	}
 	if (ev->duration != 0)
 		text_ms(out, ", call ", ev->duration);
@@ -151,15 +177,21 @@ text_close(FILE *out, const struct dump_trace *d)
 	uint64_t			 rel;
 
 	if (ev == NULL) {
-		fprintf(out, "  not closed in the trace\n");
+		fprintf(out, "  died: no close in the trace (its process was "
+		    "killed or crashed, or still runs)\n");
 		return;
 	}
 	rel = (uint64_t)dump_rel(d, ev);
-	text_ms(out, "  closed after ", rel);
+	text_ms(out, ev->ending == TRACE_ENDING_EXIT ? "  ended by process "
+	    "exit after " : ev->ending == TRACE_ENDING_CUT ? "  cut by the "
+	    "tracer after " : "  closed after ", rel);
+	if (ev->ending == TRACE_ENDING_CUT)
+		fprintf(out, " (%s)", ev->cut_reason[0] != '\0' ?
+		    ev->cut_reason : "no reason given");
 	if (ev->reset != TRACE_RESET_NONE)
 		fprintf(out, ", reset by %s", dump_reset(ev->reset));
 	if (ev->error[0])
-		fprintf(out, ", %s", ev->error);
+		fprintf(out, ", %s", text_str(ev->error));
 	fprintf(out, "\n");
 }
 
@@ -193,14 +225,11 @@ text_trace(FILE *out, const struct dump_file *f, const struct dump_trace *d,
 	text_close(out, d);
 }
 
-/* Every connection of a file, in file order, a blank line after each. */
+/* One connection of a file, a blank line after it. */
 void
-dump_text(FILE *out, const struct dump_file *f, int events)
+dump_text(FILE *out, const struct dump_file *f, const struct dump_trace *d,
+    int events)
 {
-	size_t	i;
-
-	for (i = 0; i < f->ntr; i++) {
-		text_trace(out, f, &f->tr[i], events);
-		fprintf(out, "\n");
-	}
+	text_trace(out, f, d, events);
+	fprintf(out, "\n");
 }

@@ -3,24 +3,43 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "dump.h"
+#include "escape.h"
 #include "proto/tapshim.pb-c.h"
 
-/* Nanoseconds between two Timestamps; 0 when either is missing. */
+/* The longest handshake believed: a day; a longer one is damage. */
+#define TLS_SPAN_MAX	(86400 * 1000000000ULL)
+
+/* Is a Timestamp one a tracer could have written (pcap's range)? */
+static int
+tls_time_ok(const Tapshim__Trace__Timestamp *t)
+{
+	return (t->seconds >= 0 && t->seconds <= UINT32_MAX &&
+	    t->nanos >= 0 && t->nanos <= 999999999);
+}
+
+/*
+ * Nanoseconds between two Timestamps; 0 when either is missing, out of
+ * range, or they run backwards: crafted values must not overflow.
+ */
 static uint64_t
 tls_span(const Tapshim__Trace__Timestamp *a,
     const Tapshim__Trace__Timestamp *b)
 {
-	int64_t	ns;
+	uint64_t	an, bn;
 
-	if (a == NULL || b == NULL)
+	if (a == NULL || b == NULL || !tls_time_ok(a) || !tls_time_ok(b))
 		return (0);
-	ns = (b->seconds - a->seconds) * 1000000000LL + (b->nanos - a->nanos);
-	return (ns > 0 ? (uint64_t)ns : 0);
+	an = (uint64_t)a->seconds * 1000000000ULL + (uint64_t)a->nanos;
+	bn = (uint64_t)b->seconds * 1000000000ULL + (uint64_t)b->nanos;
+	if (bn <= an || bn - an > TLS_SPAN_MAX)
+		return (0);
+	return (bn - an);
 }
 
 /* Connection.tls, unpacked (free with the protobuf-c call), or NULL. */
@@ -54,29 +73,34 @@ dump_tls_text(FILE *out, const struct trace_conn *c)
 	Tapshim__Trace__TlsInfo	*m;
 	uint64_t		 ns;
 	size_t			 i;
+	char			 a[ESC_SIZE(256)], b[ESC_SIZE(256)];
 
 	if ((m = tls_unpack(c)) == NULL)
 		return;
 	ns = tls_span(m->handshake_begin, m->handshake_end);
-	fprintf(out, "  tls: %s %s", *m->version ? m->version : "?",
-	    *m->cipher ? m->cipher : "?");
+	/* Every string is the peer's or the library's: escaped. */
+	fprintf(out, "  tls: %s %s", *m->version ? esc_str(a, sizeof a,
+	    m->version) : "?", *m->cipher ? esc_str(b, sizeof b, m->cipher) :
+	    "?");
 	if (*m->sni)
-		fprintf(out, ", sni %s", m->sni);
+		fprintf(out, ", sni %s", esc_str(a, sizeof a, m->sni));
 	if (*m->alpn)
-		fprintf(out, ", alpn %s", m->alpn);
+		fprintf(out, ", alpn %s", esc_str(a, sizeof a, m->alpn));
 	if (m->resumed)
 		fprintf(out, ", resumed");
 	fprintf(out, ", %s traced", tls_data(m));
 	if (*m->library)
-		fprintf(out, " (%s)", m->library);
+		fprintf(out, " (%s)", esc_str(a, sizeof a, m->library));
 	fprintf(out, "\n");
 	if (ns != 0 || *m->handshake_error)
 		fprintf(out, "  tls handshake: %" PRIu64 ".%03" PRIu64 " ms%s%s\n",
 		    ns / 1000000, ns / 1000 % 1000, *m->handshake_error ?
-		    ", failed: " : "", m->handshake_error);
+		    ", failed: " : "", esc_str(a, sizeof a,
+		    m->handshake_error));
 	for (i = 0; i < m->n_peer_certs; i++)
 		fprintf(out, "  %s %s%s\n", i == 0 ? "peer certificate:" :
-		    "                 ", m->peer_certs[i]->subject,
+		    "                 ", esc_str(a, sizeof a,
+		    m->peer_certs[i]->subject),
 		    m->peer_certs[i]->ca ? " (CA)" : "");
 	tapshim__trace__tls_info__free_unpacked(m, NULL);
 }

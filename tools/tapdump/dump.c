@@ -5,11 +5,13 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "dump.h"
+#include "escape.h"
 #include "proto/tapshim.pb-c.h"
 
 #define DNS_PORT	53
@@ -35,12 +37,49 @@ dump_add(struct dump_trace *d, const struct trace_event *ev)
 	return (0);
 }
 
+/* Hand out a complete connection, then let its events go. */
+static int
+dump_show(struct dump_file *f, struct dump_trace *d, dump_fn fn, void *arg)
+{
+	int	rc;
+
+	if (d->nev > 0 && d->ev[d->nev - 1].kind == TRACE_EV_CLOSED)
+		d->closed = &d->ev[d->nev - 1];
+	rc = fn(f, d, arg);
+	free(d->ev);
+	d->ev = NULL;
+	d->nev = d->cap = 0;
+	d->closed = NULL;
+	return (rc);
+}
+
+/* Hand out, in file order, the connections whose events are all in. */
+static int
+dump_flush(struct dump_file *f, dump_fn fn, void *arg, int all)
+{
+	struct dump_trace	*d;
+
+	while (f->shown < f->ntr) {
+		d = &f->tr[f->shown];
+		if (!all && d->nev < d->t->nevents)
+			break;
+		f->shown++;
+		if (dump_show(f, d, fn, arg) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
 /*
- * Read every event of the file at path into its connection's list.
- * Returns 0, or -1 with errbuf (TRACE_ERRBUF_SIZE) saying what is wrong.
+ * Walk the file at path, keeping each connection's events until its last
+ * one (the index counted them) and handing it to fn then, in file order:
+ * the memory kept is that of the connections still open in the file, not
+ * of the whole file. Returns 0, or -1 with errbuf (TRACE_ERRBUF_SIZE)
+ * saying what is wrong; what was read by then is handed out.
  */
 int
-dump_load(struct dump_file *f, const char *path, char *errbuf)
+dump_run(struct dump_file *f, const char *path, dump_fn fn, void *arg,
+    char *errbuf)
 {
 	struct trace_event	 ev;
 	struct dump_trace	*d;
@@ -59,6 +98,8 @@ dump_load(struct dump_file *f, const char *path, char *errbuf)
 		f->tr[i].udp = f->tr[i].t->conn.local.udp ||
 		    f->tr[i].t->conn.remote.udp;
 	}
+	if (dump_flush(f, fn, arg, 0) == -1)
+		goto out;
 	while ((r = trace_next(f->tf, &ev, errbuf)) == 1) {
 		d = &f->tr[ev.trace];
 		if (dump_add(d, &ev) == -1)
@@ -72,15 +113,19 @@ dump_load(struct dump_file *f, const char *path, char *errbuf)
 			d->bytes[ev.kind == TRACE_EV_WRITE] += ev.len;
 			d->count[ev.kind == TRACE_EV_WRITE]++;
 		}
+		if (d->nev == d->t->nevents && dump_flush(f, fn, arg, 0) == -1)
+			goto out;
 	}
-	for (i = 0; i < f->ntr; i++) {
-		d = &f->tr[i];
-		if (d->nev > 0 && d->ev[d->nev - 1].kind == TRACE_EV_CLOSED)
-			d->closed = &d->ev[d->nev - 1];
-	}
+	if (dump_flush(f, fn, arg, 1) == -1)
+		goto out;
 	return (r);
 oom:
 	snprintf(errbuf, TRACE_ERRBUF_SIZE, "%s: out of memory", path);
+	(void)dump_flush(f, fn, arg, 1);
+	return (-1);
+out:
+	snprintf(errbuf, TRACE_ERRBUF_SIZE, "standard output: %s",
+	    strerror(errno));
 	return (-1);
 }
 
@@ -167,8 +212,12 @@ dump_addr(const struct trace_addr *a, char *buf, size_t n)
 		inet_ntop(a->family, a->ip, ip, sizeof ip);
 		snprintf(buf, n, a->family == AF_INET6 ? "[%s]:%u" : "%s:%u",
 		    ip, a->port);
-	} else if (a->family == AF_UNIX)
-		snprintf(buf, n, "unix:%s", a->path);
+	} else if (a->family == AF_UNIX) {
+		char	path[ESC_SIZE(sizeof a->path)];
+
+		snprintf(buf, n, "%s:%s", a->internal ? "internal" : "unix",
+		    esc_str(path, sizeof path, a->path));
+	}
 	else
 		snprintf(buf, n, "-");
 	return (buf);
@@ -252,6 +301,14 @@ dump_kind(enum trace_kind k)
 {
 	return (k == TRACE_EV_READ ? "read" : k == TRACE_EV_WRITE ? "write" :
 	    k == TRACE_EV_CLOSED ? "closed" : "other");
+}
+
+/* How a trace ended, from its Closed event: closed, exit or cut. */
+const char *
+dump_ending(const struct trace_event *ev)
+{
+	return (ev->ending == TRACE_ENDING_EXIT ? "exit" : ev->ending ==
+	    TRACE_ENDING_CUT ? "cut" : "closed");
 }
 
 const char *

@@ -26,7 +26,12 @@ struct dump_file {
 	struct trace_file	*tf;
 	struct dump_trace	*tr;
 	size_t			 ntr;
+	size_t			 shown;		/* traces handed out so far */
 };
+
+/* Called with each connection, complete, in file order. */
+typedef int (*dump_fn)(const struct dump_file *, const struct dump_trace *,
+    void *);
 
 /* The process, decoded from Connection.process. */
 struct dump_proc {
@@ -52,7 +57,8 @@ struct dump_res {
 
 extern unsigned int	dump_dns_port;
 
-int		 dump_load(struct dump_file *, const char *, char *);
+int		 dump_run(struct dump_file *, const char *, dump_fn, void *,
+		    char *);
 void		 dump_free(struct dump_file *);
 int		 dump_process(const struct trace_conn *, struct dump_proc *);
 int		 dump_resolution(const struct trace_conn *, struct dump_res *);
@@ -65,9 +71,14 @@ const char	*dump_role(enum trace_role);
 const char	*dump_proto(const struct dump_trace *);
 const char	*dump_kind(enum trace_kind);
 const char	*dump_reset(enum trace_reset);
-void		 dump_text(FILE *, const struct dump_file *, int);
+const char	*dump_ending(const struct trace_event *);
+void		 dump_text(FILE *, const struct dump_file *,
+		    const struct dump_trace *, int);
 void		 dump_tls_text(FILE *, const struct trace_conn *);
 json_object	*dump_tls_json(const struct trace_conn *);
-int		 dump_json(FILE *, const struct dump_file *, size_t, int);
+void		 dump_json_begin(FILE *);
+int		 dump_json(FILE *, const struct dump_file *,
+		    const struct dump_trace *, int);
+int		 dump_json_end(FILE *);
 
 #endif

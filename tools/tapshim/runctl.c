@@ -136,11 +136,14 @@ runctl_pair(uint64_t r, uint64_t w)
  * fields), in the manner of Hubble's RecordingStatistics. -1, said.
  */
 int
-runctl_stats(const struct runctl *rc, const char *path, size_t traces,
-    int status)
+runctl_stats(const struct runctl *rc, const char *path,
+    const struct runsum *rs, int status)
 {
-	const struct runstate	*t = &rc->totals;
-	json_object		*o = json_object_new_object();
+	const struct runstate		*t = &rc->totals;
+	const struct runsum_totals	*s = &rs->totals;
+	json_object			*o = json_object_new_object(), *a;
+	size_t				 traces = rs->nfiles;
+	int				 i;
 	struct timespec		 ts;
 	const char		*text;
 	char			 errbuf[PATH_MAX + 128];
@@ -163,6 +166,19 @@ runctl_stats(const struct runctl *rc, const char *path, size_t traces,
 	    json_object_new_uint64(t->events));
 	json_object_object_add(o, "events_lost",
 	    json_object_new_uint64(t->events_lost));
+	a = json_object_new_array();
+	for (i = 0; i < s->nreasons; i++)
+		json_object_array_add(a, json_object_new_string(
+		    s->reasons[i]));
+	json_object_object_add(o, "lost_reasons", a);
+	json_object_object_add(o, "traces_died",
+	    json_object_new_uint64(s->died));
+	json_object_object_add(o, "traces_cut_by_tracer",
+	    json_object_new_uint64(s->tracer_cut));
+	json_object_object_add(o, "trace_files_cut",
+	    json_object_new_uint64(s->cut));
+	json_object_object_add(o, "trace_files_unfinished",
+	    json_object_new_uint64(s->unfinished));
 	json_object_object_add(o, "trace_bytes_reserved",
 	    json_object_new_uint64(t->file_bytes));
 	json_object_object_add(o, "stopped_by", json_object_new_string(

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "runstate.h"
+#include "runsum.h"
 
 struct runctl {
 	char		dir[PATH_MAX - 8];	/* "" when there is no state */
@@ -20,6 +21,7 @@ char	*runctl_filter(const char *);
 int	 runctl_start(struct runctl *, const struct runstate *, double);
 int	 runctl_read(struct runctl *);
 void	 runctl_end(struct runctl *);
-int	 runctl_stats(const struct runctl *, const char *, size_t, int);
+int	 runctl_stats(const struct runctl *, const char *,
+	    const struct runsum *, int);
 
 #endif

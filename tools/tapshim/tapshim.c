@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <sys/wait.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -29,6 +31,7 @@
 struct options {
 	const char	*write;		/* -w: the capture */
 	const char	*stats;		/* --stats: the run's totals, JSON */
+	const char	*har;		/* --har: the run's HTTP requests */
 	struct runstate	 limits;	/* --max-total-bytes, --max-connections */
 	double		 duration;	/* --duration, seconds; 0: none */
 	int		 quiet;
@@ -38,7 +41,7 @@ struct options {
 enum {
 	OPT_MAX_RX = 256, OPT_MAX_TX, OPT_MAX_TOTAL, OPT_MAX_CONNS,
 	OPT_DURATION, OPT_STATS, OPT_TLS, OPT_KEYLOG, OPT_BACKTRACE, OPT_LOG,
-	OPT_MODE
+	OPT_MODE, OPT_HAR
 };
 
 /* Print the usage message. */
@@ -67,6 +70,8 @@ usage(FILE *f)
 	    "      --max-connections N  trace at most N connections\n"
 	    "      --duration SECONDS  stop recording after SECONDS\n"
 	    "      --stats FILE        write the run's totals to FILE, JSON\n"
+	    "      --har FILE          when PROGRAM exits, write its HTTP\n"
+	    "                          requests to FILE as HAR 1.2\n"
 	    "      --mode MODE         create the capture and FILE with\n"
 	    "                          permissions MODE, octal (default 0600)\n"
 	    "      --tls MODE          TLS connections' traces hold plaintext\n"
@@ -179,6 +184,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "stats", required_argument, NULL, OPT_STATS },
+		{ "har", required_argument, NULL, OPT_HAR },
 		{ "tls", required_argument, NULL, OPT_TLS },
 		{ "keylog", required_argument, NULL, OPT_KEYLOG },
 		{ "backtrace", optional_argument, NULL, OPT_BACKTRACE },
@@ -228,6 +234,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_STATS:
 			o->stats = optarg;
+			break;
+		case OPT_HAR:
+			o->har = optarg;
 			break;
 		case OPT_TLS:
 			set_var("TAPSHIM_TLS", optarg);
@@ -378,6 +387,66 @@ write_capture(const struct options *o, const struct runsum *rs)
 }
 
 /*
+ * tapdump beside this program: installed, both are in the bindir; in the
+ * build tree, tools/tapshim/tapshim has tools/tapdump/tapdump.
+ */
+static int
+find_tapdump(char *buf, size_t n)
+{
+	static const char *const rel[] = { "tapdump", "../tapdump/tapdump" };
+	char		 self[PATH_MAX], *slash;
+	ssize_t		 len;
+	size_t		 i;
+
+	if ((len = readlink("/proc/self/exe", self, sizeof self - 1)) <= 0)
+		return (-1);
+	self[len] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return (-1);
+	*slash = '\0';
+	for (i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+		if ((size_t)snprintf(buf, n, "%s/%s", self, rel[i]) < n &&
+		    access(buf, X_OK) == 0)
+			return (0);
+	}
+	return (-1);
+}
+
+/* The run's HTTP requests into o->har: tapdump --har over its traces. */
+static int
+write_har(const struct options *o, const struct runsum *rs)
+{
+	char	  tapdump[PATH_MAX], **argv;
+	pid_t	  pid;
+	size_t	  i;
+	int	  st;
+
+	if (find_tapdump(tapdump, sizeof tapdump) == -1) {
+		msg_err("--har: tapdump is not installed beside tapshim");
+		return (-1);
+	}
+	if ((argv = calloc(rs->nfiles + 4, sizeof *argv)) == NULL) {
+		msg_err("out of memory");
+		return (-1);
+	}
+	argv[0] = tapdump;
+	argv[1] = (char *)"--har";
+	argv[2] = (char *)o->har;
+	for (i = 0; i < rs->nfiles; i++)
+		argv[3 + i] = rs->paths[i];
+	if ((pid = fork()) == 0) {
+		execv(tapdump, argv);
+		_exit(127);
+	}
+	free(argv);
+	if (pid == -1 || waitpid(pid, &st, 0) == -1) {
+		msg_err("--har: %s: %s", tapdump, strerror(errno));
+		return (-1);
+	}
+	return (WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1);
+}
+
+/*
  * The run's shared state, for its limits and totals: a file in a
  * directory of our own, named to the program's processes by TAPSHIM_RUN.
  * Without it the run still goes, unlimited, unless limits were asked for.
@@ -403,12 +472,15 @@ finish_run(const struct options *o, const struct conf *c, struct runsum *rs,
 {
 	int	have = runctl_read(rc) == 0;
 
+	runsum_sum(rs, have ? &rc->totals : NULL);
 	if (!o->quiet)
 		runsum_print(rs, c->prefix, have ? &rc->totals : NULL);
 	if (o->write != NULL && write_capture(o, rs) != 0 && status == 0)
 		status = TAPSHIM_EXIT_FAIL;
+	if (o->har != NULL && write_har(o, rs) != 0 && status == 0)
+		status = TAPSHIM_EXIT_FAIL;
 	if (o->stats != NULL && (!have || runctl_stats(rc, o->stats,
-	    rs->nfiles, status) == -1) && status == 0)
+	    rs, status) == -1) && status == 0)
 		status = TAPSHIM_EXIT_FAIL;
 	return (status);
 }
