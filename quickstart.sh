@@ -22,7 +22,8 @@ packages="gcc make autoconf automake libtool pkg-config
 	libcap2-bin binutils libjson-c-dev bind9-dnsutils gcc-multilib strace
 	ruby redis-server redis-tools gnutls-bin mandoc libhttp-parser-dev
 	libnghttp2-dev python3-jsonschema python3-requests perl postgresql
-	postgresql-client socat apache2-utils git memcached iproute2"
+	postgresql-client socat apache2-utils git memcached iproute2
+	wireshark-common"
 # On amd64, the 32-bit libtapshim.so is built too: i386's libraries
 # beside amd64's (the i386 architecture is added to dpkg for them), and
 # debhelper for the package test.

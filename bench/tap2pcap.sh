@@ -12,7 +12,8 @@
 #
 # Each round runs, one after another: dd if=TRACE of=COPY bs=1M on the
 # same file system (and bs=256K, tap2pcap's write size), tap2pcap TRACE out.pcap (and OTHER's), tap2pcap -w -
-# into a pipe to wc -c, and tap2pcap -w /dev/null; the medians are shown.
+# into a pipe to wc -c, tap2pcap -w /dev/null, and tap2pcap -w out.pcapng
+# (pcapng mode); the medians are shown.
 # MB is 10^6 bytes of trace input. Targets: tap2pcap TRACE out.pcap at
 # >= 0.7x dd's rate (stretch: 0.85x), >= 500 MB/s on 2 cores.
 
@@ -157,7 +158,7 @@ t_cat=$(cat "$scratch/elapsed") c_cat=$(cat "$scratch/cpu")
 
 echo "$prog: running dd and tap2pcap in turn, $runs rounds" >&2
 ts_dd=() cs_dd=() ts_dd256=() cs_dd256=() ts_new=() cs_new=() rss_new=() ts_old=() cs_old=()
-rss_old=() ts_opipe=() cs_opipe=() ts_pipe=() cs_pipe=() rss_pipe=() ts_null=() cs_null=()
+rss_old=() ts_opipe=() cs_opipe=() ts_pipe=() cs_pipe=() rss_pipe=() ts_null=() cs_null=() ts_ng=() cs_ng=()
 psize='' sum_new='' sum_old=''
 [ -z "${OTHER:-}" ] || [ -x "$OTHER" ] || die "$OTHER: not a program"
 for ((i = 0; i < runs; i++)); do
@@ -198,6 +199,14 @@ for ((i = 0; i < runs; i++)); do
 		die "tap2pcap -w /dev/null failed"
 	ts_null+=("$(cat "$scratch/elapsed")")
 	cs_null+=("$(cat "$scratch/cpu")")
+	# pcapng: the same packets, with an interface and comments.
+	rm -f "$scratch/out.pcapng"
+	timed /dev/null ./tools/tap2pcap/tap2pcap -q -w "$scratch/out.pcapng" \
+	    "$trace" || die "tap2pcap -w out.pcapng failed"
+	ts_ng+=("$(cat "$scratch/elapsed")")
+	cs_ng+=("$(cat "$scratch/cpu")")
+	ngsize=$(stat -c %s "$scratch/out.pcapng")
+	rm -f "$scratch/out.pcapng"
 done
 t_dd=$(median "${ts_dd[@]}") c_dd=$(median "${cs_dd[@]}")
 t_dd256=$(median "${ts_dd256[@]}") c_dd256=$(median "${cs_dd256[@]}")
@@ -205,6 +214,7 @@ t_tp=$(median "${ts_new[@]}") c_tp=$(median "${cs_new[@]}")
 rss=$(median "${rss_new[@]}")
 t_pipe=$(median "${ts_pipe[@]}") c_pipe=$(median "${cs_pipe[@]}")
 t_null=$(median "${ts_null[@]}") c_null=$(median "${cs_null[@]}")
+t_ng=$(median "${ts_ng[@]}") c_ng=$(median "${cs_ng[@]}")
 if [ -n "${OTHER:-}" ]; then
 	t_old=$(median "${ts_old[@]}") c_old=$(median "${cs_old[@]}")
 	rss_o=$(median "${rss_old[@]}")
@@ -252,6 +262,8 @@ row "tap2pcap -q -w - TRACE | wc -c" "$t_pipe" "$(rate "$size" "$t_pipe")" \
 	    "$(ratio "$t_dd" "$t_opipe")" "median of ${ts_opipe[*]}"
 row "tap2pcap -q -w /dev/null TRACE" "$t_null" "$(rate "$size" "$t_null")" \
     "$c_null" "$(ratio "$t_dd" "$t_null")" "median of ${ts_null[*]}"
+row "tap2pcap -q -w out.pcapng TRACE" "$t_ng" "$(rate "$size" "$t_ng")" \
+    "$c_ng" "$(ratio "$t_dd" "$t_ng")" "median of ${ts_ng[*]}"
 printf '\n%-34s %s (dd bs=256K: %s)\n' "tap2pcap / dd throughput" \
     "$(ratio "$t_dd" "$t_tp")" "$(ratio "$t_dd256" "$t_tp")"
 printf '%-34s %s MiB (includes the mapped trace); -w -: %s MiB\n' \
@@ -262,8 +274,8 @@ if [ -n "${OTHER:-}" ]; then
 	printf '%-34s %s (sha256 %s)\n' "captures, tap2pcap and OTHER" \
 	    "$same" "$sum_new"
 fi
-printf '%-34s %s bytes%s\n' "capture size" "$psize" \
-    "${pkts:+, $pkts packets}"
+printf '%-34s %s bytes%s; pcapng %s bytes\n' "capture size" "$psize" \
+    "${pkts:+, $pkts packets}" "$ngsize"
 printf '%-34s %s\n' "payload check" "$check"
 target() {
 	awk -v r="$(ratio "$t_dd" "$t_tp")" -v m="$2" \

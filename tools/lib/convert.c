@@ -19,6 +19,7 @@
 #include "merge.h"
 #include "msg.h"
 #include "pcap-out.h"
+#include "pcapng-out.h"
 #include "progress.h"
 #include "rotate.h"
 #include "synth.h"
@@ -241,28 +242,45 @@ write_capture(const struct convert *c, const struct merge *m,
     struct input *in, unsigned int n, char *const *paths,
     const struct decodeas *d)
 {
-	struct rotate	r;
-	struct synth	sy;
-	struct progress	pg;
-	uint64_t	total = 0;
-	unsigned int	i;
-	int		rc = -1, bar = c->progress;
+	struct rotate		 r;
+	struct synth		 sy;
+	struct progress		 pg;
+	struct pcapng_meta	 ng, *ngp = NULL;
+	char			 errbuf[PCAP_ERRBUF_SIZE];
+	uint64_t		 total = 0;
+	unsigned int		 i;
+	int			 rc = -1, bar = c->progress;
 
 	if (bar == -1)
 		bar = !c->quiet && isatty(STDERR_FILENO);
 	for (i = 0; i < n; i++)
 		total += trace_size(in[i].tf);
+	if (c->format == CONVERT_PCAPNG || (c->format == CONVERT_AUTO &&
+	    pcapng_is_name(c->out))) {
+		ngp = &ng;
+		if (pcapng_meta_inputs(&ng, in, n, c->link, c->keylog,
+		    errbuf) == -1) {
+			msg_err("%s", errbuf);
+			pcapng_meta_free(&ng);
+			return (-1);
+		}
+		ng.sy = &sy;
+	}
 	catch_signals();
 	sweep_stale(c);
-	if (rotate_open(&r, c->out, c->link, c->max_bytes, c->max_files,
-	    paths, (int)n) == -1) {
+	if (rotate_open_ng(&r, c->out, c->link, c->max_bytes, c->max_files,
+	    paths, (int)n, ngp) == -1) {
 		msg_err("%s", r.err);
 		rotate_abort(&r);
+		if (ngp != NULL)
+			pcapng_meta_free(ngp);
 		return (-1);
 	}
 	if (synth_init(&sy, c->link, c->mss, rotate_write, &r) == -1) {
 		msg_err("out of memory");
 		rotate_abort(&r);
+		if (ngp != NULL)
+			pcapng_meta_free(ngp);
 		return (-1);
 	}
 	if (!c->mss_set)
@@ -282,6 +300,8 @@ write_capture(const struct convert *c, const struct merge *m,
 	}
 	rotate_abort(&r);
 	synth_free(&sy);
+	if (ngp != NULL)
+		pcapng_meta_free(ngp);
 	return (rc);
 }
 

@@ -20,7 +20,13 @@ struct convert {
 	int		 strict;	/* a cut or unfinished trace is an error */
 	const char	*decode_as;	/* --decode-as FILE, or NULL */
 	int		 starttls_omit;	/* --starttls-omit */
+	int		 format;	/* CONVERT_* */
+	const char	*keylog;	/* pcapng: the key log to embed */
 };
+
+#define CONVERT_AUTO	0	/* pcapng for a .pcapng name, else pcap */
+#define CONVERT_PCAP	1
+#define CONVERT_PCAPNG	2
 
 int	convert_run(const struct convert *, char *const *, unsigned int);
 

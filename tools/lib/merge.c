@@ -135,6 +135,34 @@ describe(const struct merge *m, const struct input *in, size_t i)
 }
 
 /*
+ * Hash the trace's description into seed. Its slices point into the
+ * mapped file, at addresses that change from run to run: only whether
+ * each is there counts, so a trace converts to the same bytes every time
+ * (and one without them to the same bytes as before they were hashed
+ * this way).
+ */
+static uint64_t
+trace_seed(uint64_t seed, const struct trace_info *t)
+{
+	struct trace_info	 c;
+	struct trace_slice	*sl[4 + TRACE_BACKTRACE_MAX];
+	size_t			 i, n = 0;
+
+	memcpy(&c, t, sizeof c);	/* the padding too */
+	sl[n++] = &c.conn.tlsinfo;
+	sl[n++] = &c.conn.process;
+	sl[n++] = &c.conn.resolution;
+	sl[n++] = &c.conn.stats;
+	for (i = 0; i < TRACE_BACKTRACE_MAX; i++)
+		sl[n++] = &c.conn.backtrace[i];
+	for (i = 0; i < n; i++) {
+		if (sl[i]->p != NULL)
+			sl[i]->p = (const uint8_t *)1;
+	}
+	return (synth_hash(seed, &c, sizeof c));
+}
+
+/*
  * Open input number ordinal and prepare a stream for each trace in it,
  * unless the filter leaves it out.
  */
@@ -178,7 +206,7 @@ merge_open(struct merge *m, struct input *in, const char *path,
 		/* The ISNs follow from the trace, its place, and nothing else. */
 		seed = synth_hash(0, &ordinal, sizeof ordinal);
 		seed = synth_hash(seed, &i, sizeof i);
-		seed = synth_hash(seed, t, sizeof *t);
+		seed = trace_seed(seed, t);
 		synth_stream_init(&in->streams[i], t, seed, m->mapped);
 		in->left[i] = t->nevents;
 		if (in->streams[i].mapped)

@@ -135,6 +135,25 @@ pcap_out_open(struct pcap_out *o, const char *path, int link, char *errbuf)
 }
 
 /*
+ * Start a file of another format at path, as pcap_out_open() does but
+ * with nothing written: its writer (pcapng-out.c) appends every byte with
+ * pcap_out_append().
+ */
+int
+pcap_out_open_raw(struct pcap_out *o, const char *path, char *errbuf)
+{
+	memset(o, 0, sizeof *o);
+	if (pcap_out_file(o, path, errbuf) == -1) {
+		pcap_out_abort(o);
+		return (-1);
+	}
+	o->fd = fileno(o->f);
+	o->buf = pcap_out_iobuf;
+	pcap_out_start(o);
+	return (0);
+}
+
+/*
  * Get ready for the records: a pipe is widened to hold a whole buffer of
  * them, so each write() is one wake-up of the reader, not four (a pipe
  * holds 64 KiB unless told otherwise); a regular file is noted for
@@ -239,6 +258,13 @@ pcap_out_put(struct pcap_out *o, const void *p, size_t n)
 	return (0);
 }
 
+/* Append n bytes of a raw file; -1 (errno set) if a write fails. */
+int
+pcap_out_append(struct pcap_out *o, const void *p, size_t n)
+{
+	return (pcap_out_put(o, p, n));
+}
+
 /*
  * Append one frame: hlen bytes of headers, then caplen bytes of data of
  * len on the wire. The record is the bytes pcap_dump() writes: its header
@@ -278,17 +304,18 @@ pcap_out_close(struct pcap_out *o, char *errbuf)
 	 * view, and waiting for the disk made conversion disk-bound (0.9-1.9
 	 * s of 2.5 s for a 1 GiB trace); tcpdump -w and editcap don't either.
 	 */
-	bad = pcap_out_flush(o) == -1 || pcap_dump_flush(o->d) == -1 ||
-	    ferror(o->f);
+	bad = pcap_out_flush(o) == -1 || (o->d != NULL &&
+	    pcap_dump_flush(o->d) == -1) || ferror(o->f);
 	if (bad) {
 		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: write error: %s", name,
 		    strerror(errno ? errno : EIO));
 		pcap_out_abort(o);
 		return (-1);
 	}
-	if (o->f == stdout)
-		pcap_dump_flush(o->d);
-	else if (fclose(pcap_dump_file(o->d)) == EOF) {
+	if (o->f == stdout) {
+		if (o->d != NULL)
+			pcap_dump_flush(o->d);
+	} else if (fclose(o->d != NULL ? pcap_dump_file(o->d) : o->f) == EOF) {
 		o->d = NULL;
 		o->f = NULL;
 		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: write error: %s", name,
@@ -298,7 +325,8 @@ pcap_out_close(struct pcap_out *o, char *errbuf)
 	}
 	o->d = NULL;
 	o->f = NULL;
-	pcap_close(o->p);
+	if (o->p != NULL)
+		pcap_close(o->p);
 	o->p = NULL;
 	return (0);
 }

@@ -30,6 +30,8 @@ struct pcap_out {
 };
 
 int	pcap_out_open(struct pcap_out *, const char *, int, char *);
+int	pcap_out_open_raw(struct pcap_out *, const char *, char *);
+int	pcap_out_append(struct pcap_out *, const void *, size_t);
 int	pcap_out_write(struct pcap_out *, int64_t, uint32_t, const uint8_t *,
 	    size_t, const uint8_t *, size_t, size_t);
 int	pcap_out_close(struct pcap_out *, char *);

@@ -58,17 +58,25 @@ rotate_start(struct rotate *r, unsigned int i)
 	r->bytes = ROTATE_FILE_HDR;
 	if (rotate_name(r, i) == -1 || rotate_check(r, r->name) == -1)
 		return (-1);
-	return (pcap_out_open(&r->out, r->name, r->link, r->err));
+	if (r->ng == NULL)
+		return (pcap_out_open(&r->out, r->name, r->link, r->err));
+	/* Each file starts with its own header blocks. */
+	if (pcapng_out_open(&r->out, r->ng, r->name, r->err) == -1)
+		return (-1);
+	r->bytes = (uint64_t)r->out.off + r->out.used;
+	return (0);
 }
 
 /*
  * Start a capture at base ("-" for stdout, without a size), split into
  * files of at most max_bytes (0: one file), the last max_files of them
- * kept (0: all), never over one of the n inputs. Errors in r->err.
+ * kept (0: all), never over one of the n inputs; pcapng with ng's
+ * blocks, pcap when ng is NULL. Errors in r->err.
  */
 int
-rotate_open(struct rotate *r, const char *base, int link, uint64_t max_bytes,
-    unsigned int max_files, char *const *inputs, int n)
+rotate_open_ng(struct rotate *r, const char *base, int link,
+    uint64_t max_bytes, unsigned int max_files, char *const *inputs, int n,
+    struct pcapng_meta *ng)
 {
 	unsigned int	x;
 
@@ -79,10 +87,20 @@ rotate_open(struct rotate *r, const char *base, int link, uint64_t max_bytes,
 	r->max_files = max_bytes > 0 ? max_files : 0;
 	r->inputs = inputs;
 	r->ninputs = n;
+	r->ng = ng;
 	for (x = r->max_files > 0 ? r->max_files - 1 : 0; x > 0; x /= 10)
 		r->digits++;
 	rotate_live = r;
 	return (rotate_start(r, 0));
+}
+
+/* rotate_open_ng() for a pcap capture. */
+int
+rotate_open(struct rotate *r, const char *base, int link, uint64_t max_bytes,
+    unsigned int max_files, char *const *inputs, int n)
+{
+	return (rotate_open_ng(r, base, link, max_bytes, max_files, inputs, n,
+	    NULL));
 }
 
 /*
@@ -106,7 +124,8 @@ rotate_keep(struct rotate *r)
 			r->tmps[i] = r->names[i] = NULL;
 		r->nfiles = n;
 	}
-	if (pcap_out_close(&r->out, r->err) == -1)
+	if ((r->ng != NULL ? pcapng_out_close(&r->out, r->ng, r->err) :
+	    pcap_out_close(&r->out, r->err)) == -1)
 		return (-1);
 	if (r->tmps[r->index] != NULL)
 		unlink(r->tmps[r->index]);
@@ -137,6 +156,10 @@ rotate_write(void *arg, int64_t sec, uint32_t nsec, const uint8_t *head,
 	struct rotate	*r = arg;
 	uint64_t	 rec = ROTATE_PKT_HDR + hlen + caplen;
 	unsigned int	 next;
+	int		 bad;
+
+	if (r->ng != NULL)
+		rec = pcapng_out_prepare(r->ng, hlen, caplen, len);
 
 	if (r->max_bytes > 0 && r->out.packets > 0 &&
 	    r->bytes + rec > r->max_bytes) {
@@ -147,10 +170,17 @@ rotate_write(void *arg, int64_t sec, uint32_t nsec, const uint8_t *head,
 			next = 0;
 		if (rotate_start(r, next) == -1)
 			return (-1);
+		if (r->ng != NULL)	/* the new file's first packet */
+			rec = pcapng_out_prepare(r->ng, hlen, caplen, len);
 	}
 	r->bytes += rec;
-	if (pcap_out_write(&r->out, sec, nsec, head, hlen, data, caplen,
-	    len) == -1) {
+	if (r->ng != NULL)
+		bad = pcapng_out_write(&r->out, r->ng, sec, nsec, head, hlen,
+		    data, caplen, len) == -1;
+	else
+		bad = pcap_out_write(&r->out, sec, nsec, head, hlen, data,
+		    caplen, len) == -1;
+	if (bad) {
 		snprintf(r->err, sizeof r->err, "%s: write error: %s",
 		    r->name, strerror(errno ? errno : EIO));
 		return (-1);

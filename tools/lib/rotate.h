@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "pcap-out.h"
+#include "pcapng-out.h"
 
 struct rotate {
 	const char	*base;		/* -w's name */
@@ -23,11 +24,14 @@ struct rotate {
 	char *const	*inputs;	/* never written over */
 	int		 ninputs;
 	struct pcap_out	 out;
+	struct pcapng_meta *ng;		/* pcapng's blocks; NULL: pcap */
 	char		 err[PCAP_ERRBUF_SIZE];
 };
 
 int	rotate_open(struct rotate *, const char *, int, uint64_t,
 	    unsigned int, char *const *, int);
+int	rotate_open_ng(struct rotate *, const char *, int, uint64_t,
+	    unsigned int, char *const *, int, struct pcapng_meta *);
 int	rotate_write(void *, int64_t, uint32_t, const uint8_t *, size_t,
 	    const uint8_t *, size_t, size_t);
 int	rotate_finish(struct rotate *);

@@ -195,6 +195,7 @@ synth_stream_init(struct synth_stream *s, const struct trace_info *t,
 	int		i, ip_local, ip_remote;
 
 	memset(s, 0, sizeof *s);
+	s->info = t;
 	s->local = synth_local_is_client(t) ? 0 : 1;
 	s->udp = t->conn.local.udp || t->conn.remote.udp;
 	s->failed = t->conn.error[0] != '\0';
@@ -262,6 +263,7 @@ synth_tcp(struct synth *sy, struct synth_stream *s, int from, uint8_t flags,
 	    &t, data, caplen, len);
 	src->next += (uint32_t)len + ((flags & (TCP_SYN | TCP_FIN)) ? 1 : 0);
 	sy->frames++;
+	sy->tcpflags = flags;
 	return (sy->emit(sy->arg, ev->sec, ev->nsec, sy->buf, h, data, caplen,
 	    len));
 }
@@ -415,6 +417,7 @@ synth_udp(struct synth *sy, struct synth_stream *s, int from,
 	    &remote, from == s->local ? &remote : &local, src->ipid++, ev->data,
 	    cap, len);
 	sy->frames++;
+	sy->tcpflags = 0;
 	return (sy->emit(sy->arg, ev->sec, ev->nsec, sy->buf, h, ev->data, cap,
 	    len));
 }
@@ -433,6 +436,8 @@ synth_event(struct synth *sy, struct synth_stream *s,
 
 	if (s->state == SYNTH_CLOSED || ev->kind == TRACE_EV_OTHER)
 		return (0);
+	sy->stream = s;
+	sy->event = ev;
 	from = ev->kind == TRACE_EV_WRITE ? s->local : !s->local;
 	if (s->udp) {
 		if (ev->kind != TRACE_EV_CLOSED)

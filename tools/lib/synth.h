@@ -40,6 +40,10 @@ struct synth {
 	uint64_t	 gaps;		/* events drawn with a sequence gap */
 	uint64_t	 cut_unknown;	/* truncated bodies of unknown length */
 	uint64_t	 gap_bytes;	/* the bytes the gaps skip */
+	/* The frame being emitted, for writers that annotate it (pcapng). */
+	const struct synth_stream *stream;
+	const struct trace_event *event;
+	uint8_t		 tcpflags;	/* 0 for UDP */
 };
 
 struct synth_side {
@@ -63,6 +67,7 @@ struct synth_stream {
 	int			mapped;		/* synthetic addresses */
 	int			failed;		/* the connect failed */
 	enum synth_state	state;
+	const struct trace_info	*info;		/* its trace */
 };
 
 int		synth_init(struct synth *, int, size_t, synth_emit_fn, void *);

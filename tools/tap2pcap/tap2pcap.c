@@ -14,6 +14,7 @@
 #include "msg.h"
 #include "outfile.h"
 #include "pcap-out.h"
+#include "pcapng-out.h"
 #include "synth.h"
 #include "trace-read.h"
 
@@ -29,6 +30,8 @@ static void	usage(FILE *);
 #define OPT_MODE	257
 #define OPT_STARTTLS_OMIT	258
 #define OPT_STRICT	259
+#define OPT_FORMAT	260
+#define OPT_KEYLOG	261
 
 
 /* Print the usage message. */
@@ -65,6 +68,11 @@ usage(FILE *f)
 	    "      --starttls-omit   leave out a TLS plaintext trace's STARTTLS\n"
 	    "                        negotiation in the clear (PostgreSQL,\n"
 	    "                        MySQL), so its dissector decodes the rest\n"
+	    "      --format FORMAT   pcap, or pcapng: processes as interfaces,\n"
+	    "                        packet comments, names, statistics\n"
+	    "                        (default: pcapng for a .pcapng name)\n"
+	    "      --keylog FILE     pcapng: embed this TLS key log\n"
+	    "                        (SSLKEYLOGFILE) for Wireshark to decrypt\n"
 	    "  -h, --help            show this help\n"
 	    "  -V, --version         show the version\n"
 	    "\n"
@@ -103,6 +111,18 @@ parse_number(const char *opt, const char *arg, unsigned long min,
 		exit(2);
 	}
 	return (v);
+}
+
+/* The capture format named by --format's argument, or exit 2. */
+static int
+parse_format(const char *arg)
+{
+	if (strcmp(arg, "pcap") == 0)
+		return (CONVERT_PCAP);
+	if (strcmp(arg, "pcapng") == 0)
+		return (CONVERT_PCAPNG);
+	msg_err("unknown format '%s' (pcap or pcapng)", arg);
+	exit(2);
 }
 
 /* The link type named by -y's argument, or exit 2. */
@@ -178,6 +198,8 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "decode-as", required_argument, NULL, OPT_DECODE_AS },
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "starttls-omit", no_argument, NULL, OPT_STARTTLS_OMIT },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "keylog", required_argument, NULL, OPT_KEYLOG },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -232,6 +254,12 @@ parse_args(int argc, char **argv, struct options *o)
 		case OPT_STARTTLS_OMIT:
 			o->c.starttls_omit = 1;
 			break;
+		case OPT_FORMAT:
+			o->c.format = parse_format(optarg);
+			break;
+		case OPT_KEYLOG:
+			o->c.keylog = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -252,7 +280,14 @@ parse_args(int argc, char **argv, struct options *o)
 		msg_err("-C needs a file name, not -");
 		exit(2);
 	}
-	return (parse_operands(argc, argv, o));
+	c = parse_operands(argc, argv, o);
+	if (o->c.keylog != NULL && (o->c.format == CONVERT_PCAP ||
+	    (o->c.format == CONVERT_AUTO && !pcapng_is_name(o->c.out)))) {
+		msg_err("--keylog needs pcapng (--format pcapng or a .pcapng "
+		    "name)");
+		exit(2);
+	}
+	return (c);
 }
 
 /*

@@ -56,7 +56,9 @@ usage(FILE *f)
 	    "\n"
 	    "  -o, --prefix PREFIX     trace files PREFIX_N.pb (default ./tap)\n"
 	    "  -w, --write FILE        when PROGRAM exits, convert this run's\n"
-	    "                          traces into the capture FILE\n"
+	    "                          traces into the capture FILE (pcapng,\n"
+	    "                          with processes, names and the key log,\n"
+	    "                          for a .pcapng name; else pcap)\n"
 	    "  -F, --format FORMAT     pb (default) or ld (Envoy's streamed\n"
 	    "                          .pb_length_delimited)\n"
 	    "  -f, --filter EXPR       trace only the sockets whose first\n"
@@ -378,6 +380,10 @@ write_capture(const struct options *o, const struct runsum *rs)
 	cv.mss = SYNTH_MSS_DEFAULT;
 	cv.progress = o->quiet ? 0 : -1;
 	cv.quiet = o->quiet;
+	/* A .pcapng capture embeds the run's key log, if TLS wrote one. */
+	if ((cv.keylog = getenv("TAPSHIM_KEYLOG")) != NULL &&
+	    (cv.keylog[0] == '\0' || access(cv.keylog, R_OK) == -1))
+		cv.keylog = NULL;
 	return (convert_run(&cv, rs->paths, (unsigned int)rs->nfiles));
 }
 
