@@ -1,4 +1,4 @@
-/* The shim's global state: configuration, start-up, the re-entry guard. */
+/* The top: start-up, the fork handlers, the destructor. */
 
 #include "config.h"
 
@@ -22,29 +22,6 @@
 #include "shim.h"
 #include "tls.h"
 
-enum shim_state {
-	SHIM_NEW,		/* nothing done yet */
-	SHIM_STARTING,		/* one thread is reading the configuration */
-	SHIM_ON,
-	SHIM_OFF		/* a bad setting: hooks only pass through */
-};
-
-struct conf		shim_conf;
-
-static int		shim_state;
-static pid_t		shim_pid;
-
-/*
- * How deep this thread is in hooks: only the outermost records, so the
- * shim's own I/O and a signal handler's calls inside a hook pass
- * through (interposition-pitfalls.md, rows 3 and 6).
- */
-static __thread int	shim_depth __attribute__((tls_model("initial-exec")));
-/* When this thread's outermost hook was called (ns), and its thread id. */
-static __thread int64_t	shim_t0 __attribute__((tls_model("initial-exec")));
-static __thread uint32_t shim_tid_cached
-    __attribute__((tls_model("initial-exec")));
-
 /* getenv for conf_read(). */
 static const char *
 shim_getenv(const char *name)
@@ -59,7 +36,7 @@ shim_getenv(const char *name)
 static void
 shim_fork_prepare(void)
 {
-	shim_depth++;
+	shim_hold(1);
 	conn_fork_prepare();
 }
 
@@ -67,178 +44,51 @@ static void
 shim_fork_parent(void)
 {
 	conn_fork_parent();
-	shim_depth--;
+	shim_hold(0);
 }
 
 static void
 shim_fork_child(void)
 {
-	shim_pid = (pid_t)syscall(SYS_getpid);
-	shim_tid_cached = 0;
+	shim_forked();
 	procinfo_fork_child();
 	resolv_fork_child();
 	conn_fork_child();
-	shim_depth--;
+	shim_hold(0);
 }
 
 /*
- * Start: resolve the real functions, read the configuration, register
- * the fork handlers. Runs once, from the constructor or from whichever
- * hook comes first (another library's constructor may call one before
- * ours ran: row 2). Threads that find it under way just pass through.
+ * Start: resolve the real functions, read the configuration, set every
+ * layer up and register the fork handlers; shim_init() (runtime/guard.c)
+ * runs it once. -1 after a bad setting: the hooks then pass through.
  */
-void
-shim_init(void)
+static int
+shim_start_up(void)
 {
 	char	errbuf[CONF_ERRBUF_SIZE];
-	int	expect = SHIM_NEW, bad;
+	int	bad;
 
-	if (!__atomic_compare_exchange_n(&shim_state, &expect, SHIM_STARTING,
-	    0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return;
 	real_init();
 	say_init();
-	shim_pid = (pid_t)syscall(SYS_getpid);
 	bad = conf_read(&shim_conf, shim_getenv, errbuf) == -1;
 	/* TAPSHIM_LOG is read first: it is set even after a bad value. */
 	say_set_log(shim_conf.log);
 	if (bad) {
 		shim_say("%s; tracing is off", errbuf);
-		__atomic_store_n(&shim_state, SHIM_OFF, __ATOMIC_RELEASE);
-		return;
+		return (-1);
 	}
 	procinfo_init();
 	backtrace_init(&shim_conf);
 	scope_init(&shim_conf);
 	pthread_atfork(shim_fork_prepare, shim_fork_parent, shim_fork_child);
 	if (shim_conf.debug)
-		shim_say("pid %d: tracing into %s_<N>%s", (int)shim_pid,
+		shim_say("pid %d: tracing into %s_<N>%s", (int)shim_self(),
 		    shim_conf.prefix, conf_extension(shim_conf.format));
-	__atomic_store_n(&shim_state, SHIM_ON, __ATOMIC_RELEASE);
+	return (0);
 }
 
-/*
- * Is this the outermost hook, with tracing on, in a process that may
- * record? Every hook calls it, and shim_leave() after, whatever it says.
- */
-int
-shim_enter(void)
-{
-	if (shim_depth++ > 0 || real_resolving())
-		return (0);
-	if (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) == SHIM_NEW)
-		shim_init();
-	/* The vfork check (a syscall) is left to traced fds: conn_get(). */
-	if (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) != SHIM_ON)
-		return (0);
-	shim_t0 = shim_now();
-	return (1);
-}
-
-/* CLOCK_REALTIME in nanoseconds (the vDSO: no system call). */
-int64_t
-shim_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec);
-}
-
-/* When the outermost hook of this thread was entered. */
-int64_t
-shim_call_start(void)
-{
-	return (shim_t0);
-}
-
-/*
- * The call the outermost hook records began at t (ns): a TLS library
- * call, which the hook recording its plaintext entered after it returned.
- */
-void
-shim_call_began(int64_t t)
-{
-	shim_t0 = t;
-}
-
-/*
- * The shim's own work since since (ns; making a trace on first use) is
- * no part of the call's duration: the call's start moves past it.
- */
-void
-shim_call_skip(int64_t since)
-{
-	int64_t	now = shim_now();
-
-	if (shim_t0 != 0 && now > since)
-		shim_t0 += now - since;
-}
-
-/* This thread's id, asked of the kernel once per thread. */
-uint32_t
-shim_tid(void)
-{
-	if (shim_tid_cached == 0)
-		shim_tid_cached = (uint32_t)syscall(SYS_gettid);
-	return (shim_tid_cached);
-}
-
-void
-shim_leave(void)
-{
-	shim_depth--;
-}
-
-/*
- * May this process record now? Not before start-up ended, not with a bad
- * setting, and not in a vfork child: it shares the parent's memory, and
- * no fork handler ran to tell it apart (row 5).
- */
-int
-shim_tracing(void)
-{
-	return (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) == SHIM_ON &&
-	    shim_pid == (pid_t)syscall(SYS_getpid));
-}
-
-/*
- * A message, "tapshim: ...", in one write, errno kept: on stderr while it
- * is the file it was at start, else in TAPSHIM_LOG, else counted lost
- * (say.c); never raising SIGPIPE or SIGXFSZ (hostwrite.c).
- */
-void
-shim_say(const char *fmt, ...)
-{
-	char	buf[1024];
-	va_list	ap;
-	int	n, saved = errno;
-
-	n = snprintf(buf, sizeof buf, "tapshim: ");
-	va_start(ap, fmt);
-	n += vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof buf - 2)
-		n = (int)sizeof buf - 2;
-	buf[n++] = '\n';
-	say_write(buf, (size_t)n);
-	errno = saved;
-}
-
-/* shim_say(), the first time only for this *said flag. */
-void
-shim_say_once(int *said, const char *fmt, ...)
-{
-	char	buf[900];
-	va_list	ap;
-
-	if (__atomic_exchange_n(said, 1, __ATOMIC_ACQ_REL))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	shim_say("%s", buf);
-}
+/* Set before any code runs: the runtime's way up to start-up. */
+int	(*const shim_start)(void) = shim_start_up;
 
 __attribute__((constructor)) static void
 shim_constructor(void)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "procinfo.h"
 #include "resolv.h"
 
 enum enc_kind {
@@ -44,17 +45,6 @@ struct enc_event {
 	uint64_t	 kernel[2];	/* closed: the kernel's [0] in, [1] out */
 };
 
-/* The process, once per trace (argv bounded: ENC_ARGV_MAX of them). */
-#define ENC_ARGV_MAX	16
-struct enc_proc {
-	uint32_t	 ppid;
-	const char	*exe;
-	const char	*argv[ENC_ARGV_MAX];
-	int		 argc;
-	int		 argv_truncated;
-	int64_t		 start_sec;
-	int32_t		 start_nsec;
-};
 
 struct enc_conn {
 	struct sockaddr_storage	 local;

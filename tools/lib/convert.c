@@ -17,10 +17,9 @@
 #include "decode-as.h"
 #include "filter.h"
 #include "merge.h"
-#include "msg.h"
+#include "notice.h"
 #include "pcap-out.h"
 #include "pcapng-out.h"
-#include "progress.h"
 #include "rotate.h"
 #include "synth.h"
 
@@ -100,7 +99,7 @@ sweep_stale(const struct convert *c)
 		    st.st_uid != geteuid() || st.st_mtime > time(NULL) - 60)
 			continue;
 		if (unlink(path) == 0)
-			msg_notice(c->quiet, "%s: removed, the temporary capture "
+			notice_say(c->quiet, "%s: removed, the temporary capture "
 			    "of a run (pid %ld) that was killed", path, pid);
 	}
 	closedir(d);
@@ -120,11 +119,11 @@ bad_filter(const char *expr, const char *errbuf)
 
 	if (memchr(expr, '/', len) != NULL || (dot != NULL &&
 	    strncmp(dot, ".pb", 3) == 0)) {
-		msg_err("%.*s: %s", (int)len, expr,
+		notice_err("%.*s: %s", (int)len, expr,
 		    strerror(ENOENT));
 		return (1);
 	}
-	msg_err("filter '%s': %s", expr, errbuf);
+	notice_err("filter '%s': %s", expr, errbuf);
 	return (2);
 }
 
@@ -149,7 +148,7 @@ decode_hints(const struct convert *c, const struct input *in,
 	}
 	if (c->decode_as != NULL && decodeas_write(d, c->decode_as, errbuf,
 	    sizeof errbuf) == -1) {
-		msg_err("%s", errbuf);
+		notice_err("%s", errbuf);
 		return (-1);
 	}
 	return (0);
@@ -173,14 +172,14 @@ unclosed(const struct convert *c, const struct input *in, unsigned int n)
 			if (in[i].hidden[j] || t->closed || t->nevents == 0)
 				continue;
 			if (count++ < 5)
-				msg_notice(c->quiet, "%s: trace %llu was never "
+				notice_say(c->quiet, "%s: trace %llu was never "
 				    "closed: the trace ends with the connection "
 				    "still open", trace_name(in[i].tf),
 				    (unsigned long long)t->trace_id);
 		}
 	}
 	if (count > 5)
-		msg_notice(c->quiet, "%zu trace(s) in all were never closed",
+		notice_say(c->quiet, "%zu trace(s) in all were never closed",
 		    count);
 }
 
@@ -201,12 +200,12 @@ summary(const struct convert *c, const struct input *in, unsigned int n,
 	unclosed(c, in, n);
 	for (i = 0; i < n; i++) {
 		if (in[i].omitted > 0)
-			msg_notice(c->quiet, "%s: %zu STARTTLS event(s) in the "
+			notice_say(c->quiet, "%s: %zu STARTTLS event(s) in the "
 			    "clear left out (--starttls-omit)",
 			    trace_name(in[i].tf), in[i].omitted);
 	}
 	if (sy->gaps > 0)
-		msg_notice(c->quiet, "warning: %llu byte(s) in %llu event(s) "
+		notice_say(c->quiet, "warning: %llu byte(s) in %llu event(s) "
 		    "were moved but not "
 		    "recorded (a length only): shown as gaps in the sequence "
 		    "numbers (\"previous segment not captured\") once %llu "
@@ -215,24 +214,24 @@ summary(const struct convert *c, const struct input *in, unsigned int n,
 		    (unsigned long long)sy->gaps,
 		    (unsigned long long)SYNTH_UNCAPTURED_MAX);
 	for (i = 0; i < d->n; i++)
-		msg_notice(c->quiet, "TLS plaintext on port %u: decode it with "
+		notice_say(c->quiet, "TLS plaintext on port %u: decode it with "
 		    "tshark -d tcp.port==%u,%s%s", (unsigned int)d->e[i].port,
 		    (unsigned int)d->e[i].port, decodeas_proto(d, i),
 		    d->e[i].starttls == 0 || c->starttls_omit ? "" :
 		    " after converting with --starttls-omit (the STARTTLS "
 		    "negotiation in the clear makes the dissector expect TLS)");
 	if (c->expr != NULL)
-		msg_notice(c->quiet, "%zu of %zu connection(s) match '%s'",
+		notice_say(c->quiet, "%zu of %zu connection(s) match '%s'",
 		    shown, total, c->expr);
 	if (strcmp(c->out, "-") == 0)
 		return;
 	if (r->max_bytes > 0 && r->nfiles > 1)
-		msg_notice(c->quiet, "%s ... %s: %llu packets from %u file(s) "
+		notice_say(c->quiet, "%s ... %s: %llu packets from %u file(s) "
 		    "in %zu file(s)%s", r->names[0], r->names[r->nfiles - 1],
 		    (unsigned long long)sy->frames, n, r->nfiles,
 		    r->files > r->nfiles ? ", the oldest written over" : "");
 	else
-		msg_notice(c->quiet, "%s: %llu packets from %u file(s)", c->out,
+		notice_say(c->quiet, "%s: %llu packets from %u file(s)", c->out,
 		    (unsigned long long)sy->frames, n);
 }
 
@@ -244,7 +243,6 @@ write_capture(const struct convert *c, const struct merge *m,
 {
 	struct rotate		 r;
 	struct synth		 sy;
-	struct progress		 pg;
 	struct pcapng_meta	 ng, *ngp = NULL;
 	char			 errbuf[PCAP_ERRBUF_SIZE];
 	uint64_t		 total = 0;
@@ -260,7 +258,7 @@ write_capture(const struct convert *c, const struct merge *m,
 		ngp = &ng;
 		if (pcapng_meta_inputs(&ng, in, n, c->link, c->keylog,
 		    errbuf) == -1) {
-			msg_err("%s", errbuf);
+			notice_err("%s", errbuf);
 			pcapng_meta_free(&ng);
 			return (-1);
 		}
@@ -270,14 +268,14 @@ write_capture(const struct convert *c, const struct merge *m,
 	sweep_stale(c);
 	if (rotate_open_ng(&r, c->out, c->link, c->max_bytes, c->max_files,
 	    paths, (int)n, ngp) == -1) {
-		msg_err("%s", r.err);
+		notice_err("%s", r.err);
 		rotate_abort(&r);
 		if (ngp != NULL)
 			pcapng_meta_free(ngp);
 		return (-1);
 	}
 	if (synth_init(&sy, c->link, c->mss, rotate_write, &r) == -1) {
-		msg_err("out of memory");
+		notice_err("out of memory");
 		rotate_abort(&r);
 		if (ngp != NULL)
 			pcapng_meta_free(ngp);
@@ -285,15 +283,15 @@ write_capture(const struct convert *c, const struct merge *m,
 	}
 	if (!c->mss_set)
 		sy.mss6 = SYNTH_MSS_DEFAULT6;
-	progress_init(&pg, bar ? stderr : NULL, msg_prog, total,
-	    c->progress == 1);
-	i = merge_run(m, in, n, &sy, &pg) == -1;
-	progress_done(&pg);
+	notice_progress(NOTICE_PROG_BEGIN, total, !bar ? 0 : c->progress == 1 ?
+	    2 : 1);
+	i = merge_run(m, in, n, &sy) == -1;
+	notice_progress(NOTICE_PROG_END, total, 0);
 	if (i) {
 		if (r.err[0] != '\0')
-			msg_err("%s", r.err);
+			notice_err("%s", r.err);
 	} else if (rotate_finish(&r) == -1)
-		msg_err("%s", r.err);
+		notice_err("%s", r.err);
 	else {
 		summary(c, in, n, &sy, &r, d);
 		rc = 0;
@@ -324,7 +322,7 @@ convert_run(const struct convert *c, char *const *paths, unsigned int n)
 	if (filter_compile(&fl, c->expr, c->link, errbuf) == -1)
 		return (bad_filter(c->expr, errbuf));
 	if ((in = calloc(n ? n : 1, sizeof *in)) == NULL) {
-		msg_err("out of memory");
+		notice_err("out of memory");
 		return (1);
 	}
 	memset(&m, 0, sizeof m);

@@ -12,7 +12,7 @@
 #include "ends.h"
 #include "escape.h"
 #include "merge.h"
-#include "msg.h"
+#include "notice.h"
 #include "wire.h"
 
 /*
@@ -51,12 +51,12 @@ describe(const struct merge *m, const struct input *in, size_t i)
 	unix_socket = t->conn.local.family == AF_UNIX ||
 	    t->conn.remote.family == AF_UNIX;
 	if (t->nevents == 0)
-		msg_notice(m->quiet, "%s: trace %llu has no events; nothing to show", name,
+		notice_say(m->quiet, "%s: trace %llu has no events; nothing to show", name,
 		    (unsigned long long)t->trace_id);
 	else if (s->mapped) {
 		inet_ntop(AF_INET, s->side[0].ep.ip, a, sizeof a);
 		inet_ntop(AF_INET, s->side[1].ep.ip, b, sizeof b);
-		msg_notice(m->quiet, "%s: trace %llu: %s%s%s shown as %s:%u -> %s:%u", name,
+		notice_say(m->quiet, "%s: trace %llu: %s%s%s shown as %s:%u -> %s:%u", name,
 		    (unsigned long long)t->trace_id, t->conn.local.internal ||
 		    t->conn.remote.internal ? "Envoy internal address" :
 		    unix_socket ? "AF_UNIX socket" :
@@ -72,31 +72,31 @@ describe(const struct merge *m, const struct input *in, size_t i)
 					    AF_UNSPEC ? s->local : !s->local].ep;
 
 		inet_ntop(ep->family, ep->ip, a, sizeof a);
-		msg_notice(m->quiet, "%s: trace %llu records no %s address: "
+		notice_say(m->quiet, "%s: trace %llu records no %s address: "
 		    "shown as %s port %u", name,
 		    (unsigned long long)t->trace_id,
 		    t->conn.local.family == AF_UNSPEC ? "local" : "remote", a,
 		    ep->port);
 	}
 	if (t->untimed > 0)
-		msg_notice(m->quiet, "%s: trace %llu: %zu event(s) without a "
+		notice_say(m->quiet, "%s: trace %llu: %zu event(s) without a "
 		    "timestamp: shown at the time of the event before", name,
 		    (unsigned long long)t->trace_id, t->untimed);
 	if (t->backwards > 0)
-		msg_notice(m->quiet, "%s: trace %llu: %zu event(s) earlier than "
+		notice_say(m->quiet, "%s: trace %llu: %zu event(s) earlier than "
 		    "the event before them: kept in the trace's order", name,
 		    (unsigned long long)t->trace_id, t->backwards);
 	if (t->joined > 0)
-		msg_notice(m->quiet, "%s: trace %llu: %zu later part(s) name "
+		notice_say(m->quiet, "%s: trace %llu: %zu later part(s) name "
 		    "another trace or a new connection (files joined with "
 		    "cat?): merged into one, as a protobuf parser would", name,
 		    (unsigned long long)t->trace_id, t->joined);
 	if (t->conn.error[0] != '\0')
-		msg_notice(m->quiet, "%s: trace %llu: the connect failed: %s", name,
+		notice_say(m->quiet, "%s: trace %llu: the connect failed: %s", name,
 		    (unsigned long long)t->trace_id, esc_str(eerr, sizeof eerr,
 		    t->conn.error));
 	if (t->seq_gaps > 0)
-		msg_notice(m->quiet, "%s: trace %llu: %llu event(s) missing "
+		notice_say(m->quiet, "%s: trace %llu: %llu event(s) missing "
 		    "(Envoy's seq_num) in %zu place(s), the first after "
 		    "seq_num %llu, at %lld.%09u", name,
 		    (unsigned long long)t->trace_id,
@@ -104,12 +104,12 @@ describe(const struct merge *m, const struct input *in, size_t i)
 		    (unsigned long long)t->seq_gap_after,
 		    (long long)t->seq_gap_sec, t->seq_gap_nsec);
 	if (t->cut_known > 0)
-		msg_notice(m->quiet, "%s: trace %llu: %zu event(s) cut by the "
+		notice_say(m->quiet, "%s: trace %llu: %zu event(s) cut by the "
 		    "tracer: their packets are marked (captured length less "
 		    "than length)", name, (unsigned long long)t->trace_id,
 		    t->cut_known);
 	if (t->cut_unknown > 0)
-		msg_notice(m->quiet, "%s: trace %llu: %zu body(ies) truncated "
+		notice_say(m->quiet, "%s: trace %llu: %zu body(ies) truncated "
 		    "by the tracer without their length (Body.truncated): each "
 		    "is followed by a one-byte gap in the sequence numbers, "
 		    "which Wireshark flags; how much was lost is not in the "
@@ -117,17 +117,17 @@ describe(const struct merge *m, const struct input *in, size_t i)
 		    t->cut_unknown);
 	if ((t->read_truncated || t->write_truncated) && t->cut_known == 0 &&
 	    t->cut_unknown == 0)
-		msg_notice(m->quiet, "%s: trace %llu says the tracer truncated "
+		notice_say(m->quiet, "%s: trace %llu says the tracer truncated "
 		    "it (%s) but no event says where: the capture ends where "
 		    "the trace does", name, (unsigned long long)t->trace_id,
 		    t->read_truncated && t->write_truncated ?
 		    "both directions" : t->read_truncated ? "reads" : "writes");
 	if (!t->closed && t->nevents > 0)
-		msg_notice(m->quiet, "%s: trace %llu has no close: its process "
+		notice_say(m->quiet, "%s: trace %llu has no close: its process "
 		    "died (or still runs); no FIN drawn", name,
 		    (unsigned long long)t->trace_id);
 	else if (t->closed && t->ending == TRACE_ENDING_CUT)
-		msg_notice(m->quiet, "%s: trace %llu was cut by the tracer (%s); "
+		notice_say(m->quiet, "%s: trace %llu was cut by the tracer (%s); "
 		    "what followed is not in it, no FIN drawn", name,
 		    (unsigned long long)t->trace_id, esc_str(eerr, sizeof eerr,
 		    t->cut_reason[0] != '\0' ? t->cut_reason :
@@ -176,29 +176,29 @@ merge_open(struct merge *m, struct input *in, const char *path,
 	size_t			 i, n;
 
 	if ((in->tf = trace_open(path, errbuf)) == NULL) {
-		msg_err("%s", errbuf);
+		notice_err("%s", errbuf);
 		return (-1);
 	}
 	if (trace_damage(in->tf, &i, &n) != TRACE_WHOLE) {
 		trace_damage_text(in->tf, errbuf, sizeof errbuf);
 		if (m->strict) {
-			msg_err("%s (--strict)", errbuf);
+			notice_err("%s (--strict)", errbuf);
 			return (-1);
 		}
-		msg_notice(m->quiet, "%s", errbuf);
+		notice_say(m->quiet, "%s", errbuf);
 	}
 	n = trace_count(in->tf);
 	if (trace_format(in->tf) == TRACE_FORMAT_V2ALPHA)
-		msg_notice(m->quiet, "%s: read as Envoy 1.7-1.9's bare "
+		notice_say(m->quiet, "%s: read as Envoy 1.7-1.9's bare "
 		    "envoy.data.tap.v2alpha.Trace (no TraceWrapper)", path);
 	if (trace_http_count(in->tf) > 0)
-		msg_notice(m->quiet, "%s: %zu HTTP trace(s) skipped: only socket traces "
+		notice_say(m->quiet, "%s: %zu HTTP trace(s) skipped: only socket traces "
 		    "become packets", path, trace_http_count(in->tf));
 	if ((in->streams = calloc(n ? n : 1, sizeof *in->streams)) == NULL ||
 	    (in->left = calloc(n ? n : 1, sizeof *in->left)) == NULL ||
 	    (in->hidden = calloc(n ? n : 1, 1)) == NULL ||
 	    (in->evlost = calloc(n ? n : 1, sizeof *in->evlost)) == NULL) {
-		msg_err("%s: out of memory", path);
+		notice_err("%s: out of memory", path);
 		return (-1);
 	}
 	for (i = 0; i < n; i++) {
@@ -263,7 +263,7 @@ advance(struct input *in)
 
 	r = trace_next(in->tf, &in->ev, errbuf);
 	if (r < 0)
-		msg_err("%s", errbuf);
+		notice_err("%s", errbuf);
 	in->has_ev = r == 1;
 	in->pos = trace_position(in->tf);
 	return (r);
@@ -405,7 +405,7 @@ live_start(const struct merge *m, struct live *lv, struct input *in,
 	    was.ip, sizeof was.ip) != 0) && lv->moved++ < LIVE_SAID) {
 		inet_ntop(was.family, was.ip, a, sizeof a);
 		inet_ntop(was.family, s->side[0].ep.ip, b, sizeof b);
-		msg_notice(m->quiet, "%s: trace %llu: its addresses are those "
+		notice_say(m->quiet, "%s: trace %llu: its addresses are those "
 		    "of a connection still open in the capture; client %s "
 		    "port %u shown as %s port %u", trace_name(in->tf),
 		    (unsigned long long)trace_info(in->tf, trace)->trace_id,
@@ -502,7 +502,7 @@ unseen_gap(const struct merge *m, struct input *in, size_t t,
 		return;
 	s->side[s->local].next += (uint32_t)gap[1];
 	s->side[!s->local].next += (uint32_t)gap[0];
-	msg_notice(m->quiet, "%s: trace %llu: %llu bytes sent and %llu "
+	notice_say(m->quiet, "%s: trace %llu: %llu bytes sent and %llu "
 	    "received through calls the tracer could not see (unseen_calls): "
 	    "a gap in the sequence numbers before its close",
 	    trace_name(in->tf), (unsigned long long)ti->trace_id,
@@ -537,7 +537,7 @@ convert_joined(const struct merge *m, struct live *lv, struct input *in,
 	if (!g->started) {
 		g->started = 1;
 		if (live_start(m, lv, g->in, g->trace) == -1) {
-			msg_err("out of memory");
+			notice_err("out of memory");
 			return (-1);
 		}
 	}
@@ -565,7 +565,7 @@ convert_event(const struct merge *m, struct live *lv, struct input *in,
 		return (convert_joined(m, lv, in, sy, in->join[t]));
 	if (in->left[t] == trace_info(in->tf, t)->nevents &&
 	    live_start(m, lv, in, t) == -1) {
-		msg_err("out of memory");
+		notice_err("out of memory");
 		return (-1);
 	}
 	account_event(m, in, s);
@@ -581,7 +581,7 @@ convert_event(const struct merge *m, struct live *lv, struct input *in,
 /* Merge every input's events by time and synthesize their packets. */
 int
 merge_run(const struct merge *m, struct input *in, unsigned int n,
-    struct synth *sy, struct progress *pg)
+    struct synth *sy)
 {
 	struct live	 lv;
 	unsigned int	*heap, hn = 0, i, top;
@@ -607,13 +607,13 @@ merge_run(const struct merge *m, struct input *in, unsigned int n,
 		    advance(&in[top]) == -1)
 			goto out;
 		done += in[top].pos - was;
-		progress_update(pg, done);
+		notice_progress(NOTICE_PROG_STEP, done, 0);
 		if (!in[top].has_ev)
 			heap[0] = heap[--hn];
 		heap_down(heap, hn, 0, in);
 	}
 	if (lv.moved > LIVE_SAID)
-		msg_notice(m->quiet, "%lu more traces had the addresses of a "
+		notice_say(m->quiet, "%lu more traces had the addresses of a "
 		    "connection still open in the capture: their clients were "
 		    "shown on other ports", lv.moved - LIVE_SAID);
 	rc = 0;
@@ -639,7 +639,7 @@ merge_pair(const struct merge *m, struct input *in, unsigned int n)
 	if (m->both_ends || total < 2)
 		return (0);
 	if ((r = calloc(total, sizeof *r)) == NULL) {
-		msg_err("out of memory");
+		notice_err("out of memory");
 		return (-1);
 	}
 	for (i = 0; i < n; i++) {
@@ -657,7 +657,7 @@ merge_pair(const struct merge *m, struct input *in, unsigned int n)
 		if (!r[k].drop)
 			continue;
 		in[r[k].input].hidden[r[k].trace] = HIDE_OTHER_END;
-		msg_notice(m->quiet, "%s: trace %llu is the other end of %s trace %llu: "
+		notice_say(m->quiet, "%s: trace %llu is the other end of %s trace %llu: "
 		    "shown once (-B shows both)", trace_name(in[r[k].input].tf),
 		    (unsigned long long)r[k].t->trace_id,
 		    trace_name(in[r[k].other->input].tf),
@@ -692,7 +692,7 @@ join_group(const struct merge *m, struct input *in, struct end_ref *r,
 		g->refs++;
 		g->left += r[k].t->nevents;
 		if (k > 0)
-			msg_notice(m->quiet, "%s: trace %llu (pid %u) is a "
+			notice_say(m->quiet, "%s: trace %llu (pid %u) is a "
 			    "piece of the socket of %s trace %llu (pid %u, "
 			    "inode %llu): joined into one stream",
 			    trace_name(x->tf),
@@ -723,7 +723,7 @@ merge_join(const struct merge *m, struct input *in, unsigned int n)
 	if (total < 2)
 		return (0);
 	if ((r = calloc(total, sizeof *r)) == NULL) {
-		msg_err("out of memory");
+		notice_err("out of memory");
 		return (-1);
 	}
 	for (i = 0; i < n; i++) {
@@ -741,7 +741,7 @@ merge_join(const struct merge *m, struct input *in, unsigned int n)
 		for (end = j + 1; end < k && r[end].lead == &r[j]; end++)
 			;
 		if (end > j + 1 && join_group(m, in, r + j, end - j) == -1) {
-			msg_err("out of memory");
+			notice_err("out of memory");
 			rc = -1;
 		}
 	}

@@ -6,7 +6,6 @@
 #include <stdint.h>
 
 #include "filter.h"
-#include "progress.h"
 #include "synth.h"
 #include "trace-read.h"
 
@@ -56,7 +55,7 @@ int	merge_open(struct merge *, struct input *, const char *,
 int	merge_pair(const struct merge *, struct input *, unsigned int);
 int	merge_join(const struct merge *, struct input *, unsigned int);
 int	merge_run(const struct merge *, struct input *, unsigned int,
-	    struct synth *, struct progress *);
+	    struct synth *);
 void	merge_close(struct input *);
 
 #endif

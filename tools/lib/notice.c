@@ -9,12 +9,28 @@
 
 /* libpcap's way: the library never prints, the program does. */
 static notice_fn	notice_out;
+static notice_prog_fn	notice_prog_out;
 
 /* Where the library's lines go from now on (NULL: nowhere). */
 void
 notice_set(notice_fn fn)
 {
 	notice_out = fn;
+}
+
+/* Where the library's progress goes from now on (NULL: nowhere). */
+void
+notice_set_progress(notice_prog_fn fn)
+{
+	notice_prog_out = fn;
+}
+
+/* Hand over a step of a long job's progress. */
+void
+notice_progress(enum notice_prog what, uint64_t n, int mode)
+{
+	if (notice_prog_out != NULL)
+		notice_prog_out(what, n, mode);
 }
 
 /* Format one line and hand it over. */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msg.h"
+#include "notice.h"
 #include "runsum.h"
 #include "trace-read.h"
 #include "wire.h"
@@ -80,7 +80,7 @@ runsum_scan(struct runsum *rs, int after)
 	int		 rc = 0;
 
 	if ((d = opendir(rs->dir)) == NULL) {
-		msg_err("%s: %s (the directory of the trace prefix)", rs->dir,
+		notice_err("%s: %s (the directory of the trace prefix)", rs->dir,
 		    strerror(errno));
 		return (-1);
 	}
@@ -99,7 +99,7 @@ runsum_scan(struct runsum *rs, int after)
 	}
 	closedir(d);
 	if (rc == -1)
-		msg_err("out of memory");
+		notice_err("out of memory");
 	return (rc);
 }
 
@@ -125,7 +125,7 @@ runsum_begin(struct runsum *rs, const char *prefix)
 	if (slash == NULL || (rs->dir = strndup(prefix, slash == prefix ? 1 :
 	    (size_t)(slash - prefix))) == NULL ||
 	    (rs->base = strdup(slash + 1)) == NULL) {
-		msg_err("%s: not an absolute prefix", prefix);
+		notice_err("%s: not an absolute prefix", prefix);
 		return (-1);
 	}
 	return (runsum_scan(rs, 0));
@@ -143,7 +143,7 @@ runsum_end(struct runsum *rs)
 		qsort(rs->files, rs->nfiles, sizeof *rs->files,
 		    runsum_cmp);
 	if ((rs->paths = calloc(rs->nfiles + 1, sizeof *rs->paths)) == NULL) {
-		msg_err("out of memory");
+		notice_err("out of memory");
 		return (-1);
 	}
 	for (i = 0; i < rs->nfiles; i++)
@@ -203,7 +203,7 @@ runsum_read(const char *path, struct runsum_totals *t)
 
 	memset(stats, 0, sizeof stats);
 	if ((tf = trace_open(path, errbuf)) == NULL) {
-		msg_err("%s", errbuf);
+		notice_err("%s", errbuf);
 		t->damaged++;
 		return;
 	}
@@ -221,7 +221,7 @@ runsum_read(const char *path, struct runsum_totals *t)
 	}
 	if (trace_damage(tf, &at, &ignored) != TRACE_WHOLE) {
 		trace_damage_text(tf, errbuf, sizeof errbuf);
-		msg_err("%s", errbuf);
+		notice_err("%s", errbuf);
 	}
 	for (i = 0; i < trace_count(tf); i++) {
 		ti = trace_info(tf, i);
@@ -248,7 +248,7 @@ runsum_read(const char *path, struct runsum_totals *t)
 		}
 	}
 	if (r == -1) {
-		msg_err("%s", errbuf);
+		notice_err("%s", errbuf);
 		t->damaged++;
 	}
 	trace_close(tf);
@@ -303,50 +303,50 @@ runsum_print(const struct runsum *rs, const char *prefix,
 	char				 why[384];
 
 	if (rs->nfiles == 0)
-		msg_err("no connection traced (prefix %s)", prefix);
+		notice_err("no connection traced (prefix %s)", prefix);
 	else if (rs->nfiles == 1)
-		msg_err("1 trace file, %s: %zu connection(s)",
+		notice_err("1 trace file, %s: %zu connection(s)",
 		    rs->files[0].name, t->conns);
 	else
-		msg_err("%zu trace files, %s ... %s: %zu connections",
+		notice_err("%zu trace files, %s ... %s: %zu connections",
 		    rs->nfiles, rs->files[0].name,
 		    strrchr(rs->files[rs->nfiles - 1].name, '/') + 1, t->conns);
 	if (t->failed > 0)
-		msg_err("%zu connect(s) failed", t->failed);
+		notice_err("%zu connect(s) failed", t->failed);
 	if (rs->nfiles > 0)
-		msg_err("captured %llu bytes sent, %llu bytes received, in "
+		notice_err("captured %llu bytes sent, %llu bytes received, in "
 		    "%llu events", (unsigned long long)t->sent,
 		    (unsigned long long)t->received,
 		    (unsigned long long)t->events);
 	runsum_reasons(t, why, sizeof why);
 	if (t->lost_sent + t->lost_received > 0)
-		msg_err("lost %llu bytes sent, %llu bytes received: %s",
+		notice_err("lost %llu bytes sent, %llu bytes received: %s",
 		    (unsigned long long)t->lost_sent,
 		    (unsigned long long)t->lost_received, why[0] != '\0' ? why :
 		    "no reason recorded (a trace without its end)");
 	else if (rs->nfiles > 0 && t->died == 0 && t->cut == 0 &&
 	    t->damaged == 0)
-		msg_err("lost no bytes");
+		notice_err("lost no bytes");
 	if (t->died > 0)
-		msg_err("%zu connection(s) have no end in their trace: the "
+		notice_err("%zu connection(s) have no end in their trace: the "
 		    "process died (killed, crashed) with them open; what they "
 		    "moved after the last whole record is not known", t->died);
 	if (t->tracer_cut > 0)
-		msg_err("%zu trace(s) cut by the tracer (%s): later bytes are "
+		notice_err("%zu trace(s) cut by the tracer (%s): later bytes are "
 		    "counted as lost, not kept", t->tracer_cut, why);
 	if (t->cut > 0)
-		msg_err("%zu trace file(s) cut short: read up to their last "
+		notice_err("%zu trace file(s) cut short: read up to their last "
 		    "whole record", t->cut);
 	if (run != NULL && run->conns_lost > 0)
-		msg_err("%llu connection(s) not traced: the run's %s was "
+		notice_err("%llu connection(s) not traced: the run's %s was "
 		    "reached", (unsigned long long)run->conns_lost,
 		    runstate_stop_name((enum runstate_stop)run->stopped));
 	if (run != NULL && run->msgs_lost > 0)
-		msg_err("%llu message(s) of the shim not written: the "
+		notice_err("%llu message(s) of the shim not written: the "
 		    "program's fd 2 was no longer the stderr it started with "
 		    "(--log FILE keeps them)", (unsigned long long)run->msgs_lost);
 	if (t->damaged > 0)
-		msg_err("%zu trace file(s) damaged (see above): what they "
+		notice_err("%zu trace file(s) damaged (see above): what they "
 		    "held past the damage is lost", t->damaged);
 }
 

@@ -328,7 +328,7 @@ main(int argc, char **argv)
 	unsigned int	n;
 	int		rc;
 
-	msg_prog = "tap2pcap";
+	msg_init("tap2pcap");
 	memset(&o, 0, sizeof o);
 	n = (unsigned int)parse_args(argc, argv, &o);
 	if (check_output(o.c.out, argv + optind, (int)n) == -1)

@@ -196,7 +196,7 @@ main(int argc, char **argv)
 	int			 first, json = 0, events = 0, strict = 0, i;
 	int			 rc = 0;
 
-	msg_prog = "tapdump";
+	msg_init("tapdump");
 	first = parse_args(argc, argv, &json, &events, &strict);
 	if (req_opts.mode != -1)
 		return (main_requests(argv + first, argc - first, json));

@@ -497,7 +497,7 @@ main(int argc, char **argv)
 	char		path[PATH_MAX];
 	int		status, ran;
 
-	msg_prog = "tapshim";
+	msg_init("tapshim");
 	memset(&o, 0, sizeof o);
 	memset(&rc, 0, sizeof rc);
 	o.stats = getenv("TAPSHIM_STATS");
