@@ -30,7 +30,9 @@ traced()
 	local name=$1
 
 	shift
-	strace -f -o "$dir/$name.st" -e trace=write,sync_file_range,fadvise64 \
+	# LeakSanitizer cannot run under ptrace: off, for a sanitizer build.
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	    strace -f -o "$dir/$name.st" -e trace=write,sync_file_range,fadvise64 \
 	    "$TAP2PCAP" -q "$@"
 }
 

@@ -135,7 +135,11 @@ case_env()
 {
 	local lib
 
-	lib=$(find /lib /usr/lib -name 'libm.so.6' 2>/dev/null | head -n 1)
+	# The launcher's own libm (ldd): with i386 libraries installed too,
+	# a search could find theirs first.
+	lib=$(ldd "$TAPSHIM_PROG" 2>/dev/null | awk '$1 == "libm.so.6" { print $3 }')
+	[ -n "$lib" ] ||
+	    lib=$(find /lib /usr/lib -name 'libm.so.6' 2>/dev/null | head -n 1)
 	launch badtls -o "$dir/t" --tls none -- touch "$dir/ran"
 	check "env: --tls none: 125, TAPSHIM_TLS named, not run" \
 	    eval 'judge_exit badtls 125 "^tapshim: TAPSHIM_TLS: " &&

@@ -194,7 +194,8 @@ ends_pair(struct end_ref *r, size_t n)
 {
 	size_t	i, mid, end, dropped = 0;
 
-	qsort(r, n, sizeof *r, ends_cmp);
+	if (n > 1)
+		qsort(r, n, sizeof *r, ends_cmp);
 	for (i = 0; i < n; i = end) {
 		for (end = i + 1; end < n && ends_same_pair(&r[i], &r[end]);
 		    end++)
@@ -266,7 +267,8 @@ ends_join(struct end_ref *r, size_t n)
 {
 	size_t	i, end, groups = 0;
 
-	qsort(r, n, sizeof *r, ends_cmp_piece);
+	if (n > 1)
+		qsort(r, n, sizeof *r, ends_cmp_piece);
 	for (i = 0; i < n; i = end) {
 		r[i].lead = NULL;
 		for (end = i + 1; end < n && ends_same_socket(r[i].t, r[end].t);

@@ -222,10 +222,13 @@ dump_sum_print(struct dump_req *d)
 		return;
 	for (i = 0; i < SUM_BUCKETS; i++)
 		for (k = d->sum->bucket[i]; k != NULL; k = k->next) {
-			qsort(k->lat, k->nlat, sizeof *k->lat, sum_cmp_lat);
+			if (k->nlat > 0)
+				qsort(k->lat, k->nlat, sizeof *k->lat,
+				    sum_cmp_lat);
 			keys[n++] = k;
 		}
-	qsort(keys, n, sizeof *keys, sum_cmp_key);
+	if (n > 0)
+		qsort(keys, n, sizeof *keys, sum_cmp_key);
 	if (d->json)
 		sum_json(d, keys, n);
 	else

@@ -151,7 +151,8 @@ rundir_finish(struct rundir *rd, const char *prefix)
 		nf++;
 	}
 	closedir(d);
-	qsort(f, nf, sizeof *f, rundir_cmp);
+	if (nf > 0)
+		qsort(f, nf, sizeof *f, rundir_cmp);
 	for (i = 0; i < nf; i++) {
 		rundir_move(rd, &f[i], prefix);
 		free(f[i].name);
