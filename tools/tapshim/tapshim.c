@@ -298,6 +298,9 @@ check_settings(struct conf *c)
 		set_var("TAPSHIM_LOG", c->log);
 }
 
+/* LD_PRELOAD as the launcher found it (NULL: unset), for its own helpers. */
+static char	*preload_old;
+
 /*
  * The library for a program of class cls (EXECCHECK_*): lib as given,
  * ld.so's $LIB token expanded the way Debian's ld.so does for that
@@ -355,6 +358,10 @@ set_preload(const char *prog, int cls)
 		msg_err("%s is a 32-bit program: tracing it with %s", prog,
 		    path);
 	old = getenv("LD_PRELOAD");
+	if (old != NULL && (preload_old = strdup(old)) == NULL) {
+		msg_err("out of memory");
+		exit(TAPSHIM_EXIT_FAIL);
+	}
 	if (old != NULL && *old != '\0' && strstr(old, lib) != NULL)
 		return;
 	if (old == NULL || *old == '\0')
@@ -436,6 +443,11 @@ write_har(const struct options *o, const struct runsum *rs)
 	for (i = 0; i < rs->nfiles; i++)
 		argv[3 + i] = rs->paths[i];
 	if ((pid = fork()) == 0) {
+		/* tapdump is ours, not the program's: run it untraced. */
+		if (preload_old != NULL)
+			(void)setenv("LD_PRELOAD", preload_old, 1);
+		else
+			(void)unsetenv("LD_PRELOAD");
 		execv(tapdump, argv);
 		_exit(127);
 	}
