@@ -52,6 +52,14 @@ struct pcapng_meta {
 	int			 fresh;		/* a file just started */
 	char			 comment[PCAPNG_COMMENT_MAX];
 	size_t			 clen;
+	/* The file being written, through libwiretap (pcapng-out.c). */
+	void			*wd;		/* its wtap_dumper */
+	int			 wfd;		/* the descriptor it writes */
+	void			*shb;		/* its header blocks */
+	void			*idb;
+	void			*pblk;		/* a packet's comment */
+	uint8_t			*pkt;		/* a frame, in one piece */
+	size_t			 pktcap;
 };
 
 int	pcapng_meta_add(struct pcapng_meta *, const struct trace_info *);
