@@ -15,6 +15,7 @@
 
 #include "config.h"
 
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -724,23 +725,71 @@ out_discard(struct pcapng_meta *m)
 }
 
 /*
- * Start a pcapng capture at path ("-" for stdout): its header blocks,
- * written again at the head of every file of a rotation. Errors go to
- * errbuf (PCAP_ERRBUF_SIZE).
+ * Move a new section's header blocks from the memfd libwiretap wrote them
+ * to onto the end of o, then point the dumper's descriptor there: its
+ * wtap_dump_fdopen() seeks a seekable descriptor to offset 0 (it undoes
+ * its lseek(fd, 1, SEEK_CUR) probe with lseek(fd, 0, SEEK_SET)), which
+ * would write the section over the file's start.
  */
-int
-pcapng_out_open(struct pcap_out *o, struct pcapng_meta *m, const char *path,
-    char *errbuf)
+static int
+out_move(struct pcap_out *o, struct pcapng_meta *m)
+{
+	uint8_t	 buf[65536];
+	off_t	 at = 0;
+	ssize_t	 n, w, done;
+	int	 err, fd;
+
+	if (!wtap_dump_flush(m->wd, &err)) {
+		errno = err > 0 ? err : EIO;
+		return (-1);
+	}
+	while ((n = pread(m->wfd, buf, sizeof buf, at)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return (-1);
+		for (done = 0; done < n; done += w) {
+			w = write(o->fd, buf + done, (size_t)(n - done));
+			if (w == -1 && errno == EINTR)
+				w = 0;
+			else if (w <= 0) {
+				if (w == 0)
+					errno = EIO;
+				return (-1);
+			}
+		}
+		at += n;
+	}
+	if ((fd = dup(o->fd)) == -1)
+		return (-1);
+	if (dup2(fd, m->wfd) == -1) {
+		close(fd);
+		return (-1);
+	}
+	close(fd);
+	return (0);
+}
+
+/*
+ * Start a section at o's descriptor's offset, base bytes into the file:
+ * libwiretap's dumper on a dup of it writes the header blocks (the first
+ * of the file, or of a new section), then the names. Errors go to errbuf
+ * (PCAP_ERRBUF_SIZE); the file is left to the caller.
+ */
+static int
+out_start(struct pcap_out *o, struct pcapng_meta *m, off_t base,
+    int section, char *errbuf)
 {
 	wtap_dump_params	 p = WTAP_DUMP_PARAMS_INIT;
+	const char		*path = o->path != NULL ? o->path : "-";
 	gchar			*info = NULL;
 	int			 err = 0;
 
-	out_discard(m);
 	out_init();
-	if (pcap_out_open_raw(o, path, errbuf) == -1)
-		return (-1);
-	if ((m->wfd = dup(o->fd)) == -1) {
+	/* A new section's header blocks go first to a memfd (out_move()). */
+	m->wfd = section ? memfd_create("pcapng-section", MFD_CLOEXEC) :
+	    dup(o->fd);
+	if (m->wfd == -1) {
 		err = errno;
 		goto fail;
 	}
@@ -760,12 +809,13 @@ pcapng_out_open(struct pcap_out *o, struct pcapng_meta *m, const char *path,
 			wtap_block_array_free(p.dsbs_initial);
 		goto fail;
 	}
-	if (out_names(m) == -1) {
+	if ((section && out_move(o, m) == -1) || out_names(m) == -1) {
 		err = errno;
 		goto fail;
 	}
-	o->off = (off_t)wtap_get_bytes_dumped(m->wd);
+	o->off = base + (off_t)wtap_get_bytes_dumped(m->wd);
 	m->fresh = 1;	/* its first packet says who made it */
+	m->last_info = NULL;
 	return (0);
 
 fail:
@@ -778,8 +828,70 @@ fail:
 		    info != NULL ? info : "");
 	g_free(info);
 	out_discard(m);
-	pcap_out_abort(o);
 	return (-1);
+}
+
+/*
+ * End the section being written: libwiretap writes its statistics and
+ * closes its descriptor; o stays open.
+ */
+static int
+out_end(struct pcap_out *o, struct pcapng_meta *m, char *errbuf)
+{
+	gboolean	 reload;
+	gchar		*info = NULL;
+	int		 err = 0, ok;
+
+	ok = m->wd != NULL && wtap_dump_close(m->wd, &reload, &err, &info);
+	m->wd = NULL;
+	g_free(info);
+	out_free_blocks(m);
+	if (!ok) {
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: write error: %s",
+		    o->path != NULL ? o->path : "-",
+		    err > 0 ? strerror(err) : wtap_strerror(err));
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Start a pcapng capture at path ("-" for stdout): its header blocks,
+ * written again at the head of every file of a rotation. The statistics
+ * written at its end are those m holds now: libwiretap 4.0 copies them
+ * with the interfaces when it opens, and has no call to add one later.
+ * Errors go to errbuf (PCAP_ERRBUF_SIZE).
+ */
+int
+pcapng_out_open(struct pcap_out *o, struct pcapng_meta *m, const char *path,
+    char *errbuf)
+{
+	out_discard(m);
+	if (pcap_out_open_raw(o, path, errbuf) == -1)
+		return (-1);
+	if (out_start(o, m, 0, 0, errbuf) == -1) {
+		pcap_out_abort(o);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Start a new section in the open capture o, with the interfaces m has
+ * now (a live capture met a new process): the section being written ends
+ * with its statistics, and libwiretap writes the new one's header blocks
+ * after it, as it does a file's.
+ */
+int
+pcapng_out_section(struct pcap_out *o, struct pcapng_meta *m, char *errbuf)
+{
+	off_t	base;
+
+	if (out_end(o, m, errbuf) == -1)
+		return (-1);
+	if ((base = lseek(o->fd, 0, SEEK_CUR)) == -1)
+		base = o->off;
+	return (out_start(o, m, base, 1, errbuf));
 }
 
 /* Append printf output to the comment being built, cut at its size. */
@@ -973,18 +1085,7 @@ pcapng_out_write(struct pcap_out *o, struct pcapng_meta *m, int64_t sec,
 int
 pcapng_out_close(struct pcap_out *o, struct pcapng_meta *m, char *errbuf)
 {
-	gboolean	 reload;
-	gchar		*info = NULL;
-	int		 err = 0, ok;
-
-	ok = m->wd != NULL && wtap_dump_close(m->wd, &reload, &err, &info);
-	m->wd = NULL;
-	g_free(info);
-	out_free_blocks(m);
-	if (!ok) {
-		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: write error: %s",
-		    o->path != NULL ? o->path : "-",
-		    err > 0 ? strerror(err) : wtap_strerror(err));
+	if (out_end(o, m, errbuf) == -1) {
 		pcap_out_abort(o);
 		return (-1);
 	}
