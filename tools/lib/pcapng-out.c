@@ -866,10 +866,15 @@ int
 pcapng_out_open(struct pcap_out *o, struct pcapng_meta *m, const char *path,
     char *errbuf)
 {
+	off_t	pos;
+
 	out_discard(m);
 	if (pcap_out_open_raw(o, path, errbuf) == -1)
 		return (-1);
-	if (out_start(o, m, 0, 0, errbuf) == -1) {
+	/* Standard output may be a file already written to: see out_move(). */
+	if ((pos = lseek(o->fd, 0, SEEK_CUR)) == -1)
+		pos = 0;
+	if (out_start(o, m, pos, pos > 0, errbuf) == -1) {
 		pcap_out_abort(o);
 		return (-1);
 	}
