@@ -673,7 +673,6 @@ read_trace_slot(struct trace_file *tf, uint64_t id, int binbuf, size_t *slot)
 		t = &tf->traces[*slot];
 		memset(t, 0, sizeof *t);
 		t->trace_id = id;
-		t->merged = binbuf;
 		if (binbuf)
 			tf->binbuf = (int)*slot;
 		else
@@ -695,7 +694,6 @@ read_trace_slot(struct trace_file *tf, uint64_t id, int binbuf, size_t *slot)
 	t = &tf->traces[tf->ntraces];
 	memset(t, 0, sizeof *t);
 	t->trace_id = id;
-	t->merged = binbuf;
 	if (binbuf)
 		tf->binbuf = (int)tf->ntraces;
 	else
@@ -1273,6 +1271,16 @@ trace_forget(struct trace_file *tf, size_t slot)
 		tf->freedcap = cap;
 	}
 	tf->freed[tf->nfreed++] = slot;
+}
+
+/*
+ * Is the trace in slot a .pb's buffered trace (or Envoy 1.7-1.9's bare
+ * one), whose chunks merge in any order up to the end of the file?
+ */
+int
+trace_merged(const struct trace_file *tf, size_t slot)
+{
+	return (tf->binbuf >= 0 && (size_t)tf->binbuf == slot);
 }
 
 static struct trace_file *

@@ -124,8 +124,6 @@ struct trace_info {
 	/* How it ended (closed above: none seen means its process died). */
 	enum trace_ending	 ending;
 	char			 cut_reason[32];
-	/* A .pb's buffered trace: chunks merged, up to the end of the file. */
-	int			 merged;
 };
 
 struct trace_event {
@@ -167,6 +165,7 @@ struct trace_file	*trace_open(const char *, char *);
 struct trace_file	*trace_open_stream(const char *, char *);
 int			 trace_born(struct trace_file *, size_t *);
 void			 trace_forget(struct trace_file *, size_t);
+int			 trace_merged(const struct trace_file *, size_t);
 struct trace_file	*trace_open_mem(const char *, const void *, size_t,
 			    char *);
 void			 trace_close(struct trace_file *);

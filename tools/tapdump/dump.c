@@ -152,7 +152,7 @@ dump_run(struct dump_file *f, const char *path, dump_fn fn, void *arg,
 		if (dump_add(d, &ev) == -1)
 			goto oom;
 		if (ev.kind == TRACE_EV_CLOSED &&
-		    !trace_info(f->tf, ev.trace)->merged) {
+		    !trace_merged(f->tf, ev.trace)) {
 			d->done = 1;
 			if (dump_flush(f, fn, arg, 0) == -1)
 				goto out;
