@@ -8,9 +8,8 @@
 
 #define OUTFILE_MODE_DEFAULT	0600
 
-void	outfile_set_mode(mode_t);
 mode_t	outfile_mode(void);
-int	outfile_parse_mode(const char *, mode_t *);
+int	outfile_set_mode(const char *, char *, size_t);
 int	outfile_write(const char *, const void *, size_t, char *, size_t);
 
 #endif
