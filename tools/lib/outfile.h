@@ -4,9 +4,12 @@
 
 #include <sys/types.h>
 
+#include <limits.h>
 #include <stddef.h>
 
 #define OUTFILE_MODE_DEFAULT	0600
+/* Room for "path: why". */
+#define OUTFILE_ERRBUF_SIZE	(PATH_MAX + 256)
 
 mode_t	outfile_mode(void);
 int	outfile_set_mode(const char *, char *, size_t);
