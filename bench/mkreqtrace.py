@@ -10,38 +10,18 @@ Each event is its own SocketStreamedTraceSegment (tapshim.proto), as
 tapshim writes with TAPSHIM_FORMAT=ld.  Standard library only.
 """
 
+import os
 import struct
 import sys
 
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7f
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def field(num, payload):
-    """A length-delimited field."""
-    return varint(num << 3 | 2) + varint(len(payload)) + payload
-
-
-def vfield(num, value):
-    return varint(num << 3) + varint(value)
-
-
-def address(ip, port):
-    return field(1, field(2, ip.encode()) + vfield(3, port))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "lib"))
+from tracewire import field, record, sockaddr, vfield  # noqa: E402
 
 
 def connection():
-    return (field(1, address("10.0.0.1", 40000)) +
-            field(2, address("10.0.0.2", 80)) +
+    return (field(1, sockaddr("10.0.0.1", 40000)) +
+            field(2, sockaddr("10.0.0.2", 80)) +
             vfield(1000, 1) + vfield(1001, 4242))
 
 
@@ -52,8 +32,7 @@ def event(t, kind, data):
 
 
 def segment(piece_num, piece):
-    msg = field(4, vfield(1, 1) + field(piece_num, piece))
-    return varint(len(msg)) + msg
+    return record(vfield(1, 1) + field(piece_num, piece))
 
 
 def frame(ftype, flags, sid, payload):

@@ -21,7 +21,7 @@
 # back (python3, walking the protobuf) and must hold every byte the
 # programs moved: curl's request and the whole HTTP response, rr's N * 64
 # bytes each way at each end.
-# Targets (issue 3): traced / untraced wall time <= 1.30 for both tests;
+# Targets: traced / untraced wall time <= 1.30 for both tests;
 # peak RSS of a traced program <= its untraced peak + 16 MiB; no byte lost.
 # Exit status: 1 when a byte is lost or a step fails; a missed time or
 # memory target is only reported.

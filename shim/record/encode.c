@@ -369,7 +369,7 @@ enc_resolution(Tapshim__Trace__Connection *conn, const struct resolv_entry *r,
 }
 
 /*
- * tapshim's issue 5 fields of a Connection: connect time, when it
+ * tapshim's own fields of a Connection (1020-1039): connect time, when it
  * started, the process, the call site.
  */
 static void

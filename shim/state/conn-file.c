@@ -226,7 +226,7 @@ void
 conn_file_reend(struct conn *c)
 {
 	if (c->reend)
-		conn_file_end(c, ENC_ENDING_EXIT, conn_now());
+		conn_file_end(c, ENC_ENDING_EXIT, shim_now());
 }
 
 /* Before fork: no trace file is open while the child is made. */

@@ -45,8 +45,6 @@ struct conn {
 	struct enc_buf	 enc;		/* packs into tf's window */
 };
 
-/* conn.c: the connection object, its pool and what it keeps. */
-int64_t		 conn_now(void);
 struct conn	*conn_alloc(void);
 void		 conn_free(struct conn *);
 void		 conn_lose(struct conn *, int, uint64_t, const char *);

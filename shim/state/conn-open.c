@@ -158,7 +158,7 @@ conn_open_timed(int fd, enum enc_role role, const struct sockaddr *peer,
 	struct backtrace	 bt;
 	struct resolv_entry	 re;
 	struct conn		*c;
-	int64_t			 now = conn_now();
+	int64_t			 now = shim_now();
 
 	if (!shim_tracing())
 		return (NULL);
@@ -205,7 +205,7 @@ conn_failed(int fd, const struct sockaddr *peer, socklen_t peerlen, int err)
 	conn_describe(&info, fd, ENC_ROLE_CLIENT, peer, peerlen);
 	info.started_sec = shim_call_start() / 1000000000LL;
 	info.started_nsec = (int32_t)(shim_call_start() % 1000000000LL);
-	info.connect_ns = (uint64_t)(conn_now() - shim_call_start());
+	info.connect_ns = (uint64_t)(shim_now() - shim_call_start());
 	info.error = strerrorname_np(err);
 	if (info.error == NULL)
 		info.error = "EIO";
@@ -489,7 +489,7 @@ conn_connect_done(struct conn *c)
 {
 	pthread_mutex_lock(&c->lock);
 	if (c->connecting != 0)
-		conn_connected(c, conn_now());
+		conn_connected(c, shim_now());
 	conn_file_reend(c);
 	pthread_mutex_unlock(&c->lock);
 }
@@ -514,7 +514,7 @@ conn_connect_failed(struct conn *c, int err)
 		memset(&info, 0, sizeof info);
 		info.error = c->info.error;
 		if (c->connecting != 0) {
-			info.connect_ns = (uint64_t)(conn_now() -
+			info.connect_ns = (uint64_t)(shim_now() -
 			    c->connecting);
 			c->connecting = 0;
 		}

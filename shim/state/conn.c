@@ -37,16 +37,6 @@ conn_tagged(const struct conn *v)
 	return (((uintptr_t)v & FDTAB_INHERITED) != 0);
 }
 
-/* CLOCK_REALTIME in nanoseconds. */
-int64_t
-conn_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec);
-}
-
 /* Take a connection from the pool, mapping more when it is empty. */
 struct conn *
 conn_alloc(void)
@@ -157,7 +147,7 @@ conn_get(int fd)
 static void
 conn_finish(struct conn *c)
 {
-	int64_t	now = conn_now();
+	int64_t	now = shim_now();
 
 	pthread_mutex_lock(&c->lock);
 	if (c->connecting != 0 && !c->counting)
@@ -216,7 +206,7 @@ conn_record_event(struct conn *c, struct enc_event *evp)
 {
 	struct enc_event	 ev = *evp;
 	uint64_t		 limit, room, want, n = ev.len;
-	int64_t			 now = conn_now();
+	int64_t			 now = shim_now();
 	int			 dir = ev.kind == ENC_READ ? 0 : 1, *said, r;
 
 	pthread_mutex_lock(&c->lock);
@@ -381,7 +371,7 @@ void
 conn_end_all(void)
 {
 	struct conn	*v, *c;
-	int64_t		 now = conn_now();
+	int64_t		 now = shim_now();
 	int		 fd;
 
 	for (fd = fdtab_next(0); fd < FDTAB_MAX_FD; fd = fdtab_next(fd + 1)) {
@@ -405,7 +395,7 @@ void
 conn_end_exit(struct conn *c)
 {
 	if (pthread_mutex_trylock(&c->lock) == 0) {
-		conn_file_end(c, ENC_ENDING_EXIT, conn_now());
+		conn_file_end(c, ENC_ENDING_EXIT, shim_now());
 		pthread_mutex_unlock(&c->lock);
 	}
 }

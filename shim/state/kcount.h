@@ -1,4 +1,7 @@
-/* The kernel's own byte counts of a TCP connection (issue 10, point 9). */
+/*
+ * The kernel's own byte counts of a TCP connection, to count the bytes
+ * moved by calls the shim cannot see.
+ */
 #ifndef TAPSHIM_KCOUNT_H
 #define TAPSHIM_KCOUNT_H
 

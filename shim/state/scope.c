@@ -114,16 +114,6 @@ scope_match(const struct conf *c, const struct enc_conn *info)
 	return (bpf_run(&c->filter, buf, (uint32_t)n) != 0);
 }
 
-/* CLOCK_REALTIME in nanoseconds, for the run's deadline. */
-static int64_t
-scope_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec);
-}
-
 /* Say, once for the whole run, that a run limit stopped recording. */
 static void
 scope_stopped(void)
@@ -138,7 +128,7 @@ scope_stopped(void)
 int
 scope_admit_conn(void)
 {
-	if (scope_run == NULL || runstate_admit_conn(scope_run, scope_now()))
+	if (scope_run == NULL || runstate_admit_conn(scope_run, shim_now()))
 		return (1);
 	scope_stopped();
 	return (0);
@@ -149,7 +139,7 @@ int
 scope_admit_bytes(uint64_t n)
 {
 	if (scope_run == NULL || runstate_admit_bytes(scope_run, n,
-	    scope_now()))
+	    shim_now()))
 		return (1);
 	scope_stopped();
 	return (0);

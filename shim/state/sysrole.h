@@ -1,4 +1,4 @@
-/* A socket's role from what the system knows (issue 10, point 5). */
+/* A socket's role from what the system knows: its listeners, its ports. */
 #ifndef TAPSHIM_SYSROLE_H
 #define TAPSHIM_SYSROLE_H
 

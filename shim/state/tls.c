@@ -22,15 +22,6 @@ static __thread struct tlssess	*tls_cur
 static __thread struct tlssess	 tls_spare
     __attribute__((tls_model("initial-exec")));
 
-static int64_t
-tls_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec);
-}
-
 /*
  * Before the real call: find the session and mark this thread as inside
  * it. The real call runs outside the hooks' depth guard, so the socket
@@ -44,7 +35,7 @@ tls_begin(struct tls_call *tc, void *key, int lib, tls_fd_fn getfd)
 	memset(tc, 0, sizeof *tc);
 	tc->key = key;
 	tc->getfd = getfd;
-	tc->t0 = tls_now();
+	tc->t0 = shim_now();
 	outer = shim_enter();
 	/*
 	 * A call the library makes to itself through the PLT on the same
@@ -54,10 +45,10 @@ tls_begin(struct tls_call *tc, void *key, int lib, tls_fd_fn getfd)
 	if (tls_cur != NULL && tls_cur->key == key)
 		outer = 0;
 	if (outer && key != NULL && shim_tracing()) {
-		if ((tc->s = tlssess_add(key, lib, tls_now())) != NULL &&
+		if ((tc->s = tlssess_add(key, lib, shim_now())) != NULL &&
 		    !tc->s->begun) {
 			tc->s->begun = 1;
-			tc->s->begin = tls_now();
+			tc->s->begin = shim_now();
 		}
 		if (tc->s == NULL) {
 			memset(&tls_spare, 0, sizeof tls_spare);
@@ -287,7 +278,7 @@ tls_set_fd(void *key, int lib, int fd)
 	int		 outer = shim_enter();
 
 	if (outer && key != NULL && shim_tracing() &&
-	    (s = tlssess_add(key, lib, tls_now())) != NULL)
+	    (s = tlssess_add(key, lib, shim_now())) != NULL)
 		s->fd = fd;
 	shim_leave();
 }
@@ -303,7 +294,7 @@ tls_session(void *key, int lib)
 	int		 outer = shim_enter();
 
 	if (outer && key != NULL && shim_tracing())
-		s = tlssess_add(key, lib, tls_now());
+		s = tlssess_add(key, lib, shim_now());
 	shim_leave();
 	return (s);
 }

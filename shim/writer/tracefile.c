@@ -75,7 +75,7 @@ tracefile_sys_close(int fd)
 
 /*
  * Block SIGXFSZ and SIGPIPE on this thread around a call that grows or
- * cuts a file (issue 11.1); *pend says which were already pending.
+ * cuts a file (RLIMIT_FSIZE, a closed pipe); *pend says which were already pending.
  */
 static void
 tracefile_sig_block(uint64_t *old, uint64_t *pend)
@@ -145,7 +145,7 @@ tracefile_exists(const struct conf *c, int alt, uint64_t n)
 
 /*
  * A number from n on with no file yet, in O(log k) probes past k
- * existing ones (issue 11.9): double the step while names exist, then
+ * existing ones (a prefix with many traces): double the step while names exist, then
  * halve the gap. Files are only ever added, so the first gap found is
  * as good as any; O_EXCL settles races.
  */

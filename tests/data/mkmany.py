@@ -8,35 +8,16 @@ open at once: mkmany.py KIND N OUT, KIND one of
   noaddr  N trace ids without any address, the same way
   serial  N TCP connections one after another (each connects, writes,
           reads and closes before the next), client ports 1024 and up
-The protobuf wire format is written by hand: no generated classes needed.
+The protobuf wire format is written by hand (tests/lib/tracewire.py): no
+generated classes needed.
 """
 
+import os
 import sys
 
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def field(num, payload):
-    """A length-delimited field."""
-    return varint(num << 3 | 2) + varint(len(payload)) + payload
-
-
-def vfield(num, value):
-    return varint(num << 3) + varint(value)
-
-
-def sockaddr(ip, port):
-    return field(1, field(2, ip.encode()) + vfield(3, port))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from tracewire import field, record, sockaddr, vfield  # noqa: E402
 
 
 def pipe(path):
@@ -48,11 +29,6 @@ def event(sec, nsec, kind):
     if kind == "write":
         return ts + field(3, field(1, field(1, b"x")))
     return ts + field(4, b"")
-
-
-def record(segment):
-    wrapper = field(4, segment)
-    return varint(len(wrapper)) + wrapper
 
 
 def serial(n, out):

@@ -92,7 +92,7 @@ build()
 	pb-v2)
 		for in in "$@"; do
 			f=$dir/${in%.textproto}.pb
-			encode "$data/$in" "$f" "$data" envoy-v2.proto \
+			encode "$data/$in" "$f" "$data/envoy" old-numbering.proto \
 			    tapshim.envoy_v2 || return 1
 			traces+=("$f")
 		done ;;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tests of tap2pcap's pcapng output (issue 17), from fixed traces: the
+# Tests of tap2pcap's pcapng output, from fixed traces: the
 # golden capture of tests/data/dump-tcp.textproto byte for byte; the
 # packet comments (process, thread, call, backtrace, bytes not recorded),
 # the interface per process, the Name Resolution Block (getaddrinfo's

@@ -4,7 +4,8 @@
 # the shim including only proto/ and shim/ headers and each shim file
 # only its own layer or lower (shim.c, the top, excepted), tools/lib/
 # never printing and never including a program's header, and each
-# program including only its own headers, tools/, tools/lib/ and lower.
+# program including only its own headers, tools/, tools/lib/ and lower;
+# and no "issue N" note where the code is (the issues are not the repo).
 #
 # Environment: top_srcdir (set by make check). Output: "ok - NAME" or
 # "not ok - NAME" with each violation; exit 1 if any.
@@ -156,6 +157,21 @@ elif rule == "print":
                 m = out.search(code)
                 if m:
                     bad.append("%s:%d: %s" % (p, n, line.strip()))
+elif rule == "notes":
+    note = re.compile(r"\bissues? #?[0-9]", re.I)
+    for d in ("proto", "shim", "tools", "man", "bench", "tests"):
+        for root, _, files in os.walk(os.path.join(top, d)):
+            if os.path.relpath(root, top).startswith("tests/data/envoy"):
+                continue
+            for f in files:
+                p = os.path.relpath(os.path.join(root, f), top)
+                try:
+                    text = open(os.path.join(top, p), encoding="utf-8")
+                    for n, line in enumerate(text, 1):
+                        if note.search(line):
+                            bad.append("%s:%d: %s" % (p, n, line.strip()))
+                except UnicodeDecodeError:
+                    continue
 for b in bad:
     print(b)
 sys.exit(1 if bad else 0)
@@ -169,6 +185,8 @@ check "the shim includes only proto/ and shim/, each layer its own or lower" \
 check "each tool includes its own layer or lower, no other program's" \
     layers_py tools
 check "tools/lib/ never prints" layers_py print
+check "no \"issue N\" in code, proto, man pages, bench or tests" \
+    layers_py notes
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

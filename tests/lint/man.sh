@@ -2,7 +2,7 @@
 # Lint: every manual page renders clean with mandoc -T lint (warnings and
 # up) and groff -ww, and has no mdoc macro glued to the end of a text line
 # (".It" after "text.", which renders as text, not as an entry) and
-# no internal note ("issue 4").
+# no internal note (an issue number).
 #
 # Environment: top_srcdir (set by make check); MANDOC, GROFF to use other
 # programs. With neither installed the test is skipped (exit 77) unless

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Host-safety tests: a program behaves exactly as without the shim, under
-# limits and hostile conditions (issue 11). Each case runs the same
+# limits and hostile conditions. Each case runs the same
 # program untraced (run .0) and traced (run .1), each in a directory of
 # its own, and compares exit status, stdout (descriptor numbers
 # included), the files it writes and the bytes its peer receives.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Durable traces (issues 12 and 11.1, 11.3, 11.4): what a traced program
+# Durable traces: what a traced program
 # moved is in its trace however it ends, and the trace says how it ended.
 #
 # tests/shim/durable-prog is traced (through tapshim, for its summary and
@@ -292,8 +292,8 @@ case_full()
 
 # Judge: --stats kept + lost written is TOTAL, REASON among the reasons,
 # and the bytes and events kept are what tapdump counts in the trace
-# (issue 12 saw 1048576 bytes and 16 events where the trace held 983040
-# and 15).
+# (a recorder that counted before writing once said 1048576 bytes and 16
+# events where the trace held 983040 and 15).
 judge_stats()
 {
 	"$TAPDUMP" --json "$2" >"$dir/dump.json" || return 1

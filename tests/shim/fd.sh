@@ -2,7 +2,7 @@
 # Integration tests of fd numbers reused and of connects the shim must
 # not split: one connection, one trace, with only its own bytes.
 #
-# Cases (sequential, each in its own scratch directory), against
+# Cases (one at a time, each in its own scratch directory), against
 # tests/shim/fd-prog's echo server, run untraced:
 #   fdopen   a socket written through fdopen()/fprintf() and fclose()d,
 #            then a file open()ed on the same number and written: the
@@ -60,46 +60,10 @@ dir=
 server=
 port=
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=../lib/lib.sh
 . "$top_srcdir/tests/lib/lib.sh"
-
-# Run CMD... traced into $dir/t_<N>.pb: traced NAME [VAR=V...] CMD...
-traced()
-{
-	local name=$1
-
-	shift
-	env LD_PRELOAD="$LIBTAPSHIM" TAPSHIM_PATH_PREFIX="$dir/t" "$@" \
-	    >"$dir/$name.out" 2>"$dir/$name.err"
-	echo $? >"$dir/$name.rc"
-}
-
-# Judge: what traced NAME ran exited 0, and said nothing on stderr.
-judge_ran()
-{
-	[ "$(cat "$dir/$1.rc")" = 0 ] && [ ! -s "$dir/$1.err" ] && return 0
-	echo "exit status $(cat "$dir/$1.rc"):"
-	cat "$dir/$1.err"
-	return 1
-}
-
-# Judge: tapdump --json's traces t satisfy the python expression EXPR.
-judge_json()
-{
-	local expr=$1
-
-	shift
-	"$TAPDUMP" --json --events "$@" >"$dir/dump.json" \
-	    2>"$dir/dump.err" || { echo "tapdump failed:";
-	    cat "$dir/dump.err"; return 1; }
-	"$PYTHON" - "$dir/dump.json" "$expr" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))["traces"]
-if not eval("(%s)" % " ".join(sys.argv[2].split())):
-    print("false: %s\n%s" % (sys.argv[2], json.dumps(t, indent=1)[:3000]))
-    sys.exit(1)
-PY
-}
+# shellcheck source-path=SCRIPTDIR source=shimlib.sh
+. "$top_srcdir/tests/shim/shimlib.sh"
 
 # Judge: exactly N traces in $dir, each a whole client connection that
 # wrote W and read R bytes (- for any), no error, ending closed (unless
@@ -142,8 +106,10 @@ case_dir()
 start_echo()
 {
 	[ -n "$server" ] && return 0
-	"$FD_PROG" serve "$tmp/echo.port" >"$tmp/echo.log" 2>&1 &
-	server=$!
+	# Not a job of this shell: run_cases waits for those.
+	( "$FD_PROG" serve "$tmp/echo.port" >"$tmp/echo.log" 2>&1 &
+	    echo $! >"$tmp/echo.pid" )
+	server=$(cat "$tmp/echo.pid")
 	for _ in $(seq 100); do
 		[ -s "$tmp/echo.port" ] && break
 		sleep 0.1
@@ -412,24 +378,16 @@ stop_server()
 	[ -z "$server" ] || kill "$server" 2>/dev/null
 }
 
-need_tools "fd tests" "$TSHARK" "$PYTHON"
-resolve_python
-for f in "$TAP2PCAP" "$TAPDUMP" "$FD_PROG" "$LIBTAPSHIM"; do
-	[ -e "$f" ] && continue
+shim_setup "fd tests" "$TSHARK" "$PYTHON"
+for f in "$TAPDUMP" "$FD_PROG"; do
+	built "$f" && continue
 	echo "not ok - built: $f"
 	echo "0 passed, 1 failed"
 	exit 1
 done
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/fd.XXXXXX") || exit 99
-[ "${TAPSHIM_KEEP_TMP:-0}" = 1 ] && echo "# scratch directory: $tmp"
 trap 'stop_server; [ "${TAPSHIM_KEEP_TMP:-0}" = 1 ] || rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM HUP
-export WIRESHARK_CONFIG_DIR=$tmp/wireshark
-mkdir -p "$WIRESHARK_CONFIG_DIR"
 
 start_echo
-for c in ${TAPSHIM_CASES:-fdopen mixed many again pending tfo perl ruby redis udpshut \
-    shut first sendfile}; do
-	"case_$c"
-done
-report
+# One case at a time: "many" and "first" measure, the others' load aside.
+TAPSHIM_JOBS=${TAPSHIM_JOBS:-1} run_cases ${TAPSHIM_CASES:-fdopen mixed \
+    many again pending tfo perl ruby redis udpshut shut first sendfile}

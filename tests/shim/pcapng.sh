@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The launcher's pcapng captures (issue 17), of real runs:
+# The launcher's pcapng captures, of real runs:
 #   fork    shim-prog (a client and its forked server) traced with
 #           -w X.pcapng: an interface per process, named PROG[PID], each
 #           packet's comment giving its interface's PID, thread and

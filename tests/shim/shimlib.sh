@@ -292,6 +292,46 @@ http_server()
 	wait_for "$dir/server.log" "Serving HTTP" >/dev/null
 }
 
+# Run CMD... traced into $dir/t_<N>.pb, its stdout in $dir/NAME.out,
+# stderr in NAME.err, exit status in NAME.rc: traced NAME [VAR=V...] CMD...
+traced()
+{
+	local name=$1
+
+	shift
+	env LD_PRELOAD="$LIBTAPSHIM" TAPSHIM_PATH_PREFIX="$dir/t" "$@" \
+	    >"$dir/$name.out" 2>"$dir/$name.err"
+	echo $? >"$dir/$name.rc"
+}
+
+# Judge: what traced NAME ran exited 0, and said nothing on stderr.
+judge_ran()
+{
+	[ "$(cat "$dir/$1.rc")" = 0 ] && [ ! -s "$dir/$1.err" ] && return 0
+	echo "exit status $(cat "$dir/$1.rc"):"
+	cat "$dir/$1.err"
+	return 1
+}
+
+# Judge: tapdump --json --events ARGS... parses, and the python
+# expression EXPR (over t, the list of traces) is true.
+judge_json()
+{
+	local expr=$1
+
+	shift
+	"$TAPDUMP" --json --events "$@" >"$dir/dump.json" \
+	    2>"$dir/dump.err" || { echo "tapdump failed:";
+	    cat "$dir/dump.err"; return 1; }
+	"$PYTHON" - "$dir/dump.json" "$expr" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["traces"]
+if not eval("(%s)" % " ".join(sys.argv[2].split())):
+    print("false: %s\n%s" % (sys.argv[2], json.dumps(t, indent=1)[:3000]))
+    sys.exit(1)
+PY
+}
+
 # Run one case in the background, its output in $tmp/CASE.out: CASE is
 # case_CASE, or case_FAMILY ARG for FAMILY-ARG.
 run_case()
@@ -304,7 +344,7 @@ run_case()
 	(
 		trap stop_servers EXIT
 		"$fn" ${arg:+"$arg"}
-		: >"$dir/done"
+		: >"$tmp/$1/done"
 	) >"$tmp/$1.out" 2>&1 &
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# TLS plaintext tracing (issue 4): real TLS clients and servers, traced,
+# TLS plaintext tracing: real TLS clients and servers, traced,
 # judged by tshark through tap2pcap.
 #
 # Cases, each in its own scratch directory, against nginx (TLS, HTTP/2,

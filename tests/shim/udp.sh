@@ -44,29 +44,10 @@ tmp=
 dir=
 server=
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=../lib/lib.sh
 . "$top_srcdir/tests/lib/lib.sh"
-
-# Run CMD... traced into $dir/t_<N>.pb, its stdout in $dir/NAME.out,
-# stderr in NAME.err, exit status in NAME.rc: traced NAME [VAR=V...] CMD...
-traced()
-{
-	local name=$1
-
-	shift
-	env LD_PRELOAD="$LIBTAPSHIM" TAPSHIM_PATH_PREFIX="$dir/t" "$@" \
-	    >"$dir/$name.out" 2>"$dir/$name.err"
-	echo $? >"$dir/$name.rc"
-}
-
-# Judge: what traced NAME ran exited 0, and said nothing on stderr.
-judge_ran()
-{
-	[ "$(cat "$dir/$1.rc")" = 0 ] && [ ! -s "$dir/$1.err" ] && return 0
-	echo "exit status $(cat "$dir/$1.rc"):"
-	cat "$dir/$1.err"
-	return 1
-}
+# shellcheck source-path=SCRIPTDIR source=shimlib.sh
+. "$top_srcdir/tests/shim/shimlib.sh"
 
 # Judge: exactly N traces in $dir.
 judge_count()
@@ -123,25 +104,6 @@ judge_tapdump()
 	echo "no line matching '$re' in tapdump $*:"
 	cat "$dir/dump.txt"
 	return 1
-}
-
-# Judge: tapdump --json --events ARGS... parses, and the python
-# expression EXPR (over t, the list of traces) is true.
-judge_json()
-{
-	local expr=$1
-
-	shift
-	"$TAPDUMP" --json --events "$@" >"$dir/dump.json" \
-	    2>"$dir/dump.err" || { echo "tapdump failed:";
-	    cat "$dir/dump.err"; return 1; }
-	"$PYTHON" - "$dir/dump.json" "$expr" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))["traces"]
-if not eval("(%s)" % " ".join(sys.argv[2].split())):
-    print("false: %s\n%s" % (sys.argv[2], json.dumps(t, indent=1)[:3000]))
-    sys.exit(1)
-PY
 }
 
 # Judge: tshark FILTER matches N frames (FIELDS shown when not).
@@ -206,9 +168,9 @@ case_dns()
 	local port
 
 	case_dir dns
-	"$PYTHON" "$top_srcdir/tests/shim/dnsserver.py" "$dir/port" 2 30 \
-	    >"$dir/server.log" 2>&1 &
-	server=$!
+	server_start "$PYTHON" "$top_srcdir/tests/shim/dnsserver.py" \
+	    "$dir/port" 2 30
+	server=${servers[-1]}
 	port=$(dns_port) || { check "dns: the server starts" false; return; }
 	traced dig1 "$DIG" +tries=1 +time=10 -p "$port" @127.0.0.1 \
 	    www.example.test A +short
@@ -330,27 +292,13 @@ case_backtrace()
 	    True, True)]' "$dir"/t_*.pb
 }
 
-stop_server()
-{
-	[ -z "$server" ] || kill "$server" 2>/dev/null
-}
-
-need_tools "UDP tests" "$TSHARK" "$PYTHON" "$DIG"
-resolve_python
-for f in "$TAP2PCAP" "$TAPDUMP" "$UDP_PROG" "$LIBTAPSHIM"; do
+shim_setup "UDP tests" "$TSHARK" "$PYTHON" "$DIG"
+for f in "$TAPDUMP" "$UDP_PROG"; do
 	built "$f" && continue
 	echo "not ok - built: $f"
 	echo "0 passed, 1 failed"
 	exit 1
 done
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/udp.XXXXXX") || exit 99
-[ "${TAPSHIM_KEEP_TMP:-0}" = 1 ] && echo "# scratch directory: $tmp"
-trap 'stop_server; [ "${TAPSHIM_KEEP_TMP:-0}" = 1 ] || rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM HUP
-export WIRESHARK_CONFIG_DIR=$tmp/wireshark
-mkdir -p "$WIRESHARK_CONFIG_DIR"
 
-for c in ${TAPSHIM_CASES:-udp dns refused blackhole reset backtrace}; do
-	"case_$c"
-done
-report
+TAPSHIM_JOBS=${TAPSHIM_JOBS:-1} run_cases ${TAPSHIM_CASES:-udp dns refused \
+    blackhole reset backtrace}

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkmain.h"
 #include "clicheck.h"
 #include "tracebuf.h"
 
@@ -310,8 +311,4 @@ cli_suite(void)
 	return (s);
 }
 
-int
-main(void)
-{
-	return (cli_main("check_cli", cli_suite()));
-}
+const check_suite_fn	check_suites[] = { cli_suite, NULL };

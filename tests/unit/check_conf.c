@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkmain.h"
 #include "conf.h"
 
 /* The environment a test gives: NAME=VALUE strings, NULL-terminated. */
@@ -252,13 +253,11 @@ START_TEST(test_prefix_too_long)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+conf_suite(void)
 {
 	Suite	*s = suite_create("conf");
 	TCase	*tc = tcase_create("env");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_prefix);
@@ -271,9 +270,7 @@ main(void)
 	tcase_add_test(tc, test_filter_run);
 	tcase_add_test(tc, test_prefix_too_long);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (s);
 }
+
+const check_suite_fn	check_suites[] = { conf_suite, NULL };

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkmain.h"
 #include "encode.h"
 #include "proto/tapshim.pb-c.h"
 #include "trace-read.h"
@@ -382,13 +383,11 @@ START_TEST(test_reserve)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+encode_suite(void)
 {
 	Suite	*s = suite_create("encode");
 	TCase	*tc = tcase_create("encode");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_round_trip_pb);
@@ -400,9 +399,7 @@ main(void)
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_reserve);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (s);
 }
+
+const check_suite_fn	check_suites[] = { encode_suite, NULL };

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkmain.h"
 #include "ends.h"
 
 /* A trace from local (ip, lport) to remote (ip, rport), over [t0, t1] s. */
@@ -108,21 +109,17 @@ START_TEST(test_many)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+ends_suite(void)
 {
 	Suite	*s = suite_create("ends");
 	TCase	*tc = tcase_create("pair");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, test_pair);
 	tcase_add_test(tc, test_no_pair);
 	tcase_add_test(tc, test_many);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (s);
 }
+
+const check_suite_fn	check_suites[] = { ends_suite, NULL };

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "checkmain.h"
 #include "fdtab.h"
 
 /* Stand-ins for connections: the table only stores the pointers. */
@@ -111,13 +112,11 @@ START_TEST(test_next)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+fdtab_suite(void)
 {
 	Suite	*s = suite_create("fdtab");
 	TCase	*tc = tcase_create("slots");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, test_get_swap);
 	tcase_add_test(tc, test_replace);
@@ -126,9 +125,7 @@ main(void)
 	tcase_add_test(tc, test_page_race);
 	tcase_add_test(tc, test_next);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (s);
 }
+
+const check_suite_fn	check_suites[] = { fdtab_suite, NULL };

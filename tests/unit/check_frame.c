@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkmain.h"
 #include "frame.h"
 
 static Suite	*frame_suite(void);
@@ -527,14 +528,4 @@ frame_suite(void)
 	return (s);
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(frame_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
-}
+const check_suite_fn	check_suites[] = { frame_suite, NULL };

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkmain.h"
 #include "frame.h"
 #include "pcap-out.h"
 #include "pcapng-out.h"
@@ -296,14 +297,4 @@ pcapout_suite(void)
 	return (s);
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(pcapout_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
-}
+const check_suite_fn	check_suites[] = { pcapout_suite, NULL };

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkmain.h"
 #include "trace-read.h"
 #include "readercheck.h"
 #include "tracebuf.h"
@@ -470,14 +471,4 @@ reader_suite(void)
 	return (s);
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(reader_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
-}
+const check_suite_fn	check_suites[] = { reader_suite, NULL };

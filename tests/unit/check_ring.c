@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkmain.h"
 #include "ring.h"
 
 #define RSIZE		65536
@@ -299,14 +300,4 @@ ring_suite(void)
 	return (s);
 }
 
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(ring_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
-}
+const check_suite_fn	check_suites[] = { ring_suite, NULL };

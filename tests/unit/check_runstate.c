@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkmain.h"
 #include "runstate.h"
 
 #define NOW	((int64_t)1700000000 * 1000000000)
@@ -194,15 +195,4 @@ runstate_suite(void)
 	return (s);
 }
 
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(runstate_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
-}
+const check_suite_fn	check_suites[] = { runstate_suite, NULL };

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkmain.h"
 #include "clicheck.h"
 #include "tracebuf.h"
 
@@ -342,8 +343,4 @@ select_suite(void)
 	return (s);
 }
 
-int
-main(void)
-{
-	return (cli_main("check_select", select_suite()));
-}
+const check_suite_fn	check_suites[] = { select_suite, NULL };

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkmain.h"
 #include "tracefile.h"
 
 static char		dir[] = "/tmp/check_tracefile.XXXXXX";
@@ -346,13 +347,11 @@ START_TEST(test_no_fork)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+tracefile_suite(void)
 {
 	Suite	*s = suite_create("tracefile");
 	TCase	*tc = tcase_create("files");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_create);
@@ -365,9 +364,7 @@ main(void)
 	tcase_add_test(tc, test_fsize);
 	tcase_add_test(tc, test_no_fork);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (s);
 }
+
+const check_suite_fn	check_suites[] = { tracefile_suite, NULL };

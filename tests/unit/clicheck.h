@@ -41,6 +41,5 @@ const char	*listing(void);
 void		 write_good(const char *);
 size_t		 write_bad(const char *);
 void		 pcap_is_good(const char *, size_t, uint32_t);
-int		 cli_main(const char *, Suite *);
 
 #endif

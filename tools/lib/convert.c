@@ -279,14 +279,14 @@ unclosed(const struct convert *c, const struct input *in, unsigned int n)
 			if (in[i].hidden[j] || t->closed || t->nevents == 0)
 				continue;
 			if (count++ < 5)
-				notice_say(c->quiet, "%s: trace %llu was never "
-				    "closed: the trace ends with the connection "
-				    "still open", trace_name(in[i].tf),
+				notice_say(c->quiet, "%s: trace %llu has no "
+				    "close: its process died (or still runs); "
+				    "no FIN drawn", trace_name(in[i].tf),
 				    (unsigned long long)t->trace_id);
 		}
 	}
 	if (count > 5)
-		notice_say(c->quiet, "%zu trace(s) in all were never closed",
+		notice_say(c->quiet, "%zu trace(s) in all have no close",
 		    count);
 }
 

@@ -122,11 +122,8 @@ describe(const struct merge *m, const struct input *in, size_t i)
 		    "the trace does", name, (unsigned long long)t->trace_id,
 		    t->read_truncated && t->write_truncated ?
 		    "both directions" : t->read_truncated ? "reads" : "writes");
-	if (!t->closed && t->nevents > 0)
-		notice_say(m->quiet, "%s: trace %llu has no close: its process "
-		    "died (or still runs); no FIN drawn", name,
-		    (unsigned long long)t->trace_id);
-	else if (t->closed && t->ending == TRACE_ENDING_CUT)
+	/* A trace without a close: convert.c's list says so, once. */
+	if (t->closed && t->ending == TRACE_ENDING_CUT)
 		notice_say(m->quiet, "%s: trace %llu was cut by the tracer (%s); "
 		    "what followed is not in it, no FIN drawn", name,
 		    (unsigned long long)t->trace_id, esc_str(eerr, sizeof eerr,

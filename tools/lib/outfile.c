@@ -20,13 +20,6 @@
  */
 static mode_t	outfile_perm = OUTFILE_MODE_DEFAULT;
 
-/* Create output files with permissions mode (the umask not applied). */
-void
-outfile_set_mode(mode_t mode)
-{
-	outfile_perm = mode & 0777;
-}
-
 /* The permissions output files are created with. */
 mode_t
 outfile_mode(void)
@@ -35,23 +28,29 @@ outfile_mode(void)
 }
 
 /*
- * Parse --mode's octal permissions (0 to 0777) into *mode; -1 if it is
- * not one.
+ * Create output files with the octal permissions (0 to 0777) of --mode's
+ * argument s, the umask not applied; -1 with errbuf (size) saying why if
+ * s is not one.
  */
 int
-outfile_parse_mode(const char *s, mode_t *mode)
+outfile_set_mode(const char *s, char *errbuf, size_t size)
 {
 	unsigned long	 v;
 	char		*end;
 
 	if (*s < '0' || *s > '7')
-		return (-1);
+		goto bad;
 	errno = 0;
 	v = strtoul(s, &end, 8);
 	if (errno != 0 || *end != '\0' || v > 0777)
-		return (-1);
-	*mode = (mode_t)v;
+		goto bad;
+	outfile_perm = (mode_t)v;
 	return (0);
+
+bad:
+	snprintf(errbuf, size,
+	    "--mode: \"%s\" is not octal permissions (0 to 0777)", s);
+	return (-1);
 }
 
 /* Write all of buf to fd; -1 with errno on failure. */

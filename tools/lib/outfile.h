@@ -11,9 +11,8 @@
 /* Room for "path: why". */
 #define OUTFILE_ERRBUF_SIZE	(PATH_MAX + 256)
 
-void	outfile_set_mode(mode_t);
 mode_t	outfile_mode(void);
-int	outfile_parse_mode(const char *, mode_t *);
+int	outfile_set_mode(const char *, char *, size_t);
 int	outfile_write(const char *, const void *, size_t, char *, size_t);
 
 #endif

@@ -1,4 +1,4 @@
-/* Decoding tapshim's issue 5 fields: timing, peers, process, call site. */
+/* Decoding tapshim's own fields (1020-1039): timing, peers, process, call site. */
 
 #include "config.h"
 

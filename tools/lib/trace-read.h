@@ -68,7 +68,7 @@ struct trace_conn {
 	int			 tls;		/* 0, or TRACE_TLS_* */
 	char			 alpn[32];
 	struct trace_slice	 tlsinfo;	/* the TlsInfo message */
-	/* tapshim's issue 5 fields (trace-ext.c). */
+	/* tapshim's own fields, 1020-1039 (trace-ext.c). */
 	uint64_t		 connect_ns;	/* 0: not known */
 	int			 has_started;
 	int64_t			 started_sec;
@@ -139,7 +139,7 @@ struct trace_event {
 	int			 truncated;
 	int			 end_stream;	/* write: SHUT_WR; read: EOF */
 	enum trace_reset	 reset;		/* closed */
-	/* tapshim's issue 5 fields (trace-ext.c). */
+	/* tapshim's own fields, 1020-1039 (trace-ext.c). */
 	int			 has_peer;	/* a datagram's own peer */
 	struct trace_addr	 peer;
 	uint64_t		 duration;	/* ns in the call; 0: unknown */

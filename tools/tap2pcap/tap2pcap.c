@@ -81,19 +81,6 @@ usage(FILE *f)
 	    msg_prog, msg_prog, SYNTH_MSS_DEFAULT, SYNTH_MSS_MAX);
 }
 
-/* --mode: the output files' permissions, octal, or exit 2 saying so. */
-static void
-set_mode(const char *arg)
-{
-	mode_t	mode;
-
-	if (outfile_parse_mode(arg, &mode) == -1) {
-		msg_err("--mode: \"%s\" is not octal permissions (0 to 0777)",
-		    arg);
-		exit(2);
-	}
-	outfile_set_mode(mode);
-}
 
 /* A number from min to max for option opt, or exit 2 saying so. */
 static unsigned long
@@ -204,6 +191,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	char	errbuf[256];
 	int	c;
 
 	o->c.link = FRAME_LINK_ETHER;
@@ -249,7 +237,10 @@ parse_args(int argc, char **argv, struct options *o)
 			o->c.decode_as = optarg;
 			break;
 		case OPT_MODE:
-			set_mode(optarg);
+			if (outfile_set_mode(optarg, errbuf, sizeof errbuf) == -1) {
+				msg_err("%s", errbuf);
+				exit(2);
+			}
 			break;
 		case OPT_STARTTLS_OMIT:
 			o->c.starttls_omit = 1;

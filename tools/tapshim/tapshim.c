@@ -116,19 +116,6 @@ set_filter(const char *expr)
 	free(text);
 }
 
-/* --mode: the capture's and --stats file's permissions, octal. */
-static void
-set_mode(const char *arg)
-{
-	mode_t	mode;
-
-	if (outfile_parse_mode(arg, &mode) == -1) {
-		msg_err("--mode: \"%s\" is not octal permissions (0 to 0777)",
-		    arg);
-		exit(TAPSHIM_EXIT_FAIL);
-	}
-	outfile_set_mode(mode);
-}
 
 /* A positive count for opt, with K, M or G (powers of 1024) if suffix. */
 static uint64_t
@@ -197,6 +184,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	char	errbuf[256];
 	int	c;
 
 	argv[0] = (char *)msg_prog;	/* getopt's messages name it */
@@ -256,7 +244,10 @@ parse_args(int argc, char **argv, struct options *o)
 			set_var("TAPSHIM_LOG", optarg);
 			break;
 		case OPT_MODE:
-			set_mode(optarg);
+			if (outfile_set_mode(optarg, errbuf, sizeof errbuf) == -1) {
+				msg_err("%s", errbuf);
+				exit(TAPSHIM_EXIT_FAIL);
+			}
 			break;
 		case 'q':
 			o->quiet = 1;
