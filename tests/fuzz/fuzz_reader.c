@@ -14,7 +14,10 @@ int		LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static void	fuzz_check(int, const char *);
 static void	fuzz_addr(const struct trace_addr *);
-static void	fuzz_walk(struct trace_file *, const uint8_t *, size_t);
+static void	fuzz_walk(struct trace_file *, const uint8_t *, size_t,
+		    uint64_t *);
+static int	fuzz_stream(const char *, const uint8_t *, size_t,
+		    uint64_t *);
 static void	fuzz_open(const char *, const uint8_t *, size_t);
 
 /* Keeps the sums alive, so the reads of every byte are not optimized out. */
@@ -47,7 +50,8 @@ fuzz_addr(const struct trace_addr *a)
  * trace_info() knows, and as many events per trace as the index counted.
  */
 static void
-fuzz_walk(struct trace_file *tf, const uint8_t *buf, size_t size)
+fuzz_walk(struct trace_file *tf, const uint8_t *buf, size_t size,
+    uint64_t *events)
 {
 	const struct trace_info	*t;
 	struct trace_event	 ev;
@@ -80,11 +84,13 @@ fuzz_walk(struct trace_file *tf, const uint8_t *buf, size_t size)
 		fprintf(stderr, "fuzz_reader: %.*s\n", (int)sizeof errbuf,
 		    errbuf);
 	fuzz_check(r == 0, "trace_next failed after trace_open accepted");
+	*events = 0;
 	for (i = 0; i < n; i++) {
 		t = trace_info(tf, i);
 		fuzz_check(t != NULL, "trace_info NULL for i < trace_count");
 		fuzz_check(seen[i] == t->nevents, "event count differs from "
 		    "the index");
+		*events += seen[i];
 		fuzz_addr(&t->conn.local);
 		fuzz_addr(&t->conn.remote);
 		sum += t->trace_id + (uint64_t)t->has_conn + t->conn.pid +
@@ -96,6 +102,66 @@ fuzz_walk(struct trace_file *tf, const uint8_t *buf, size_t size)
 	fuzz_sink += sum;
 }
 
+/*
+ * Walk the input once as tapdump does (trace_open_mem_stream: no index,
+ * slots announced by trace_born and let go at their close), checking each
+ * event belongs to a live slot and its data lies inside the input. The
+ * number of events handed out goes to *events; -1 if the walk stopped at
+ * damage (found when reached), 1 if it could not open.
+ */
+static int
+fuzz_stream(const char *name, const uint8_t *buf, size_t size,
+    uint64_t *events)
+{
+	struct trace_file	*tf;
+	struct trace_event	 ev;
+	char			 errbuf[TRACE_ERRBUF_SIZE];
+	uint8_t			*live = NULL, *nlive;
+	size_t			 nlive_cap = 0, slot, i;
+	int			 r;
+
+	*events = 0;
+	if ((tf = trace_open_mem_stream(name, buf, size, errbuf)) == NULL)
+		return (1);
+	for (;;) {
+		r = trace_next(tf, &ev, errbuf);
+		while (trace_born(tf, &slot)) {
+			if (slot >= nlive_cap) {
+				nlive = realloc(live, slot + 64);
+				fuzz_check(nlive != NULL, "realloc");
+				memset(nlive + nlive_cap, 0,
+				    slot + 64 - nlive_cap);
+				live = nlive;
+				nlive_cap = slot + 64;
+			}
+			fuzz_check(live[slot] != 1, "a live slot born again");
+			live[slot] = 1;
+		}
+		if (r != 1)
+			break;
+		/* A slot let go may still get the rest of the segment
+		 * that closed it (tapdump drops those): born, though. */
+		fuzz_check(ev.trace < nlive_cap && live[ev.trace] != 0,
+		    "stream: an event of a slot never born");
+		fuzz_check(trace_info(tf, ev.trace) != NULL, "stream: info");
+		fuzz_check(ev.caplen <= ev.len, "stream: caplen > len");
+		fuzz_check(ev.caplen == 0 || (ev.data >= buf &&
+		    ev.caplen <= size && ev.data <= buf + size - ev.caplen),
+		    "stream: event data outside the input");
+		for (i = 0; i < ev.caplen; i++)
+			fuzz_sink += ev.data[i];
+		(*events)++;
+		if (ev.kind == TRACE_EV_CLOSED && !trace_merged(tf, ev.trace) &&
+		    live[ev.trace] == 1) {
+			trace_forget(tf, ev.trace);
+			live[ev.trace] = 2;
+		}
+	}
+	free(live);
+	trace_close(tf);
+	return (r == 0 ? 0 : -1);
+}
+
 /* Open the input under one name, walk it twice (rewind), close it. */
 static void
 fuzz_open(const char *name, const uint8_t *data, size_t size)
@@ -104,11 +170,14 @@ fuzz_open(const char *name, const uint8_t *data, size_t size)
 	enum trace_damage	 d;
 	char			 errbuf[TRACE_ERRBUF_SIZE];
 	size_t			 at, ignored;
+	uint64_t		 events, streamed;
 
 	errbuf[0] = '\0';
 	if ((tf = trace_open_mem(name, data, size, errbuf)) == NULL) {
 		fuzz_check(memchr(errbuf, '\0', sizeof errbuf) != NULL &&
 		    errbuf[0] != '\0', "failure without a message");
+		/* The streaming reader may read up to the damage. */
+		(void)fuzz_stream(name, data, size, &streamed);
 		return;
 	}
 	/* A cut or unfinished file is read up to its last whole record. */
@@ -122,10 +191,20 @@ fuzz_open(const char *name, const uint8_t *data, size_t size)
 	fuzz_check(strcmp(trace_name(tf), name) == 0, "trace_name");
 	fuzz_sink += strlen(trace_format_name(trace_format(tf))) +
 	    trace_http_count(tf);
-	fuzz_walk(tf, data, size);
+	fuzz_walk(tf, data, size, &events);
 	trace_rewind(tf);
-	fuzz_walk(tf, data, size);
+	fuzz_walk(tf, data, size, &events);
 	trace_close(tf);
+	/* What the index accepted, the streaming walk reads the same. */
+	fuzz_check(fuzz_stream(name, data, size, &streamed) == 0,
+	    "the streaming reader refused what the indexed one read");
+	/*
+	 * As many events, or more: past a cut the streaming reader may
+	 * already have handed out the first events of the record it then
+	 * finds cut (its damage is found when it is reached).
+	 */
+	fuzz_check(d == TRACE_WHOLE ? streamed == events : streamed >= events,
+	    "the streaming reader handed out another number of events");
 }
 
 /*

@@ -1179,6 +1179,40 @@ trace_open_mem(const char *name, const void *buf, size_t size, char *errbuf)
 	return (tf);
 }
 
+/*
+ * Make tf a streaming reader (trace_open_stream()): the format found, no
+ * index; NULL (tf closed) with errbuf set on failure.
+ */
+static struct trace_file *
+read_stream_start(struct trace_file *tf, char *errbuf)
+{
+	int	r;
+
+	tf->streaming = 1;
+	tf->indexing = 1;
+	read_scanning = tf;
+	r = read_detect(tf, errbuf);
+	read_scanning = NULL;
+	if (r == -1) {
+		trace_close(tf);
+		return (NULL);
+	}
+	trace_rewind(tf);
+	return (tf);
+}
+
+/* trace_open_stream() over bytes in memory (name only for messages). */
+struct trace_file *
+trace_open_mem_stream(const char *name, const void *buf, size_t size,
+    char *errbuf)
+{
+	struct trace_file	*tf;
+
+	if ((tf = read_setup(name, buf, size, errbuf)) == NULL)
+		return (NULL);
+	return (read_stream_start(tf, errbuf));
+}
+
 /* Read all of a pipe or other unmappable file into memory. */
 static void *
 read_slurp(int fd, size_t *size)
@@ -1290,7 +1324,7 @@ read_open(const char *path, int stream, char *errbuf)
 	struct stat		 st;
 	void			*map = NULL, *owned = NULL;
 	size_t			 size = 0;
-	int			 fd, r;
+	int			 fd;
 
 	fd = strcmp(path, "-") == 0 ? STDIN_FILENO :
 	    open(path, O_RDONLY | O_CLOEXEC);
@@ -1326,19 +1360,8 @@ read_open(const char *path, int stream, char *errbuf)
 		trace_close(tf);
 		return (NULL);
 	}
-	tf->streaming = stream;
-	if (stream) {
-		tf->indexing = 1;
-		read_scanning = tf;
-		r = read_detect(tf, errbuf);
-		read_scanning = NULL;
-		if (r == -1) {
-			trace_close(tf);
-			return (NULL);
-		}
-		trace_rewind(tf);
-		return (tf);
-	}
+	if (stream)
+		return (read_stream_start(tf, errbuf));
 	if (read_load(tf, errbuf) == -1) {
 		if (read_shrunk(tf))
 			read_fail(tf, errbuf, 0, "the file shrank while it was "

@@ -168,6 +168,8 @@ void			 trace_forget(struct trace_file *, size_t);
 int			 trace_merged(const struct trace_file *, size_t);
 struct trace_file	*trace_open_mem(const char *, const void *, size_t,
 			    char *);
+struct trace_file	*trace_open_mem_stream(const char *, const void *,
+			    size_t, char *);
 void			 trace_close(struct trace_file *);
 const char		*trace_name(const struct trace_file *);
 enum trace_format	 trace_format(const struct trace_file *);
