@@ -336,6 +336,7 @@ collector_record(void *arg, enum ring_type type, uint64_t n, const void *p,
 	struct collector	*c = arg;
 	struct tfile		*t;
 	const uint8_t		*b = p;
+	uint64_t		 cut = 0;
 	ssize_t			 w;
 
 	if (partial) {
@@ -350,6 +351,18 @@ collector_record(void *arg, enum ring_type type, uint64_t n, const void *p,
 	if (type == RING_END) {
 		t->ended = 1;
 		collector_shut(c, t);
+		return;
+	}
+	if (type == RING_CUT) {
+		/* An end written at exit, taken over by later bytes. */
+		memcpy(&cut, p, len < sizeof cut ? len : sizeof cut);
+		if (len != sizeof cut || ftruncate(t->fd, (off_t)cut) == -1) {
+			snprintf(c->errbuf, COLLECTOR_ERRBUF_SIZE,
+			    "%s_%llu: cannot cut to %llu: %s", c->prefix,
+			    (unsigned long long)n, (unsigned long long)cut,
+			    strerror(len != sizeof cut ? EINVAL : errno));
+			c->st.write_errors++;
+		}
 		return;
 	}
 	c->st.records++;
