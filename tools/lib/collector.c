@@ -42,6 +42,7 @@ struct tfile {
 	int		 fd;
 	int		 used;
 	int		 ended;
+	int		 failed;	/* a write failed: nothing more of it */
 };
 
 struct collector {
@@ -69,6 +70,7 @@ static void	collector_retire(struct collector *, size_t);
 static struct tfile *collector_file(struct collector *, uint64_t);
 static int	collector_grow(struct collector *);
 static void	collector_shut(struct collector *, struct tfile *);
+static int	collector_write(int, const uint8_t *, size_t);
 
 /*
  * Listen for the run's processes on an abstract AF_UNIX socket (no file:
@@ -337,7 +339,6 @@ collector_record(void *arg, enum ring_type type, uint64_t n, const void *p,
 	struct tfile		*t;
 	const uint8_t		*b = p;
 	uint64_t		 cut = 0;
-	ssize_t			 w;
 
 	if (partial) {
 		c->st.partial++;
@@ -365,21 +366,67 @@ collector_record(void *arg, enum ring_type type, uint64_t n, const void *p,
 		}
 		return;
 	}
+	if (t->failed) {
+		c->st.write_errors += len;
+		return;
+	}
 	c->st.records++;
-	while (len > 0) {
-		if ((w = write(t->fd, b, len)) == -1 && errno == EINTR)
+	if (collector_write(t->fd, b, len) == -1) {
+		snprintf(c->errbuf, COLLECTOR_ERRBUF_SIZE, "%s_%llu%s: %s; "
+		    "the trace ends at its last whole record", c->prefix,
+		    (unsigned long long)n, conf_extension(c->format),
+		    strerror(errno));
+		c->st.write_errors += len;
+		t->failed = 1;
+		return;
+	}
+	c->st.bytes += len;
+}
+
+/*
+ * Append len bytes of b to fd, all or none: a short write (disk full,
+ * RLIMIT_FSIZE) is cut off again, so that the file ends at a whole
+ * record. SIGXFSZ is held off the collector (EFBIG instead) and a
+ * SIGXFSZ our write raised is taken back. -1 with errno on failure.
+ */
+static int
+collector_write(int fd, const uint8_t *b, size_t len)
+{
+	struct timespec	 zero = { 0, 0 };
+	sigset_t	 set, old, pend;
+	off_t		 start = lseek(fd, 0, SEEK_END);
+	ssize_t		 w;
+	size_t		 done = 0;
+	int		 was, err = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGXFSZ);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	sigpending(&pend);
+	was = sigismember(&pend, SIGXFSZ);
+	while (done < len) {
+		if ((w = write(fd, b + done, len - done)) == -1 &&
+		    errno == EINTR)
 			continue;
 		if (w <= 0) {
-			snprintf(c->errbuf, COLLECTOR_ERRBUF_SIZE,
-			    "%s_%llu: %s", c->prefix, (unsigned long long)n,
-			    strerror(w == 0 ? ENOSPC : errno));
-			c->st.write_errors += len;
-			return;
+			err = w == 0 ? ENOSPC : errno;
+			break;
 		}
-		c->st.bytes += (uint64_t)w;
-		b += w;
-		len -= (size_t)w;
+		done += (size_t)w;
 	}
+	if (err != 0 && start != -1)
+		(void)ftruncate(fd, start);
+	if (!was && !sigismember(&old, SIGXFSZ)) {
+		sigpending(&pend);
+		if (sigismember(&pend, SIGXFSZ))
+			(void)sigtimedwait(&set, NULL, &zero);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (err != 0) {
+		errno = err;
+		return (-1);
+	}
+	return (0);
 }
 
 /* Drain a dead process's ring to its end, then let it go. */

@@ -2,11 +2,16 @@
 
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
 
 #include "collect-run.h"
 #include "msg.h"
 #include "ring.h"
+
+/* SIGXFSZ as the launcher found it: the program gets it back. */
+static struct sigaction	collrun_xfsz;
+static int		collrun_ignored;
 
 /* The longest the launcher sleeps with nothing to drain, ms. */
 #define COLLRUN_IDLE_MS	20
@@ -21,7 +26,8 @@ int
 collrun_open(struct collrun *cr, const char *prefix, enum conf_format format,
     int drop)
 {
-	char	errbuf[COLLECTOR_ERRBUF_SIZE];
+	struct sigaction	sa;
+	char			errbuf[COLLECTOR_ERRBUF_SIZE];
 
 	memset(cr, 0, sizeof *cr);
 	cr->c = collector_open(prefix, format, drop ? RING_F_DROP : 0, errbuf);
@@ -31,7 +37,24 @@ collrun_open(struct collrun *cr, const char *prefix, enum conf_format format,
 		return (-1);
 	}
 	cr->timeout = 1;
+	/*
+	 * Under RLIMIT_FSIZE the collector's files and rings fail with
+	 * EFBIG (said, counted) rather than kill the launcher.
+	 */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGXFSZ, &sa, &collrun_xfsz) == 0)
+		collrun_ignored = 1;
 	return (0);
+}
+
+/* In the program's child, before exec: SIGXFSZ as it was. */
+void
+collrun_child(void)
+{
+	if (collrun_ignored)
+		(void)sigaction(SIGXFSZ, &collrun_xfsz, NULL);
 }
 
 /*

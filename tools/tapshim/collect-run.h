@@ -17,5 +17,6 @@ int	collrun_open(struct collrun *, const char *, enum conf_format, int);
 void	collrun_pump(struct collrun *);
 void	collrun_close(struct collrun *);
 void	collrun_report(const struct collrun *);
+void	collrun_child(void);
 
 #endif

@@ -140,6 +140,7 @@ launch_child_exec(char **argv, int fd)
 	int	err;
 
 	launch_signals(0);
+	collrun_child();
 	execvp(argv[0], argv);
 	err = errno;
 	(void)write(fd, &err, sizeof err);
