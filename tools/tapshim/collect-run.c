@@ -59,7 +59,8 @@ collrun_child(void)
 
 /*
  * One pass while the launcher waits: serve joining processes, drain
- * every ring. While there were bytes it comes back at once; idle, it
+ * every ring. After a burst it comes back at once, after a few events
+ * within a ms (not spinning on a busy machine's CPUs); idle, it
  * sleeps longer each time, up to COLLRUN_IDLE_MS (a process's end or a
  * client wakes it sooner, and so does a signal).
  */
@@ -76,8 +77,11 @@ collrun_pump(struct collrun *cr)
 		msg_err("%s", errbuf);
 		cr->said = 1;
 	}
-	if (n != 0)
+	/* A bulk transfer is drained at once; events, within a ms. */
+	if (n > COLLECTOR_RING_SIZE / 8)
 		cr->timeout = 0;
+	else if (n != 0)
+		cr->timeout = 1;
 	else if (cr->timeout < COLLRUN_IDLE_MS)
 		cr->timeout = cr->timeout * 2 + 1;
 }
