@@ -78,7 +78,7 @@ collrun_pump(struct collrun *cr)
 		cr->said = 1;
 	}
 	/* A bulk transfer is drained at once; events, within a ms. */
-	if (n > COLLECTOR_RING_SIZE / 8)
+	if (n > (int)(COLLECTOR_RING_SIZE / 8))
 		cr->timeout = 0;
 	else if (n != 0)
 		cr->timeout = 1;
