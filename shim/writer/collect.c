@@ -91,17 +91,22 @@ collect_attach(const char *name, size_t *lenp)
 		goto out;
 	memcpy(&got, CMSG_DATA(cm), sizeof got);
 	mfd = got;
-	if (syscall(SYS_fstat, (int)mfd, &st) != 0 || st.st_size <= 0)
+	/*
+	 * libc's fstat and mmap, not raw calls: a 32-bit process's
+	 * SYS_fstat and SYS_mmap are the old ones (struct layouts,
+	 * old_mmap's argument block). Neither is hooked.
+	 */
+	if (fstat((int)mfd, &st) != 0 || st.st_size <= 0)
 		goto out;
-	map = (void *)syscall(SYS_mmap, NULL, (size_t)st.st_size, PROT_READ |
-	    PROT_WRITE, MAP_SHARED, (int)mfd, 0);
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, (int)mfd, 0);
 	if (map == MAP_FAILED)
 		goto out;
 	if (ring_check(map, (size_t)st.st_size) != 0) {
-		(void)syscall(SYS_munmap, map, (size_t)st.st_size);
+		(void)munmap(map, (size_t)st.st_size);
 		goto out;
 	}
-	(void)syscall(SYS_madvise, map, (size_t)st.st_size, MADV_DONTFORK);
+	(void)madvise(map, (size_t)st.st_size, MADV_DONTFORK);
 	r = map;
 	*lenp = (size_t)st.st_size;
 out:
@@ -119,7 +124,7 @@ collect_detach(struct ring *r, size_t len)
 {
 	int	saved = errno;
 
-	(void)syscall(SYS_munmap, r, len);
+	(void)munmap(r, len);
 	errno = saved;
 }
 

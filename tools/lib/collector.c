@@ -386,45 +386,29 @@ collector_record(void *arg, enum ring_type type, uint64_t n, const void *p,
 /*
  * Append len bytes of b to fd, all or none: a short write (disk full,
  * RLIMIT_FSIZE) is cut off again, so that the file ends at a whole
- * record. SIGXFSZ is held off the collector (EFBIG instead) and a
- * SIGXFSZ our write raised is taken back. -1 with errno on failure.
+ * record. The caller ignores SIGXFSZ (EFBIG instead): tapshim(1) does
+ * while it collects. -1 with errno on failure.
  */
 static int
 collector_write(int fd, const uint8_t *b, size_t len)
 {
-	struct timespec	 zero = { 0, 0 };
-	sigset_t	 set, old, pend;
-	off_t		 start = lseek(fd, 0, SEEK_END);
-	ssize_t		 w;
-	size_t		 done = 0;
-	int		 was, err = 0;
+	off_t	end;
+	ssize_t	w;
+	size_t	done = 0;
+	int	err;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGXFSZ);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	sigpending(&pend);
-	was = sigismember(&pend, SIGXFSZ);
 	while (done < len) {
 		if ((w = write(fd, b + done, len - done)) == -1 &&
 		    errno == EINTR)
 			continue;
 		if (w <= 0) {
 			err = w == 0 ? ENOSPC : errno;
-			break;
+			if (done > 0 && (end = lseek(fd, 0, SEEK_END)) != -1)
+				(void)ftruncate(fd, end - (off_t)done);
+			errno = err;
+			return (-1);
 		}
 		done += (size_t)w;
-	}
-	if (err != 0 && start != -1)
-		(void)ftruncate(fd, start);
-	if (!was && !sigismember(&old, SIGXFSZ)) {
-		sigpending(&pend);
-		if (sigismember(&pend, SIGXFSZ))
-			(void)sigtimedwait(&set, NULL, &zero);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (err != 0) {
-		errno = err;
-		return (-1);
 	}
 	return (0);
 }
