@@ -23,7 +23,7 @@ packages="gcc make autoconf automake libtool pkg-config
 	ruby redis-server redis-tools gnutls-bin mandoc libhttp-parser-dev
 	libnghttp2-dev python3-jsonschema python3-requests perl postgresql
 	postgresql-client socat apache2-utils git memcached iproute2
-	wireshark-common"
+	wireshark-common libwiretap-dev libwireshark-dev libglib2.0-dev"
 # On amd64, the 32-bit libtapshim.so is built too: i386's libraries
 # beside amd64's (the i386 architecture is added to dpkg for them), and
 # debhelper for the package test.

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "encode.h"
@@ -117,6 +118,66 @@ enc_iov(struct enc_buf *e, struct iovec **iov)
 	return (1);
 }
 
+/* Close the bytes copied into hdr since the last payload as an iovec. */
+static int
+enc_vec_flush(struct enc_vec *v)
+{
+	if (v->hlen == v->hmark)
+		return (0);
+	if (v->niov == ENC_VEC_IOV)
+		return (-1);
+	v->iov[v->niov].iov_base = v->hdr + v->hmark;
+	v->iov[v->niov].iov_len = v->hlen - v->hmark;
+	v->niov++;
+	v->hmark = v->hlen;
+	return (0);
+}
+
+/* protobuf-c's output: small pieces copied, payloads pointed at. */
+static void
+enc_vec_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
+{
+	struct enc_vec	*v = (struct enc_vec *)(void *)b;
+
+	if (v->full || len == 0)
+		return;
+	if (len >= ENC_VEC_REF) {
+		if (enc_vec_flush(v) == -1 || v->niov == ENC_VEC_IOV) {
+			v->full = 1;
+			return;
+		}
+		v->iov[v->niov].iov_base = (void *)(uintptr_t)data;
+		v->iov[v->niov].iov_len = len;
+		v->niov++;
+	} else {
+		if (len > sizeof v->hdr - v->hlen) {
+			v->full = 1;
+			return;
+		}
+		memcpy(v->hdr + v->hlen, data, len);
+		v->hlen += len;
+	}
+	v->len += len;
+}
+
+/* Pack a wrapper (after its n-byte prefix) into v's iovecs. */
+static int
+enc_vec_pack(struct enc_vec *v, const uint8_t *pre, size_t n,
+    const Tapshim__Trace__TraceWrapper *w)
+{
+	memset(v, 0, offsetof(struct enc_vec, hdr));
+	v->hlen = v->hmark = 0;
+	v->niov = 0;
+	v->len = 0;
+	v->full = 0;
+	v->base.append = enc_vec_append;
+	enc_vec_append(&v->base, n, pre);
+	(void)tapshim__trace__trace_wrapper__pack_to_buffer(w, &v->base);
+	if (v->full || enc_vec_flush(v) == -1)
+		return (-1);
+	return (0);
+}
+
 /*
  * Pack a wrapper where it goes, framed for the format: a .pb chunk is
  * the bare TraceWrapper (chunks merge on parsing); a length-delimited
@@ -134,6 +195,8 @@ enc_wrapper(struct enc_buf *e, enum conf_format fmt,
 	size = tapshim__trace__trace_wrapper__get_packed_size(w);
 	if (fmt == CONF_FORMAT_DELIMITED)
 		n = wire_put_varint(pre, size);
+	if (e->vec != NULL)
+		return (enc_vec_pack(e->vec, pre, n, w));
 	room = e->cap > e->len + e->reserve ? e->cap - e->len - e->reserve : 0;
 	if (n + size > room) {
 		e->want = n + size;
@@ -451,6 +514,21 @@ enc_event(struct enc_buf *e, enum conf_format fmt, uint64_t id,
 		break;
 	}
 	return (enc_piece(e, fmt, id, NULL, &se));
+}
+
+/*
+ * One event packed as iovecs into v (enc_event's piece, its payload not
+ * copied). Returns -1 if it does not fit v.
+ */
+int
+enc_event_vec(struct enc_vec *v, enum conf_format fmt, uint64_t id,
+    const struct enc_event *ev)
+{
+	struct enc_buf	e;
+
+	enc_init(&e, NULL, 0);
+	e.vec = v;
+	return (enc_event(&e, fmt, id, ev));
 }
 
 /* The last chunk of a .pb: the truncation flags (nothing for records). */

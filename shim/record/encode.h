@@ -98,6 +98,26 @@ struct enc_buf {
 	size_t		 reserve;	/* of cap, kept back */
 	size_t		 want;		/* the piece that did not fit */
 	struct iovec	 iov;
+	struct enc_vec	*vec;		/* not NULL: pack there instead */
+};
+
+/*
+ * A piece packed as iovecs, for pwritev(): its framing and small fields
+ * copied into hdr, each payload of ENC_VEC_REF bytes or more pointed at
+ * where it is, not copied.
+ */
+#define ENC_VEC_HDR	1024
+#define ENC_VEC_IOV	8
+#define ENC_VEC_REF	512
+struct enc_vec {
+	ProtobufCBuffer	 base;
+	uint8_t		 hdr[ENC_VEC_HDR];
+	size_t		 hlen;
+	size_t		 hmark;		/* of hdr, already in iov */
+	struct iovec	 iov[ENC_VEC_IOV];
+	int		 niov;
+	size_t		 len;		/* bytes in all of iov */
+	int		 full;		/* did not fit: unusable */
 };
 
 void	enc_init(struct enc_buf *, uint8_t *, size_t);
@@ -109,6 +129,8 @@ int	enc_conn_piece(struct enc_buf *, enum conf_format, uint64_t,
 int	enc_stats(struct enc_buf *, enum conf_format, uint64_t,
 	    const struct enc_stats *);
 int	enc_event(struct enc_buf *, enum conf_format, uint64_t,
+	    const struct enc_event *);
+int	enc_event_vec(struct enc_vec *, enum conf_format, uint64_t,
 	    const struct enc_event *);
 int	enc_end(struct enc_buf *, enum conf_format, uint64_t, int, int);
 int	enc_iov(struct enc_buf *, struct iovec **);

@@ -14,6 +14,12 @@
 #include "shim.h"
 #include "tracefile.h"
 
+/*
+ * Events with this many payload bytes or more go into the file by
+ * pwritev() when they do not fit the window (conn_file_direct()).
+ */
+#define CONN_DIRECT_MIN	4096
+
 static int	conn_said_cut;
 static int	conn_said_ring;
 
@@ -155,13 +161,67 @@ conn_room(struct conn *c)
 		return (0);
 	}
 	err = errno;
-	conn_file_sync(c, pos);		/* the old window, mapped again */
 	if (c->tf.ring) {
+		conn_file_sync(c, pos);
 		conn_file_ring_lost(c, err);
 		return (-1);
 	}
+	/*
+	 * The old window is mapped again; if pieces written past it moved
+	 * the end on, map the space kept back there for the trace's end.
+	 */
+	if (tracefile_mapped(&c->tf) && (pos < c->tf.mapoff ||
+	    pos + ENC_RESERVE > c->tf.mapoff + (off_t)c->tf.maplen))
+		(void)tracefile_grow(&shim_conf, &c->tf, pos, ENC_RESERVE);
+	conn_file_sync(c, pos);
 	c->cut = conn_file_reason(err);
 	shim_say_once(&conn_said_cut, "trace %llu: cannot extend: %s; the "
+	    "trace ends there (%s), later data is counted as lost",
+	    (unsigned long long)c->tf.n, strerror(err), c->cut);
+	return (-1);
+}
+
+/*
+ * A large event that does not fit the window goes into the file with
+ * pwritev(), its payload copied once by the kernel into the page cache
+ * (as durable against the process's death as a store into the window),
+ * instead of through a new window whose pages the kernel zeroes before
+ * they are copied over, and whose munmap costs more. The window takes
+ * the small pieces; past it, the next one maps a new window there.
+ * Returns 0 when written, 1 when the window is to take it, -1 when the
+ * trace is cut (the event is lost, c->cut says why). c->lock is held.
+ */
+int
+conn_file_direct(struct conn *c, const struct enc_event *ev)
+{
+	struct enc_vec	v;
+	off_t		pos;
+	size_t		room;
+	int		err;
+
+	if (ev->caplen < CONN_DIRECT_MIN || c->counting || c->cut != NULL ||
+	    c->exit_at >= 0 || c->tf.ring || !tracefile_mapped(&c->tf))
+		return (1);
+	if (enc_event_vec(&v, shim_conf.format, c->tf.n, ev) == -1)
+		return (1);
+	room = c->enc.cap > c->enc.len + c->enc.reserve ?
+	    c->enc.cap - c->enc.len - c->enc.reserve : 0;
+	if (v.len <= room)
+		return (1);
+	pos = conn_file_pos(c);
+	if (tracefile_write(&shim_conf, &c->tf, pos, v.iov, v.niov, v.len,
+	    ENC_RESERVE) == 0) {
+		c->enc.len += v.len;
+		return (0);
+	}
+	err = errno;
+	/* Nothing after it: the end goes in the space kept back at pos. */
+	if (tracefile_mapped(&c->tf) && (pos < c->tf.mapoff ||
+	    pos + ENC_RESERVE > c->tf.mapoff + (off_t)c->tf.maplen))
+		(void)tracefile_grow(&shim_conf, &c->tf, pos, ENC_RESERVE);
+	conn_file_sync(c, pos);
+	c->cut = conn_file_reason(err);
+	shim_say_once(&conn_said_cut, "trace %llu: cannot write: %s; the "
 	    "trace ends there (%s), later data is counted as lost",
 	    (unsigned long long)c->tf.n, strerror(err), c->cut);
 	return (-1);

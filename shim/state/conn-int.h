@@ -58,6 +58,7 @@ void		 conn_file_attach(struct conn *, off_t);
 int		 conn_room(struct conn *);
 int		 conn_file_mapped(const struct conn *);
 int		 conn_file_push(struct conn *);
+int		 conn_file_direct(struct conn *, const struct enc_event *);
 void		 conn_file_end(struct conn *, enum enc_ending, int64_t);
 void		 conn_file_reend(struct conn *);
 void		 conn_file_fork_prepare(void);

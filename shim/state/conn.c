@@ -217,7 +217,7 @@ conn_record_event(struct conn *c, struct enc_event *evp)
 	struct enc_event	 ev = *evp;
 	uint64_t		 limit, room, want, n = ev.len;
 	int64_t			 now = conn_now();
-	int			 dir = ev.kind == ENC_READ ? 0 : 1, *said;
+	int			 dir = ev.kind == ENC_READ ? 0 : 1, *said, r;
 
 	pthread_mutex_lock(&c->lock);
 	if (n == 0 && ev.kind == ENC_READ && !c->info.udp &&
@@ -271,8 +271,13 @@ conn_record_event(struct conn *c, struct enc_event *evp)
 		pthread_mutex_unlock(&c->lock);
 		return;
 	}
-	/* Packed into the file's window: in its page cache on return. */
-	if ((enc_event(&c->enc, shim_conf.format, c->tf.n, &ev) == -1 &&
+	/*
+	 * Packed into the file's window, or a large one written into the
+	 * file: in its page cache on return. Collector mode: packed, then
+	 * handed to the ring.
+	 */
+	if ((r = conn_file_direct(c, &ev)) == -1 || (r == 1 &&
+	    enc_event(&c->enc, shim_conf.format, c->tf.n, &ev) == -1 &&
 	    (conn_room(c) == -1 ||
 	    enc_event(&c->enc, shim_conf.format, c->tf.n, &ev) == -1)) ||
 	    conn_file_push(c) == -1) {

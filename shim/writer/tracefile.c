@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -174,19 +175,22 @@ tracefile_probe(const struct conf *c, int alt, uint64_t n)
 
 /* Is fd the file the shim created? */
 static int
-tracefile_check(const struct tracefile *tf, int fd)
+tracefile_check(const struct tracefile *tf, int fd, off_t *size)
 {
 	struct stat	st;
 
 	if (fstat(fd, &st) == -1)
 		return (0);
+	if (size != NULL)
+		*size = st.st_size;
 	return (S_ISREG(st.st_mode) && st.st_dev == tf->dev &&
 	    st.st_ino == tf->ino);
 }
 
 /* Open the trace file again, by name, if it is still the one created. */
 static int
-tracefile_reopen(const struct conf *c, const struct tracefile *tf)
+tracefile_reopen(const struct conf *c, const struct tracefile *tf,
+    off_t *size)
 {
 	char	path[PATH_MAX + 64];
 	int	fd;
@@ -201,7 +205,7 @@ tracefile_reopen(const struct conf *c, const struct tracefile *tf)
 			errno = ESTALE;
 		return (-1);
 	}
-	if (!tracefile_check(tf, fd)) {
+	if (!tracefile_check(tf, fd, size)) {
 		tracefile_sys_close(fd);
 		errno = ESTALE;
 		return (-1);
@@ -287,8 +291,13 @@ tracefile_map(struct tracefile *tf, int fd, off_t pos, size_t need)
 		end = (off_t)rl.rlim_cur;
 		len = (size_t)(end - off);
 	}
-	if (tracefile_extend(tf, fd, end) == -1)
-		return (-1);
+	if (tracefile_extend(tf, fd, end) == -1) {
+		/* The blocks given already may hold the piece: map those. */
+		if (tf->alloc < pos + (off_t)need || tf->alloc <= off)
+			return (-1);
+		end = tf->alloc;
+		len = (size_t)(end - off);
+	}
 	/* The old window goes first: RSS never holds two. */
 	if (tf->map != NULL)
 		(void)munmap(tf->map, tf->maplen);
@@ -381,7 +390,7 @@ tracefile_create(const struct conf *c, struct tracefile *tf, char *errbuf)
 	if (tf->ino == 0 || tracefile_map(tf, fd, 0, 1) == -1) {
 		saved = errno;
 		/* Ours (O_EXCL, just made): leave no empty file behind. */
-		if (tracefile_check(tf, fd))
+		if (tracefile_check(tf, fd, NULL))
 			(void)unlink(path);
 		tracefile_sys_close(fd);
 		pthread_mutex_unlock(&tracefile_fd_lock);
@@ -412,7 +421,7 @@ tracefile_grow(const struct conf *c, struct tracefile *tf, off_t pos,
 		return (-1);
 	}
 	pthread_mutex_lock(&tracefile_fd_lock);
-	if ((fd = tracefile_reopen(c, tf)) == -1) {
+	if ((fd = tracefile_reopen(c, tf, NULL)) == -1) {
 		saved = errno;
 		pthread_mutex_unlock(&tracefile_fd_lock);
 		errno = saved;
@@ -422,6 +431,75 @@ tracefile_grow(const struct conf *c, struct tracefile *tf, off_t pos,
 	saved = errno;
 	tracefile_sys_close(fd);
 	pthread_mutex_unlock(&tracefile_fd_lock);
+	errno = saved;
+	return (r);
+}
+
+/*
+ * Write len bytes (iov) at pos with pwritev(), into the file's page
+ * cache: once it returns they survive the process as a mapping's stores
+ * do, without a mapped page zeroed first and copied over after. The
+ * file is given blocks up to pos + len + keep first (some more ahead,
+ * as a window would), so that keep bytes stay for the trace's end and
+ * the write never grows the file (no SIGXFSZ). The next window mapped
+ * starts small again: the pieces between large ones are small. Returns
+ * -1 with errno as tracefile_grow(), nothing or part written.
+ */
+int
+tracefile_write(const struct conf *c, struct tracefile *tf, off_t pos,
+    const struct iovec *iov, int iovcnt, size_t len, size_t keep)
+{
+	struct iovec	 v[TRACEFILE_IOV_MAX];
+	off_t		 size, end = pos + (off_t)len + (off_t)keep;
+	ssize_t		 w;
+	size_t		 done;
+	int		 fd, i, r = 0, saved = 0;
+
+	if (!tracefile_mapped(tf)) {
+		errno = ESTALE;
+		return (-1);
+	}
+	if (iovcnt <= 0 || iovcnt > TRACEFILE_IOV_MAX) {
+		errno = EINVAL;
+		return (-1);
+	}
+	memcpy(v, iov, (size_t)iovcnt * sizeof *v);
+	pthread_mutex_lock(&tracefile_fd_lock);
+	if ((fd = tracefile_reopen(c, tf, &size)) == -1) {
+		saved = errno;
+		pthread_mutex_unlock(&tracefile_fd_lock);
+		errno = saved;
+		return (-1);
+	}
+	/* Cut short by another (not by us): give it its blocks again. */
+	if (size < tf->alloc)
+		tf->alloc = size;
+	if (end > tf->alloc && tracefile_extend(tf, fd, end +
+	    TRACEFILE_WINDOW_MAX) == -1 && tracefile_extend(tf, fd, end) == -1)
+		r = -1;
+	for (i = 0, done = 0; r == 0 && done < len; ) {
+		w = pwritev(fd, v + i, iovcnt - i, pos + (off_t)done);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			r = -1;
+			break;
+		}
+		done += (size_t)w;
+		/* A short write: go on from where it stopped. */
+		while (i < iovcnt && (size_t)w >= v[i].iov_len)
+			w -= (ssize_t)v[i++].iov_len;
+		if (i < iovcnt) {
+			v[i].iov_base = (uint8_t *)v[i].iov_base + w;
+			v[i].iov_len -= (size_t)w;
+		}
+	}
+	saved = errno;
+	tracefile_sys_close(fd);
+	pthread_mutex_unlock(&tracefile_fd_lock);
+	tf->window = TRACEFILE_WINDOW_MIN;
 	errno = saved;
 	return (r);
 }
@@ -442,7 +520,7 @@ tracefile_finish(const struct conf *c, struct tracefile *tf, off_t len,
 	if (!tracefile_mapped(tf))
 		return (0);
 	pthread_mutex_lock(&tracefile_fd_lock);
-	if ((fd = tracefile_reopen(c, tf)) != -1) {
+	if ((fd = tracefile_reopen(c, tf, NULL)) != -1) {
 		tracefile_sig_block(&old, &pend);
 		r = ftruncate(fd, len);
 		saved = errno;

@@ -3,6 +3,7 @@
 #define TAPSHIM_TRACEFILE_H
 
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <limits.h>
 #include <stddef.h>
@@ -18,6 +19,8 @@
  */
 #define TRACEFILE_WINDOW_MIN	16384
 #define TRACEFILE_WINDOW_MAX	8388608
+/* The most iovecs tracefile_write() takes. */
+#define TRACEFILE_IOV_MAX	16
 
 /*
  * A trace file as created: its number, who it is on disk, and the one
@@ -46,6 +49,8 @@ int	tracefile_create(const struct conf *, struct tracefile *, char *);
 int	tracefile_path(const struct conf *, uint64_t, char *, size_t);
 int	tracefile_grow(const struct conf *, struct tracefile *, off_t,
 	    size_t);
+int	tracefile_write(const struct conf *, struct tracefile *, off_t,
+	    const struct iovec *, int, size_t, size_t);
 int	tracefile_finish(const struct conf *, struct tracefile *, off_t,
 	    int);
 int	tracefile_mapped(const struct tracefile *);

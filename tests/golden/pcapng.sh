@@ -46,6 +46,14 @@ judge_golden()
 	cmp "$1" "$2"
 }
 
+# Judge: tap2pcap's stderr ($dir/err) is empty: with -q it says nothing,
+# and libwiretap's log (every debug message, unless told otherwise) stays
+# out of it.
+judge_quiet()
+{
+	[ ! -s "$dir/err" ] || { head -5 "$dir/err"; return 1; }
+}
+
 # Judge: capinfos counts N packets in FILE, of file type TYPE.
 judge_capinfos()
 {
@@ -182,7 +190,9 @@ done
 check_ok "tcp: tap2pcap writes a .pcapng name" \
     t2p -w "$dir/tcp.pcapng" "$dir/dump-tcp.pb" &&
     check "tcp: the pcapng is the golden one, byte for byte" \
-    judge_golden "$dir/tcp.pcapng" "$data/dump-tcp.pcapng"
+    judge_golden "$dir/tcp.pcapng" "$data/dump-tcp.pcapng" &&
+    check "tcp: -q: nothing on stderr, libwiretap's log included" \
+    judge_quiet
 t2p -w "$dir/tcp.pcap" "$dir/dump-tcp.pb"
 check_ok "http1: tap2pcap writes a .pcap name" \
     t2p -w "$dir/http1.pcap" "$dir/http1.pb" &&

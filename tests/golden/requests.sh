@@ -159,6 +159,8 @@ check "secrets: --show-secrets shows them" judge_prints \
     --requests --json --show-secrets requests-tls.pb
 check "secrets: --show-secrets in HAR" judge_prints \
     'session=abc' --har /dev/stdout --show-secrets server-h1.pb
+check "--har /dev/stdout onto a file: /dev/stdout itself is left alone" eval \
+    '[ -L /dev/stdout ] || [ -c /dev/stdout ]'
 (cd "$dir" && "$TAPDUMP" --har empty.har)
 check "--har without a trace: a valid archive without entries" eval \
     '"$PYTHON" "$judge" har "$top_srcdir/tests/data/har-1.2.schema.json" \

@@ -239,7 +239,7 @@ check "shrink: an input cut short meanwhile is an error, not SIGBUS" \
 # Judge: tapdump streams: 100,000 connections one after another are
 # printed, text and JSON, in 350 MB of address space (before, it kept
 # every event of the file and a JSON tree of it all: over 550 MB and
-# 1.4 GB). What stays is the reader's index, about 1 KB a connection.
+# 1.4 GB).
 judge_tapdump_streams()
 {
 	local m n
@@ -267,6 +267,50 @@ if ldd "$TAPDUMP" 2>/dev/null | grep -q libasan; then
 else
 	check "tapdump: 100,000 connections stream in bounded memory" \
 	    judge_tapdump_streams
+fi
+
+# The largest resident set of tapdump ARGS... (KiB), from getrusage.
+tapdump_rss()
+{
+	"$PYTHON" - "$TAPDUMP" "$@" <<'PY'
+import resource, subprocess, sys
+r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.PIPE)
+if r.returncode != 0:
+    sys.exit("tapdump: exit %d: %s" % (r.returncode, r.stderr.decode()[-300:]))
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+PY
+}
+
+# Judge: tapdump's memory does not follow the number of connections in
+# a file, only the ones open at once: 200,000 connections one after
+# another take at most 16 MiB more than 10,000 do, text and JSON (the
+# reader's index of every connection took about 1 KB each: 200 MB more).
+judge_tapdump_flat()
+{
+	local m small big
+
+	"$PYTHON" "$data/mkmany.py" serial 10000 \
+	    "$dir/flat10k.pb_length_delimited" &&
+	    "$PYTHON" "$data/mkmany.py" serial 200000 \
+	    "$dir/flat200k.pb_length_delimited" || return 1
+	for m in "" "--json --events"; do
+		# shellcheck disable=SC2086
+		small=$(tapdump_rss $m "$dir/flat10k.pb_length_delimited") &&
+		    big=$(tapdump_rss $m "$dir/flat200k.pb_length_delimited") ||
+		    return 1
+		[ $((big - small)) -le 16384 ] || {
+			echo "tapdump $m: max RSS $small KiB for 10,000" \
+			    "connections, $big KiB for 200,000"; return 1; }
+	done
+}
+if ldd "$TAPDUMP" 2>/dev/null | grep -q libasan; then
+	skipped=$((skipped + 1))
+	echo "ok - tapdump: memory flat in the number of connections" \
+	    "# SKIP a sanitizer build (its shadow memory is resident too)"
+else
+	check "tapdump: memory flat in the number of connections" \
+	    judge_tapdump_flat
 fi
 
 # Judge: PostgreSQL with sslmode=require, traced in plaintext: the hint
@@ -308,6 +352,74 @@ TXT
 }
 check "starttls: PostgreSQL's plaintext gets a hint that works" \
     judge_starttls
+
+# Judge: TAPSHIM_TLS=both: a connection's plaintext and its TLS records
+# are two traces of the same addresses, two streams on one server port
+# in the capture. The hint names the plaintext's stream (its ends as
+# drawn, both traces) and decodes by its client port: with it, tshark
+# reads HTTP in the plaintext stream and TLS still in the other (a hint
+# by the server port, as before, made both HTTP). PostgreSQL the same,
+# with --starttls-omit named, in the --decode-as file too.
+judge_starttls_both()
+{
+	local got port
+
+	cat >"$dir/bp.textproto" <<'TXT'
+socket_buffered_trace { trace_id: 41 connection {
+  local_address { socket_address { address: "127.0.0.1" port_value: 40100 } }
+  remote_address { socket_address { address: "127.0.0.1" port_value: 8443 } }
+  role: ROLE_CLIENT tls { version: "TLSv1.3" data: TLS_DATA_PLAINTEXT } }
+  events { timestamp { seconds: 1700000000 nanos: 5000 } write { data { as_bytes: "GET / HTTP/1.1\r\nHost: x\r\n\r\n" } } }
+  events { timestamp { seconds: 1700000000 nanos: 6000 } read { data { as_bytes: "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" } } }
+  events { timestamp { seconds: 1700000000 nanos: 9000 } closed { } } }
+TXT
+	cat >"$dir/bc.textproto" <<'TXT'
+socket_buffered_trace { trace_id: 42 connection {
+  local_address { socket_address { address: "127.0.0.1" port_value: 40100 } }
+  remote_address { socket_address { address: "127.0.0.1" port_value: 8443 } }
+  role: ROLE_CLIENT tls { version: "TLSv1.3" data: TLS_DATA_CIPHERTEXT } }
+  events { timestamp { seconds: 1700000000 nanos: 3000 } write { data { as_bytes: "\026\003\001\000\004\001\000\000\000" } } }
+  events { timestamp { seconds: 1700000000 nanos: 4000 } read { data { as_bytes: "\026\003\003\000\004\002\000\000\000" } } }
+  events { timestamp { seconds: 1700000000 nanos: 5000 } write { data { as_bytes: "\027\003\003\000\005hello" } } }
+  events { timestamp { seconds: 1700000000 nanos: 9000 } closed { } } }
+TXT
+	encode "$dir/bp.textproto" "$dir/bp.pb" &&
+	    encode "$dir/bc.textproto" "$dir/bc.pb" || return 1
+	"$TAP2PCAP" --decode-as "$dir/both.da" -w "$dir/both.pcap" \
+	    "$dir/bp.pb" "$dir/bc.pb" 2>"$dir/both.err" || {
+		cat "$dir/both.err"; return 1; }
+	port=$(sed -n 's/.*TLS plaintext in the stream 127\.0\.0\.1:\([0-9]*\) -> 127\.0\.0\.1:8443 (.*bp\.pb trace 41; its TLS records are the stream 127\.0\.0\.1:\([0-9]*\) -> 127\.0\.0\.1:8443, .*bc\.pb trace 42): decode that stream alone with tshark -d tcp\.port==\1,http$/\1/p' \
+	    "$dir/both.err")
+	[ -n "$port" ] || { echo "no hint naming the stream:";
+		cat "$dir/both.err"; return 1; }
+	grep -q "decode_as_entry: tcp.port,$port,(none),HTTP" \
+	    "$dir/both.da" || { cat "$dir/both.da"; return 1; }
+	grep -q 'tcp.port==8443' "$dir/both.err" && {
+		echo "a hint by the server port:"; cat "$dir/both.err";
+		return 1; }
+	# The PostgreSQL twin: the stream, and --starttls-omit.
+	sed 's/trace_id: 31/trace_id: 33/; s/TLS_DATA_PLAINTEXT/TLS_DATA_CIPHERTEXT/' \
+	    "$dir/pg.textproto" >"$dir/pgc.textproto"
+	encode "$dir/pgc.textproto" "$dir/pgc.pb" || return 1
+	"$TAP2PCAP" -w "$dir/pgb.pcap" "$dir/pg.pb" "$dir/pgc.pb" \
+	    2>"$dir/pgb.err" || { cat "$dir/pgb.err"; return 1; }
+	grep -q 'TLS plaintext in the stream 127.0.0.1:[0-9]* -> 127.0.0.1:5432 (.*pg.pb trace 31; its TLS records are the stream 127.0.0.1:[0-9]* -> 127.0.0.1:5432, .*pgc.pb trace 33): decode that stream alone with tshark -d tcp.port==[0-9]*,pgsql after converting with --starttls-omit' \
+	    "$dir/pgb.err" || { cat "$dir/pgb.err"; return 1; }
+	command -v "$TSHARK" >/dev/null 2>&1 || return 0
+	got=$("$TSHARK" -n -r "$dir/both.pcap" -d "tcp.port==$port,http" \
+	    -T fields -e tcp.srcport -e _ws.col.Protocol 2>/dev/null |
+	    awk '$2 != "TCP" { print $1 "=" $2 }' | sort -u | tr '\n' ' ')
+	case $got in
+	*"$port=HTTP"*) ;;
+	*) echo "the plaintext stream is not HTTP: $got"; return 1 ;;
+	esac
+	case $got in
+	*"=TLS"*) ;;
+	*) echo "the TLS records' stream is not TLS: $got"; return 1 ;;
+	esac
+}
+check "starttls: TAPSHIM_TLS=both: the hint names the plaintext's stream" \
+    judge_starttls_both
 
 check "unclosed: a trace never closed is named" judge_unclosed
 

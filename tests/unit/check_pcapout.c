@@ -17,6 +17,7 @@
 
 #include "frame.h"
 #include "pcap-out.h"
+#include "pcapng-out.h"
 
 static Suite	*pcapout_suite(void);
 
@@ -213,6 +214,71 @@ START_TEST(test_open_full)
 }
 END_TEST
 
+/*
+ * pcapng_out_section(): a process met after the capture started gets a
+ * new section; the file holds SHB, IDB, EPB, then SHB, two IDBs, EPB, the
+ * second packet on the new process's interface (1).
+ */
+START_TEST(test_pcapng_section)
+{
+	static const uint32_t	 want[] = { 0x0a0d0d0a, 1, 6, 0x0a0d0d0a, 1,
+				    1, 6 };
+	struct pcapng_meta	 m;
+	struct pcap_out		 o;
+	struct trace_info	 ti[2];
+	struct trace_event	 ev;
+	struct synth_stream	 st;
+	struct synth		 sy;
+	char			 errbuf[PCAP_ERRBUF_SIZE];
+	uint8_t			 head[14] = { 0 }, *b;
+	uint32_t		 t, len;
+	size_t			 n, off = 0, k = 0;
+
+	memset(&m, 0, sizeof m);
+	memset(ti, 0, sizeof ti);
+	memset(&ev, 0, sizeof ev);
+	memset(&st, 0, sizeof st);
+	memset(&sy, 0, sizeof sy);
+	ti[0].conn.pid = 10;
+	ti[1].conn.pid = 20;
+	ev.kind = TRACE_EV_WRITE;
+	st.info = &ti[0];
+	sy.stream = &st;
+	sy.event = &ev;
+	m.link = FRAME_LINK_ETHER;
+	m.sy = &sy;
+	ck_assert_int_eq(pcapng_meta_add(&m, &ti[0]), 0);
+	ck_assert_int_eq(pcapng_out_open(&o, &m, path_a, errbuf), 0);
+	(void)pcapng_out_prepare(&m, sizeof head, 4, 4);
+	ck_assert_int_eq(pcapng_out_write(&o, &m, 1, 2, head, sizeof head,
+	    data, 4, 4), 0);
+	ck_assert_int_eq(pcapng_meta_add(&m, &ti[1]), 0);
+	ck_assert_int_eq(pcapng_out_section(&o, &m, errbuf), 0);
+	st.info = &ti[1];
+	(void)pcapng_out_prepare(&m, sizeof head, 4, 4);
+	ck_assert_int_eq(pcapng_out_write(&o, &m, 3, 4, head, sizeof head,
+	    data, 4, 4), 0);
+	ck_assert_int_eq(pcapng_out_close(&o, &m, errbuf), 0);
+	ck_assert_int_eq(pcap_out_commit(&o, errbuf), 0);
+	pcapng_meta_free(&m);
+	b = slurp(path_a, &n);
+	while (off + 12 <= n && k < sizeof want / sizeof want[0]) {
+		memcpy(&t, b + off, 4);
+		memcpy(&len, b + off + 4, 4);
+		ck_assert_uint_eq(t, want[k]);
+		if (k == 6) {
+			memcpy(&t, b + off + 8, 4);
+			ck_assert_uint_eq(t, 1);
+		}
+		off += len;
+		k++;
+	}
+	ck_assert_uint_eq(k, 7);
+	ck_assert_uint_eq(off, n);
+	free(b);
+}
+END_TEST
+
 static Suite *
 pcapout_suite(void)
 {
@@ -225,6 +291,7 @@ pcapout_suite(void)
 	tcase_add_test(tc, test_stdout_pipe);
 	tcase_add_test(tc, test_write_error);
 	tcase_add_test(tc, test_open_full);
+	tcase_add_test(tc, test_pcapng_section);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -127,25 +128,131 @@ bad_filter(const char *expr, const char *errbuf)
 	return (2);
 }
 
+/* A shown trace of TLS records, for decode_twins() to find by addresses. */
+struct twin {
+	const struct trace_info		*t;
+	const struct synth_stream	*s;
+	const char			*name;
+};
+
+/* Order twins by their addresses, then the socket's inode. */
+static int
+twin_cmp(const void *a, const void *b)
+{
+	const struct trace_conn	*x = &((const struct twin *)a)->t->conn;
+	const struct trace_conn	*y = &((const struct twin *)b)->t->conn;
+	const struct trace_addr	*xa[2] = { &x->local, &x->remote };
+	const struct trace_addr	*ya[2] = { &y->local, &y->remote };
+	int			 i, r;
+
+	for (i = 0; i < 2; i++) {
+		if (xa[i]->family != ya[i]->family)
+			return (xa[i]->family < ya[i]->family ? -1 : 1);
+		if ((r = memcmp(xa[i]->ip, ya[i]->ip, sizeof xa[i]->ip)) != 0)
+			return (r);
+		if (xa[i]->port != ya[i]->port)
+			return (xa[i]->port < ya[i]->port ? -1 : 1);
+	}
+	if (x->inode != 0 && y->inode != 0 && x->inode != y->inode)
+		return (x->inode < y->inode ? -1 : 1);
+	return (0);
+}
+
+/*
+ * TAPSHIM_TLS=both: a connection's plaintext and its TLS records are two
+ * traces of the same addresses (in two files), two streams on one
+ * server port in the capture. Find, for each shown plaintext trace, a
+ * shown trace of records with its addresses; *twin[i][j] is its index
+ * in all of them + 1, or 0. Sorted, so any number of traces takes
+ * n log n. Returns -1 out of memory (no twin is then known).
+ */
+static int
+decode_twins(const struct input *in, unsigned int n, struct twin **all,
+    size_t *nall)
+{
+	const struct trace_info	*t;
+	struct twin		*tw = NULL, *m;
+	size_t			 cap = 0, k = 0, j;
+	unsigned int		 i;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < trace_count(in[i].tf); j++) {
+			t = trace_info(in[i].tf, j);
+			if (in[i].hidden[j] || t->conn.tls !=
+			    TRACE_TLS_CIPHERTEXT || (t->conn.local.family !=
+			    AF_INET && t->conn.local.family != AF_INET6))
+				continue;
+			if (k == cap) {
+				cap = cap ? cap * 2 : 16;
+				if ((m = reallocarray(tw, cap,
+				    sizeof *m)) == NULL) {
+					free(tw);
+					return (-1);
+				}
+				tw = m;
+			}
+			tw[k].t = t;
+			tw[k].s = &in[i].streams[j];
+			tw[k++].name = trace_name(in[i].tf);
+		}
+	}
+	if (k > 0)
+		qsort(tw, k, sizeof *tw, twin_cmp);
+	*all = tw;
+	*nall = k;
+	return (0);
+}
+
 /*
  * TLS plaintext keeps its real ports, where Wireshark expects TLS: find
- * them (decode-as.c), and write --decode-as's file.
+ * them (decode-as.c); a plaintext trace whose TLS records are traced too
+ * gets a hint of its own stream.
  */
 static int
 decode_hints(const struct convert *c, const struct input *in,
     unsigned int n, struct decodeas *d)
 {
-	char		errbuf[PATH_MAX + 128];
-	unsigned int	i;
-	size_t		j;
+	const struct trace_info	*t;
+	const struct frame_ep	*pe[2], *ce[2];
+	struct twin		*tw = NULL, key, *hit;
+	size_t			 ntw = 0, j;
+	unsigned int		 i;
 
+	(void)c;
 	memset(d, 0, sizeof *d);
+	if (decode_twins(in, n, &tw, &ntw) == -1) {
+		notice_err("out of memory");
+		return (-1);
+	}
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < trace_count(in[i].tf); j++) {
-			if (!in[i].hidden[j])
-				decodeas_add(d, trace_info(in[i].tf, j));
+			if (in[i].hidden[j])
+				continue;
+			t = trace_info(in[i].tf, j);
+			key.t = t;
+			hit = ntw == 0 || t->conn.tls != TRACE_TLS_PLAINTEXT ?
+			    NULL : bsearch(&key, tw, ntw, sizeof *tw, twin_cmp);
+			if (hit != NULL) {
+				pe[0] = &in[i].streams[j].side[0].ep;
+				pe[1] = &in[i].streams[j].side[1].ep;
+				ce[0] = &hit->s->side[0].ep;
+				ce[1] = &hit->s->side[1].ep;
+				decodeas_add_stream(d, t, trace_name(in[i].tf),
+				    pe, hit->t, hit->name, ce);
+			} else
+				decodeas_add(d, t);
 		}
 	}
+	free(tw);
+	return (0);
+}
+
+/* After the capture: write --decode-as's file (its ports as drawn). */
+static int
+decode_file(const struct convert *c, const struct decodeas *d)
+{
+	char	errbuf[PATH_MAX + 128];
+
 	if (c->decode_as != NULL && decodeas_write(d, c->decode_as, errbuf,
 	    sizeof errbuf) == -1) {
 		notice_err("%s", errbuf);
@@ -188,6 +295,7 @@ static void
 summary(const struct convert *c, const struct input *in, unsigned int n,
     const struct synth *sy, const struct rotate *r, const struct decodeas *d)
 {
+	char		hint[2048];
 	size_t		shown = 0, total = 0, j;
 	unsigned int	i;
 
@@ -213,13 +321,10 @@ summary(const struct convert *c, const struct input *in, unsigned int n,
 		    (unsigned long long)sy->gap_bytes,
 		    (unsigned long long)sy->gaps,
 		    (unsigned long long)SYNTH_UNCAPTURED_MAX);
-	for (i = 0; i < d->n; i++)
-		notice_say(c->quiet, "TLS plaintext on port %u: decode it with "
-		    "tshark -d tcp.port==%u,%s%s", (unsigned int)d->e[i].port,
-		    (unsigned int)d->e[i].port, decodeas_proto(d, i),
-		    d->e[i].starttls == 0 || c->starttls_omit ? "" :
-		    " after converting with --starttls-omit (the STARTTLS "
-		    "negotiation in the clear makes the dissector expect TLS)");
+	for (i = 0; i < d->n; i++) {
+		decodeas_hint(d, i, c->starttls_omit, hint, sizeof hint);
+		notice_say(c->quiet, "%s", hint);
+	}
 	if (c->expr != NULL)
 		notice_say(c->quiet, "%zu of %zu connection(s) match '%s'",
 		    shown, total, c->expr);
@@ -337,7 +442,8 @@ convert_run(const struct convert *c, char *const *paths, unsigned int n)
 	}
 	if (merge_pair(&m, in, n) == 0 && merge_join(&m, in, n) == 0 &&
 	    decode_hints(c, in, n, &dec) == 0 &&
-	    write_capture(c, &m, in, n, paths, &dec) == 0)
+	    write_capture(c, &m, in, n, paths, &dec) == 0 &&
+	    decode_file(c, &dec) == 0)
 		rc = 0;
 done:
 	for (i = 0; i < n; i++)

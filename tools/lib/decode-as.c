@@ -7,7 +7,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
+
 #include "decode-as.h"
+#include "escape.h"
 #include "outfile.h"
 
 /* PostgreSQL's SSLRequest (protocol 1234.5679), what a client sends first. */
@@ -34,6 +37,99 @@ decodeas_starttls(const struct trace_info *t)
 	return (0);
 }
 
+/* The protocol of a TLS plaintext trace, tshark's name; *st: STARTTLS. */
+static const char *
+decodeas_proto_of(const struct trace_info *t, int *st)
+{
+	*st = decodeas_starttls(t);
+	return (*st == 1 ? "pgsql" : *st == 2 ? "mysql" :
+	    strcmp(t->conn.alpn, "h2") == 0 ? "http2" : "http");
+}
+
+/*
+ * Note a TLS plaintext trace (pt, in the file pname) whose connection's
+ * TLS records are another trace (ct, in cname) of the same addresses:
+ * TAPSHIM_TLS=both. The capture shows them as two streams on one server
+ * port, so a hint by that port would decode the records as plaintext
+ * too: the entry is the plaintext stream's, by the client port it is
+ * drawn on (plain, cipher: the two streams' ends as drawn, client then
+ * server; they are read when the hint is made, after the capture).
+ */
+void
+decodeas_add_stream(struct decodeas *d, const struct trace_info *pt,
+    const char *pname, const struct frame_ep *const plain[2],
+    const struct trace_info *ct, const char *cname,
+    const struct frame_ep *const cipher[2])
+{
+	int	st;
+
+	if (d->n == DECODEAS_MAX)
+		return;
+	memset(&d->e[d->n], 0, sizeof d->e[d->n]);
+	d->e[d->n].proto = decodeas_proto_of(pt, &st);
+	d->e[d->n].starttls = st;
+	d->e[d->n].plain[0] = plain[0];
+	d->e[d->n].plain[1] = plain[1];
+	d->e[d->n].cipher[0] = cipher[0];
+	d->e[d->n].cipher[1] = cipher[1];
+	d->e[d->n].pt = pt;
+	d->e[d->n].ct = ct;
+	d->e[d->n].pname = pname;
+	d->e[d->n].cname = cname;
+	d->n++;
+}
+
+/* "127.0.0.1:40100", "[::1]:40100": an end as the capture shows it. */
+static void
+decodeas_ep(const struct frame_ep *ep, char *buf, size_t size)
+{
+	char	ip[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(ep->family, ep->ip, ip, sizeof ip) == NULL)
+		snprintf(ip, sizeof ip, "?");
+	snprintf(buf, size, ep->family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
+	    (unsigned int)ep->port);
+}
+
+/*
+ * The hint for entry i, for tap2pcap to say: "TLS plaintext on port
+ * 8443: decode it with tshark -d tcp.port==8443,http2", and for one
+ * stream (decodeas_add_stream()) which stream, by its ends, which is its
+ * twin of TLS records, and the plaintext's client port to decode by.
+ * omitted: --starttls-omit was given.
+ */
+void
+decodeas_hint(const struct decodeas *d, size_t i, int omitted, char *buf,
+    size_t size)
+{
+	char		 pc[64], ps[64], cc[64], cs[64], esc[2][512];
+	const char	*after;
+	unsigned int	 port;
+
+	after = d->e[i].starttls == 0 || omitted ? "" : " after converting "
+	    "with --starttls-omit (the STARTTLS negotiation in the clear "
+	    "makes the dissector expect TLS)";
+	if (d->e[i].plain[0] == NULL) {
+		snprintf(buf, size, "TLS plaintext on port %u: decode it with "
+		    "tshark -d tcp.port==%u,%s%s", (unsigned int)d->e[i].port,
+		    (unsigned int)d->e[i].port, d->e[i].proto, after);
+		return;
+	}
+	decodeas_ep(d->e[i].plain[0], pc, sizeof pc);
+	decodeas_ep(d->e[i].plain[1], ps, sizeof ps);
+	decodeas_ep(d->e[i].cipher[0], cc, sizeof cc);
+	decodeas_ep(d->e[i].cipher[1], cs, sizeof cs);
+	port = d->e[i].plain[0]->port;
+	snprintf(buf, size, "TLS plaintext in the stream %s -> %s (%s trace "
+	    "%llu; its TLS records are the stream %s -> %s, %s trace %llu): "
+	    "decode that stream alone with tshark -d tcp.port==%u,%s%s", pc,
+	    ps, esc_str(esc[0], sizeof esc[0], d->e[i].pname),
+	    (unsigned long long)d->e[i].pt->trace_id, cc, cs,
+	    esc_str(esc[1], sizeof esc[1], d->e[i].cname),
+	    (unsigned long long)d->e[i].ct->trace_id, port, d->e[i].proto,
+	    after);
+}
+
 /*
  * Note a connection whose trace holds TLS plaintext: its server's port,
  * and the protocol, from the plaintext first (PostgreSQL, MySQL), then
@@ -53,11 +149,9 @@ decodeas_add(struct decodeas *d, const struct trace_info *t)
 	srv = c->role == TRACE_ROLE_SERVER ? &c->local : &c->remote;
 	if (srv->family != AF_INET && srv->family != AF_INET6)
 		return;
-	st = decodeas_starttls(t);
-	proto = st == 1 ? "pgsql" : st == 2 ? "mysql" :
-	    strcmp(c->alpn, "h2") == 0 ? "http2" : "http";
+	proto = decodeas_proto_of(t, &st);
 	for (i = 0; i < d->n; i++) {
-		if (d->e[i].port == srv->port) {
+		if (d->e[i].plain[0] == NULL && d->e[i].port == srv->port) {
 			if (strcmp(proto, "http") != 0)
 				d->e[i].proto = proto;
 			d->e[i].starttls |= st;
@@ -98,7 +192,8 @@ decodeas_write(const struct decodeas *d, const char *path, char *errbuf,
 	for (i = 0; i < d->n && n < sizeof buf; i++)
 		n += (size_t)snprintf(buf + n, sizeof buf - n,
 		    "decode_as_entry: tcp.port,%u,(none),%s\n",
-		    (unsigned int)d->e[i].port, strcmp(d->e[i].proto,
+		    (unsigned int)(d->e[i].plain[0] != NULL ?
+		    d->e[i].plain[0]->port : d->e[i].port), strcmp(d->e[i].proto,
 		    "http2") == 0 ? "HTTP2" : strcmp(d->e[i].proto, "pgsql") ==
 		    0 ? "PGSQL" : strcmp(d->e[i].proto, "mysql") == 0 ?
 		    "MySQL" : "HTTP");

@@ -74,12 +74,26 @@ outfile_put(int fd, const void *buf, size_t n)
 }
 
 /*
+ * Whether path is written in place rather than renamed over: a device or
+ * FIFO, and any name under /dev or /proc, such as /dev/stdout, a symlink
+ * to /proc/self/fd/1 that may reach a regular file: renaming over it
+ * would replace the system's /dev/stdout with the output.
+ */
+static int
+outfile_in_place(const char *path, struct stat *st)
+{
+	if (strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0)
+		return (1);
+	return (stat(path, st) == 0 && !S_ISREG(st->st_mode));
+}
+
+/*
  * Write n bytes as the whole of the file path, as a capture is written:
  * under a temporary name in the same directory (mkstemp: never through
  * a planted symlink, never over another's file), made outfile_mode(),
  * then renamed over path, so a symlink at path is replaced, never
- * followed. A device or FIFO already at path (/dev/stdout) is written in
- * place. errbuf (size) gets "path: why" on failure: -1.
+ * followed. A device, a FIFO or a name under /dev or /proc (/dev/stdout)
+ * is written in place. errbuf (size) gets "path: why" on failure: -1.
  */
 int
 outfile_write(const char *path, const void *buf, size_t n, char *errbuf,
@@ -89,8 +103,12 @@ outfile_write(const char *path, const void *buf, size_t n, char *errbuf,
 	char		*tmp = NULL;
 	int		 fd, err;
 
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		if ((fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+	if (outfile_in_place(path, &st)) {
+		/* A regular file reached this way (/dev/stdout redirected
+		 * to one) is appended to, after what is already there. */
+		if ((fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY |
+		    (stat(path, &st) == 0 && S_ISREG(st.st_mode) ?
+		    O_APPEND : 0))) == -1)
 			goto fail;
 		if (outfile_put(fd, buf, n) == -1) {
 			err = errno;

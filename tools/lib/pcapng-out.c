@@ -1,26 +1,35 @@
 /* Writing a pcapng capture that names the processes, hosts and keys. */
 
 /*
- * The blocks (draft-ietf-opsawg-pcapng) are written here, not with
- * libwiretap: its writer takes every header block as GLib containers
- * (GArray of wtap_block_t in wtap_dump_params, GByteArray options) and
- * needs wtap_init() and its plugins first, which would put GLib and
- * libwiretap in every tool that links tools/lib/, and its records would
- * go through its own stdio writer, not pcap-out.c's 256 KiB buffers.
- * tshark and capinfos check what is written (tests/golden/pcapng.sh,
- * tests/shim/pcapng.sh).
+ * The blocks are written by libwiretap, Wireshark's capture-file library:
+ * its pcapng writer (wtap_dump_fdopen) takes the Section Header Block, an
+ * Interface Description Block per process with its Interface Statistics,
+ * the Decryption Secrets Block, and each Enhanced Packet Block with its
+ * comment. One block is written here: the Name Resolution Block, since
+ * libwiretap 4.0 writes the names given with wtap_dump_set_addrinfo_list()
+ * only at wtap_dump_close(), after the last packet, where a reader that
+ * makes one pass (tshark -r) shows no name for any packet; nothing in its
+ * API writes them sooner. The block goes after the header blocks, through
+ * the descriptor libwiretap writes, once it has flushed what it holds.
  */
 
 #include "config.h"
 
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <wiretap/secrets-types.h>
+#include <wiretap/wtap.h>
+#include <wsutil/wslog.h>
 
 #include "dns.h"
 #include "frame.h"
@@ -28,33 +37,18 @@
 #include "pcapng-out.h"
 #include "proto/tapshim.pb-c.h"
 
-#define PCAPNG_SHB	0x0a0d0d0aU
-#define PCAPNG_IDB	1U
 #define PCAPNG_NRB	4U
-#define PCAPNG_ISB	5U
-#define PCAPNG_EPB	6U
-#define PCAPNG_DSB	10U
-#define PCAPNG_TLSK	0x544c534bU	/* "TLSK": an NSS key log */
-#define PCAPNG_MAGIC	0x1a2b3c4dU
-
-#define OPT_END		0
-#define OPT_COMMENT	1
-#define OPT_SHB_APP	4
-#define OPT_IF_NAME	2
-#define OPT_IF_DESC	3
-#define OPT_IF_TSRESOL	9
-#define OPT_ISB_IFDROP	5
 #define NRB_END		0
 #define NRB_IPV4	1
 #define NRB_IPV6	2
-
-#define LINKTYPE_ETHERNET	1
-#define LINKTYPE_RAW		101
+#define NS_PER_SEC	1000000000U
 
 #define DNS_PORT	53
 #define TCP_FIN_	0x01
 #define TCP_SYN_	0x02
 #define TCP_RST_	0x04
+
+static void	out_discard(struct pcapng_meta *);
 
 /* A block being built. */
 struct blk {
@@ -96,33 +90,11 @@ blk_raw(struct blk *b, const void *p, size_t n)
 		b->len -= (4 - n % 4) % 4;
 }
 
-/* A 32-bit word in the writer's byte order: the SHB's magic says which. */
+/* A 32-bit word in the writer's byte order: the SHB's says which. */
 static void
 blk_u32(struct blk *b, uint32_t v)
 {
 	blk_put(b, &v, 4);
-}
-
-/* An option: code, length, value padded to 4 bytes. */
-static void
-blk_opt(struct blk *b, uint16_t code, const void *p, size_t n)
-{
-	uint16_t	h[2];
-
-	if (n > 65535)
-		n = 65535;
-	h[0] = code;
-	h[1] = (uint16_t)n;
-	blk_put(b, h, 4);
-	blk_put(b, p, n);
-}
-
-/* A string option, left out when empty (pcapng has no empty strings). */
-static void
-blk_optstr(struct blk *b, uint16_t code, const char *s)
-{
-	if (s != NULL && s[0] != '\0')
-		blk_opt(b, code, s, strlen(s));
 }
 
 /* Start a block of type t: its length is filled in by blk_end(). */
@@ -134,9 +106,9 @@ blk_begin(struct blk *b, uint32_t t)
 	blk_u32(b, 0);
 }
 
-/* Close the block and append it to the capture. */
+/* Close the block: its length at both ends. */
 static int
-blk_end(struct blk *b, struct pcap_out *o)
+blk_end(struct blk *b)
 {
 	uint32_t	total;
 
@@ -147,7 +119,7 @@ blk_end(struct blk *b, struct pcap_out *o)
 	}
 	total = (uint32_t)b->len;
 	memcpy(b->p + 4, &total, 4);
-	return (pcap_out_append(o, b->p, b->len));
+	return (0);
 }
 
 /* Does the capture's name ask for pcapng? */
@@ -462,6 +434,10 @@ pcapng_meta_free(struct pcapng_meta *m)
 		free(m->ifs[i].exe);
 		free(m->ifs[i].args);
 	}
+	out_discard(m);
+	if (m->pblk != NULL)
+		wtap_block_unref(m->pblk);
+	free(m->pkt);
 	for (i = 0; i < m->nnames; i++)
 		free(m->names[i].name);
 	free(m->ifs);
@@ -504,103 +480,423 @@ nomem:
 	return (-1);
 }
 
-/* The Section Header Block and an Interface Description per process. */
+/* libwiretap's log: tools/lib never prints, so it goes nowhere. */
 static void
-out_head(struct blk *b, struct pcap_out *o, const struct pcapng_meta *m,
-    int *bad)
+out_nolog(const char *domain, enum ws_log_level level, struct timespec ts,
+    const char *file, long line, const char *func, const char *fmt,
+    va_list ap, void *data)
 {
-	static const uint8_t	 tsresol = 9;	/* nanoseconds */
-	uint16_t		 v[2] = { 1, 0 };
-	int64_t			 seclen = -1;
-	uint32_t		 snap = PCAP_OUT_SNAPLEN;
-	size_t			 i;
-
-	blk_begin(b, PCAPNG_SHB);
-	blk_u32(b, PCAPNG_MAGIC);
-	blk_put(b, v, 4);
-	blk_put(b, &seclen, 8);
-	blk_optstr(b, OPT_SHB_APP, "tap2pcap (" PACKAGE_NAME ")");
-	blk_opt(b, OPT_END, NULL, 0);
-	*bad |= blk_end(b, o) == -1;
-	for (i = 0; i < m->nifs; i++) {
-		v[0] = m->link == FRAME_LINK_RAW ? LINKTYPE_RAW :
-		    LINKTYPE_ETHERNET;
-		blk_begin(b, PCAPNG_IDB);
-		blk_put(b, v, 4);
-		blk_u32(b, snap);
-		blk_optstr(b, OPT_IF_NAME, m->ifs[i].name);
-		blk_optstr(b, OPT_IF_DESC, m->ifs[i].args[0] != '\0' ?
-		    m->ifs[i].args : m->ifs[i].exe);
-		blk_opt(b, OPT_IF_TSRESOL, &tsresol, 1);
-		blk_opt(b, OPT_END, NULL, 0);
-		*bad |= blk_end(b, o) == -1;
-	}
+	(void)domain;
+	(void)level;
+	(void)ts;
+	(void)file;
+	(void)line;
+	(void)func;
+	(void)fmt;
+	(void)ap;
+	(void)data;
 }
 
-/* The Name Resolution Block and the Decryption Secrets Block. */
+/* libwiretap, set up once per process (its file types, no plugins). */
 static void
-out_names(struct blk *b, struct pcap_out *o, const struct pcapng_meta *m,
-    int *bad)
+out_init(void)
+{
+	static int	done;
+
+	if (done)
+		return;
+	/* Unset, its log writes every debug message to stderr. */
+	ws_log_set_writer(out_nolog);
+	wtap_init(FALSE);
+	done = 1;
+}
+
+/* The link type of the capture, as libwiretap's encapsulation. */
+static int
+out_encap(const struct pcapng_meta *m)
+{
+	return (m->link == FRAME_LINK_RAW ? WTAP_ENCAP_RAW_IP :
+	    WTAP_ENCAP_ETHERNET);
+}
+
+/* The Section Header Block: the application that wrote the file. */
+static GArray *
+out_shb(void)
+{
+	static const char	 app[] = "tap2pcap (" PACKAGE_NAME ")";
+	GArray			*a;
+	wtap_block_t		 b;
+
+	a = g_array_new(FALSE, FALSE, sizeof (wtap_block_t));
+	b = wtap_block_create(WTAP_BLOCK_SECTION);
+	wtap_block_add_string_option(b, OPT_SHB_USERAPPL, app, strlen(app));
+	g_array_append_val(a, b);
+	return (a);
+}
+
+/* An Interface Statistics Block: what process i lost, and why. */
+static wtap_block_t
+out_isb(const struct pcapng_meta *m, size_t i)
+{
+	const struct pcapng_if		*f = &m->ifs[i];
+	wtapng_if_stats_mandatory_t	*s;
+	wtap_block_t			 b;
+	uint64_t			 ts;
+	char				 c[512];
+
+	ts = (uint64_t)f->last_sec * NS_PER_SEC + f->last_nsec;
+	b = wtap_block_create(WTAP_BLOCK_IF_STATISTICS);
+	s = wtap_block_get_mandatory_data(b);
+	s->interface_id = (guint32)i;
+	s->ts_high = (guint32)(ts >> 32);
+	s->ts_low = (guint32)ts;
+	snprintf(c, sizeof c, "events lost: %llu; bytes not recorded: "
+	    "%llu read, %llu written%s%s", (unsigned long long)f->drop,
+	    (unsigned long long)f->lost[0], (unsigned long long)f->lost[1],
+	    f->why[0] ? "; reasons: " : "", f->why);
+	wtap_block_add_string_option(b, OPT_COMMENT, c, strlen(c));
+	wtap_block_add_uint64_option(b, OPT_ISB_IFDROP, f->drop);
+	return (b);
+}
+
+/* A string option, left out when empty (pcapng has no empty strings). */
+static void
+out_str(wtap_block_t b, guint code, const char *s)
+{
+	if (s != NULL && s[0] != '\0')
+		wtap_block_add_string_option(b, code, s, strlen(s));
+}
+
+/*
+ * An Interface Description Block per process: named like curl[1234],
+ * the command line its description, nanosecond timestamps; the losses
+ * known now, for libwiretap to write as statistics when it closes.
+ */
+static wtapng_iface_descriptions_t *
+out_idbs(const struct pcapng_meta *m)
+{
+	wtapng_iface_descriptions_t	*d;
+	wtapng_if_descr_mandatory_t	*im;
+	wtap_block_t			 b, s;
+	size_t				 i;
+
+	d = g_new0(wtapng_iface_descriptions_t, 1);
+	d->interface_data = g_array_new(FALSE, FALSE, sizeof (wtap_block_t));
+	for (i = 0; i < m->nifs; i++) {
+		b = wtap_block_create(WTAP_BLOCK_IF_ID_AND_INFO);
+		im = wtap_block_get_mandatory_data(b);
+		im->wtap_encap = out_encap(m);
+		im->time_units_per_second = NS_PER_SEC;
+		im->tsprecision = WTAP_TSPREC_NSEC;
+		im->snap_len = PCAP_OUT_SNAPLEN;
+		out_str(b, OPT_IDB_NAME, m->ifs[i].name);
+		out_str(b, OPT_IDB_DESCRIPTION, m->ifs[i].args[0] != '\0' ?
+		    m->ifs[i].args : m->ifs[i].exe);
+		wtap_block_add_uint8_option(b, OPT_IDB_TSRESOL, 9);
+		if (m->ifs[i].has_stats) {
+			s = out_isb(m, i);
+			im->interface_statistics = g_array_new(FALSE, FALSE,
+			    sizeof (wtap_block_t));
+			g_array_append_val(im->interface_statistics, s);
+			im->num_stat_entries = 1;
+		}
+		g_array_append_val(d->interface_data, b);
+	}
+	return (d);
+}
+
+/* The Decryption Secrets Block: the key log, as TLSK. */
+static GArray *
+out_dsbs(const struct pcapng_meta *m)
+{
+	wtapng_dsb_mandatory_t	*dm;
+	GArray			*a;
+	wtap_block_t		 b;
+
+	if (m->nkeys == 0 || m->nkeys > UINT32_MAX)
+		return (NULL);
+	a = g_array_new(FALSE, FALSE, sizeof (wtap_block_t));
+	b = wtap_block_create(WTAP_BLOCK_DECRYPTION_SECRETS);
+	dm = wtap_block_get_mandatory_data(b);
+	dm->secrets_type = SECRETS_TYPE_TLS;
+	dm->secrets_len = (guint32)m->nkeys;
+	dm->secrets_data = g_memdup2(m->keys, m->nkeys);
+	g_array_append_val(a, b);
+	return (a);
+}
+
+/* The Name Resolution Block, built here (see the top of the file). */
+static int
+out_nrb(struct blk *b, const struct pcapng_meta *m)
 {
 	uint16_t	h[2];
 	size_t		i, al, nl;
 
-	if (m->nnames > 0) {
-		blk_begin(b, PCAPNG_NRB);
-		for (i = 0; i < m->nnames; i++) {
-			al = m->names[i].family == AF_INET ? 4 : 16;
-			nl = strlen(m->names[i].name) + 1;
-			if (al + nl > 65535)
-				continue;
-			h[0] = m->names[i].family == AF_INET ? NRB_IPV4 :
-			    NRB_IPV6;
-			h[1] = (uint16_t)(al + nl);
-			blk_put(b, h, 4);
-			/* The address and the name are one padded value. */
-			blk_raw(b, m->names[i].ip, al);
-			blk_put(b, m->names[i].name, nl);
-		}
-		h[0] = NRB_END;
-		h[1] = 0;
+	blk_begin(b, PCAPNG_NRB);
+	for (i = 0; i < m->nnames; i++) {
+		al = m->names[i].family == AF_INET ? 4 : 16;
+		nl = strlen(m->names[i].name) + 1;
+		if (al + nl > 65535)
+			continue;
+		h[0] = m->names[i].family == AF_INET ? NRB_IPV4 : NRB_IPV6;
+		h[1] = (uint16_t)(al + nl);
 		blk_put(b, h, 4);
-		blk_opt(b, OPT_END, NULL, 0);
-		*bad |= blk_end(b, o) == -1;
+		/* The address and the name are one padded value. */
+		blk_raw(b, m->names[i].ip, al);
+		blk_put(b, m->names[i].name, nl);
 	}
-	if (m->nkeys > 0) {
-		blk_begin(b, PCAPNG_DSB);
-		blk_u32(b, PCAPNG_TLSK);
-		blk_u32(b, (uint32_t)m->nkeys);
-		blk_put(b, m->keys, m->nkeys);
-		*bad |= blk_end(b, o) == -1;
+	h[0] = NRB_END;
+	h[1] = 0;
+	blk_put(b, h, 4);
+	blk_u32(b, 0);		/* no options */
+	return (blk_end(b));
+}
+
+/* Write the Name Resolution Block after what libwiretap has written. */
+static int
+out_names(struct pcapng_meta *m)
+{
+	struct blk	 b;
+	size_t		 off = 0;
+	ssize_t		 n;
+	int		 err;
+
+	if (m->nnames == 0)
+		return (0);
+	if (!wtap_dump_flush(m->wd, &err)) {
+		errno = err > 0 ? err : EIO;
+		return (-1);
 	}
+	memset(&b, 0, sizeof b);
+	if (out_nrb(&b, m) == -1) {
+		free(b.p);
+		return (-1);
+	}
+	while (off < b.len) {
+		n = write(m->wfd, b.p + off, b.len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			free(b.p);
+			return (-1);
+		}
+		off += (size_t)n;
+	}
+	wtap_set_bytes_dumped(m->wd, wtap_get_bytes_dumped(m->wd) +
+	    (gint64)b.len);
+	free(b.p);
+	return (0);
+}
+
+/* Free the header blocks of the file just closed. */
+static void
+out_free_blocks(struct pcapng_meta *m)
+{
+	if (m->shb != NULL)
+		wtap_block_array_free(m->shb);
+	if (m->idb != NULL)
+		wtap_free_idb_info(m->idb);
+	m->shb = m->idb = NULL;
+}
+
+/*
+ * Give up the file libwiretap is writing (a write failed, the run was
+ * stopped): what it still holds goes to /dev/null, not into the file.
+ */
+static void
+out_discard(struct pcapng_meta *m)
+{
+	gboolean	 reload;
+	gchar		*info = NULL;
+	int		 err, fd;
+
+	if (m->wd != NULL) {
+		if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1) {
+			(void)dup2(fd, m->wfd);
+			close(fd);
+		}
+		(void)wtap_dump_close(m->wd, &reload, &err, &info);
+		g_free(info);
+		m->wd = NULL;
+	}
+	out_free_blocks(m);
+}
+
+/*
+ * Move a new section's header blocks from the memfd libwiretap wrote them
+ * to onto the end of o, then point the dumper's descriptor there: its
+ * wtap_dump_fdopen() seeks a seekable descriptor to offset 0 (it undoes
+ * its lseek(fd, 1, SEEK_CUR) probe with lseek(fd, 0, SEEK_SET)), which
+ * would write the section over the file's start.
+ */
+static int
+out_move(struct pcap_out *o, struct pcapng_meta *m)
+{
+	uint8_t	 buf[65536];
+	off_t	 at = 0;
+	ssize_t	 n, w, done;
+	int	 err, fd;
+
+	if (!wtap_dump_flush(m->wd, &err)) {
+		errno = err > 0 ? err : EIO;
+		return (-1);
+	}
+	while ((n = pread(m->wfd, buf, sizeof buf, at)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return (-1);
+		for (done = 0; done < n; done += w) {
+			w = write(o->fd, buf + done, (size_t)(n - done));
+			if (w == -1 && errno == EINTR)
+				w = 0;
+			else if (w <= 0) {
+				if (w == 0)
+					errno = EIO;
+				return (-1);
+			}
+		}
+		at += n;
+	}
+	if ((fd = dup(o->fd)) == -1)
+		return (-1);
+	if (dup2(fd, m->wfd) == -1) {
+		close(fd);
+		return (-1);
+	}
+	close(fd);
+	return (0);
+}
+
+/*
+ * Start a section at o's descriptor's offset, base bytes into the file:
+ * libwiretap's dumper on a dup of it writes the header blocks (the first
+ * of the file, or of a new section), then the names. Errors go to errbuf
+ * (PCAP_ERRBUF_SIZE); the file is left to the caller.
+ */
+static int
+out_start(struct pcap_out *o, struct pcapng_meta *m, off_t base,
+    int section, char *errbuf)
+{
+	wtap_dump_params	 p = WTAP_DUMP_PARAMS_INIT;
+	const char		*path = o->path != NULL ? o->path : "-";
+	gchar			*info = NULL;
+	int			 err = 0;
+
+	out_init();
+	/* A new section's header blocks go first to a memfd (out_move()). */
+	m->wfd = section ? memfd_create("pcapng-section", MFD_CLOEXEC) :
+	    dup(o->fd);
+	if (m->wfd == -1) {
+		err = errno;
+		goto fail;
+	}
+	m->shb = out_shb();
+	m->idb = out_idbs(m);
+	p.encap = WTAP_ENCAP_PER_PACKET;
+	p.snaplen = PCAP_OUT_SNAPLEN;
+	p.tsprec = WTAP_TSPREC_NSEC;
+	p.shb_hdrs = m->shb;
+	p.idb_inf = m->idb;
+	p.dsbs_initial = out_dsbs(m);
+	m->wd = wtap_dump_fdopen(m->wfd, wtap_pcapng_file_type_subtype(),
+	    WTAP_UNCOMPRESSED, &p, &err, &info);
+	if (m->wd == NULL) {
+		/* The descriptor may be closed already: it is left. */
+		if (p.dsbs_initial != NULL)
+			wtap_block_array_free(p.dsbs_initial);
+		goto fail;
+	}
+	if ((section && out_move(o, m) == -1) || out_names(m) == -1) {
+		err = errno;
+		goto fail;
+	}
+	o->off = base + (off_t)wtap_get_bytes_dumped(m->wd);
+	m->fresh = 1;	/* its first packet says who made it */
+	m->last_info = NULL;
+	return (0);
+
+fail:
+	if (err > 0)
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: write error: %s", path,
+		    strerror(err));
+	else
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: libwiretap: %s%s%s",
+		    path, wtap_strerror(err), info != NULL ? ": " : "",
+		    info != NULL ? info : "");
+	g_free(info);
+	out_discard(m);
+	return (-1);
+}
+
+/*
+ * End the section being written: libwiretap writes its statistics and
+ * closes its descriptor; o stays open.
+ */
+static int
+out_end(struct pcap_out *o, struct pcapng_meta *m, char *errbuf)
+{
+	gboolean	 reload;
+	gchar		*info = NULL;
+	int		 err = 0, ok;
+
+	ok = m->wd != NULL && wtap_dump_close(m->wd, &reload, &err, &info);
+	m->wd = NULL;
+	g_free(info);
+	out_free_blocks(m);
+	if (!ok) {
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: write error: %s",
+		    o->path != NULL ? o->path : "-",
+		    err > 0 ? strerror(err) : wtap_strerror(err));
+		return (-1);
+	}
+	return (0);
 }
 
 /*
  * Start a pcapng capture at path ("-" for stdout): its header blocks,
- * written again at the head of every file of a rotation. Errors go to
- * errbuf (PCAP_ERRBUF_SIZE).
+ * written again at the head of every file of a rotation. The statistics
+ * written at its end are those m holds now: libwiretap 4.0 copies them
+ * with the interfaces when it opens, and has no call to add one later.
+ * Errors go to errbuf (PCAP_ERRBUF_SIZE).
  */
 int
 pcapng_out_open(struct pcap_out *o, struct pcapng_meta *m, const char *path,
     char *errbuf)
 {
-	struct blk	b;
-	int		bad = 0;
+	off_t	pos;
 
+	out_discard(m);
 	if (pcap_out_open_raw(o, path, errbuf) == -1)
 		return (-1);
-	memset(&b, 0, sizeof b);
-	out_head(&b, o, m, &bad);
-	out_names(&b, o, m, &bad);
-	free(b.p);
-	m->fresh = 1;	/* its first packet says who made it */
-	if (bad) {
-		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: write error: %s", path,
-		    strerror(errno ? errno : EIO));
+	/* Standard output may be a file already written to: see out_move(). */
+	if ((pos = lseek(o->fd, 0, SEEK_CUR)) == -1)
+		pos = 0;
+	if (out_start(o, m, pos, pos > 0, errbuf) == -1) {
 		pcap_out_abort(o);
 		return (-1);
 	}
 	return (0);
+}
+
+/*
+ * Start a new section in the open capture o, with the interfaces m has
+ * now (a live capture met a new process): the section being written ends
+ * with its statistics, and libwiretap writes the new one's header blocks
+ * after it, as it does a file's.
+ */
+int
+pcapng_out_section(struct pcap_out *o, struct pcapng_meta *m, char *errbuf)
+{
+	off_t	base;
+
+	if (out_end(o, m, errbuf) == -1)
+		return (-1);
+	if ((base = lseek(o->fd, 0, SEEK_CUR)) == -1)
+		base = o->off;
+	return (out_start(o, m, base, 1, errbuf));
 }
 
 /* Append printf output to the comment being built, cut at its size. */
@@ -740,83 +1036,61 @@ pcapng_out_write(struct pcap_out *o, struct pcapng_meta *m, int64_t sec,
     uint32_t nsec, const uint8_t *head, size_t hlen, const uint8_t *data,
     size_t caplen, size_t len)
 {
-	static const uint8_t	 zero[4];
-	uint32_t		 h[7], tail;
-	uint16_t		 oh[2];
-	uint64_t		 ts = (uint64_t)sec * 1000000000U + nsec;
-	size_t			 cap = hlen + caplen, pad = (4 - cap % 4) % 4;
-	size_t			 opt;
+	wtap_rec	 rec;
+	gchar		*info = NULL;
+	size_t		 cap = hlen + caplen;
+	void		*np;
+	int		 err;
 
-	opt = m->clen ? 4 + (m->clen + 3) / 4 * 4 + 4 : 0;
-	h[0] = PCAPNG_EPB;
-	h[1] = (uint32_t)(32 + cap + pad + opt);
-	h[2] = frame_if(m, m->sy->stream->info);
-	h[3] = (uint32_t)(ts >> 32);
-	h[4] = (uint32_t)ts;
-	h[5] = (uint32_t)cap;
-	h[6] = (uint32_t)(hlen + len);
-	tail = h[1];
-	o->packets++;
-	if (pcap_out_append(o, h, sizeof h) == -1 ||
-	    pcap_out_append(o, head, hlen) == -1 ||
-	    pcap_out_append(o, data, caplen) == -1 ||
-	    pcap_out_append(o, zero, pad) == -1)
-		return (-1);
-	if (m->clen) {
-		oh[0] = OPT_COMMENT;
-		oh[1] = (uint16_t)m->clen;
-		if (pcap_out_append(o, oh, 4) == -1 ||
-		    pcap_out_append(o, m->comment, m->clen) == -1 ||
-		    pcap_out_append(o, zero, (4 - m->clen % 4) % 4) == -1 ||
-		    pcap_out_append(o, zero, 4) == -1)
+	/* libwiretap takes a frame in one piece. */
+	if (cap > m->pktcap) {
+		if ((np = realloc(m->pkt, cap)) == NULL)
 			return (-1);
+		m->pkt = np;
+		m->pktcap = cap;
 	}
-	return (pcap_out_append(o, &tail, 4));
+	memcpy(m->pkt, head, hlen);
+	if (caplen > 0)
+		memcpy(m->pkt + hlen, data, caplen);
+	memset(&rec, 0, sizeof rec);
+	rec.rec_type = REC_TYPE_PACKET;
+	rec.presence_flags = WTAP_HAS_TS | WTAP_HAS_CAP_LEN |
+	    WTAP_HAS_INTERFACE_ID;
+	rec.ts.secs = (time_t)sec;
+	rec.ts.nsecs = (int)nsec;
+	rec.tsprec = WTAP_TSPREC_NSEC;
+	rec.rec_header.packet_header.caplen = (guint32)cap;
+	rec.rec_header.packet_header.len = (guint32)(hlen + len);
+	rec.rec_header.packet_header.pkt_encap = out_encap(m);
+	rec.rec_header.packet_header.interface_id =
+	    frame_if(m, m->sy->stream->info);
+	if (m->clen) {
+		if (m->pblk == NULL) {
+			m->pblk = wtap_block_create(WTAP_BLOCK_PACKET);
+			wtap_block_add_string_option(m->pblk, OPT_COMMENT,
+			    m->comment, m->clen);
+		} else
+			wtap_block_set_nth_string_option_value(m->pblk,
+			    OPT_COMMENT, 0, m->comment, m->clen);
+		rec.block = m->pblk;
+	}
+	o->packets++;
+	if (!wtap_dump(m->wd, &rec, m->pkt, &err, &info)) {
+		g_free(info);
+		errno = err > 0 ? err : EIO;
+		return (-1);
+	}
+	return (0);
 }
 
-/* An Interface Statistics Block per process that kept statistics. */
-static int
-out_stats(struct pcap_out *o, const struct pcapng_meta *m)
-{
-	struct blk	 b;
-	char		 c[512];
-	uint64_t	 ts;
-	size_t		 i;
-	int		 bad = 0;
-
-	memset(&b, 0, sizeof b);
-	for (i = 0; i < m->nifs; i++) {
-		if (!m->ifs[i].has_stats)
-			continue;
-		ts = (uint64_t)m->ifs[i].last_sec * 1000000000U +
-		    m->ifs[i].last_nsec;
-		blk_begin(&b, PCAPNG_ISB);
-		blk_u32(&b, (uint32_t)i);
-		blk_u32(&b, (uint32_t)(ts >> 32));
-		blk_u32(&b, (uint32_t)ts);
-		snprintf(c, sizeof c, "events lost: %llu; bytes not recorded: "
-		    "%llu read, %llu written%s%s",
-		    (unsigned long long)m->ifs[i].drop,
-		    (unsigned long long)m->ifs[i].lost[0],
-		    (unsigned long long)m->ifs[i].lost[1],
-		    m->ifs[i].why[0] ? "; reasons: " : "", m->ifs[i].why);
-		blk_optstr(&b, OPT_COMMENT, c);
-		blk_opt(&b, OPT_ISB_IFDROP, &m->ifs[i].drop, 8);
-		blk_opt(&b, OPT_END, NULL, 0);
-		bad |= blk_end(&b, o) == -1;
-	}
-	free(b.p);
-	return (bad ? -1 : 0);
-}
-
-/* The statistics, then flush and close as pcap_out_close() does. */
+/*
+ * Close the file: libwiretap writes the statistics and closes its
+ * descriptor; then flush and close as pcap_out_close() does.
+ */
 int
 pcapng_out_close(struct pcap_out *o, struct pcapng_meta *m, char *errbuf)
 {
-	if (out_stats(o, m) == -1) {
-		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: write error: %s",
-		    o->path != NULL ? o->path : "-",
-		    strerror(errno ? errno : EIO));
+	if (out_end(o, m, errbuf) == -1) {
 		pcap_out_abort(o);
 		return (-1);
 	}

@@ -52,6 +52,14 @@ struct pcapng_meta {
 	int			 fresh;		/* a file just started */
 	char			 comment[PCAPNG_COMMENT_MAX];
 	size_t			 clen;
+	/* The file being written, through libwiretap (pcapng-out.c). */
+	void			*wd;		/* its wtap_dumper */
+	int			 wfd;		/* the descriptor it writes */
+	void			*shb;		/* its header blocks */
+	void			*idb;
+	void			*pblk;		/* a packet's comment */
+	uint8_t			*pkt;		/* a frame, in one piece */
+	size_t			 pktcap;
 };
 
 int	pcapng_meta_add(struct pcapng_meta *, const struct trace_info *);
@@ -65,6 +73,7 @@ int	pcapng_meta_inputs(struct pcapng_meta *, struct input *, unsigned int,
 void	pcapng_meta_free(struct pcapng_meta *);
 int	pcapng_out_open(struct pcap_out *, struct pcapng_meta *, const char *,
 	    char *);
+int	pcapng_out_section(struct pcap_out *, struct pcapng_meta *, char *);
 size_t	pcapng_out_prepare(struct pcapng_meta *, size_t, size_t, size_t);
 int	pcapng_out_write(struct pcap_out *, struct pcapng_meta *, int64_t,
 	    uint32_t, const uint8_t *, size_t, const uint8_t *, size_t, size_t);

@@ -46,7 +46,7 @@ struct walk {
  * Pages of the mapped file behind the walk are released every so often,
  * so a trace of any size costs a bounded resident set, not its size.
  */
-#define READ_RELEASE_STEP	(16 * 1024 * 1024)
+#define READ_RELEASE_STEP	(4 * 1024 * 1024)
 
 struct trace_file {
 	char			*name;
@@ -63,6 +63,20 @@ struct trace_file {
 	size_t			 nhttp;
 	int			 binbuf;	/* index of the merged .pb trace */
 	int			 indexing;
+	/*
+	 * Streaming (trace_open_stream()): no index; each trace's facts
+	 * are gathered as its events are handed out, and the slot of a
+	 * trace the caller is done with (trace_forget()) is used again.
+	 */
+	int			 streaming;
+	size_t			*freed;		/* slots to use again */
+	size_t			 nfreed;
+	size_t			 freedcap;
+	size_t			*born;		/* slots made, for trace_born() */
+	size_t			 nborn;
+	size_t			 bornat;	/* born[bornat] is the next */
+	size_t			 borncap;
+	size_t			 seen;		/* traces made in all */
 	struct walk		 stack[WALK_DEPTH];
 	int			 depth;
 	size_t			 released;	/* mapped bytes given back */
@@ -192,6 +206,22 @@ read_fail(struct trace_file *tf, char *errbuf, size_t offset,
 	return (-1);
 }
 
+/*
+ * Streaming, the scans that detect the format walk all of the file:
+ * they give back the pages behind them too (read_scan_release()).
+ */
+static struct trace_file	*read_scanning;
+
+static void	read_release(struct trace_file *, size_t);
+
+/* In a scan of the whole of read_scanning's file, at pos of it. */
+static void
+read_scan_release(const uint8_t *buf, size_t pos)
+{
+	if (read_scanning != NULL && buf == read_scanning->buf)
+		read_release(read_scanning, pos);
+}
+
 /* Is buf[0..n) a well-formed TraceWrapper holding a trace? */
 static int
 read_is_wrapper(const uint8_t *buf, size_t n, size_t *bad, const char **why)
@@ -201,6 +231,7 @@ read_is_wrapper(const uint8_t *buf, size_t n, size_t *bad, const char **why)
 	int			 r, traces = 0;
 
 	while ((r = wire_next(buf, n, &pos, &f, why)) == 1) {
+		read_scan_release(buf, pos);
 		if (f.number >= 1 && f.number <= 4) {
 			if (f.type != WIRE_LEN) {
 				*why = "a trace field is not length-delimited";
@@ -317,6 +348,7 @@ read_is_delimited(const uint8_t *buf, size_t n, size_t *bad)
 	size_t		 pos = 0, k, inner;
 
 	while (pos < n) {
+		read_scan_release(buf, pos);
 		k = wire_get_varint(buf + pos, n - pos, &len);
 		if (k == 0 || len == 0 || len > n - pos - k) {
 			*bad = pos;
@@ -411,6 +443,7 @@ read_scan(const uint8_t *buf, size_t n, enum trace_format fmt, size_t *good,
 
 	*last = 0;
 	for (;;) {
+		read_scan_release(buf, pos);
 		*good = pos;
 		if (pos >= n)
 			return (TRACE_WHOLE);
@@ -529,13 +562,20 @@ read_detect(struct trace_file *tf, char *errbuf)
 	    "cut-short TraceWrapper field: %s", why));
 }
 
+/* The bucket id hashes to. */
+static size_t
+read_id_home(const struct trace_file *tf, uint64_t id)
+{
+	return ((size_t)((id * 0x9e3779b97f4a7c15ULL) >> 32) & (tf->nids - 1));
+}
+
 /* Where id is (or would go) in the hash of trace ids: linear probing. */
 static size_t
 read_id_pos(const struct trace_file *tf, uint64_t id)
 {
 	size_t	h, i;
 
-	h = (size_t)((id * 0x9e3779b97f4a7c15ULL) >> 32) & (tf->nids - 1);
+	h = read_id_home(tf, id);
 	while ((i = tf->ids[h]) != 0 && tf->traces[i - 1].trace_id != id)
 		h = (h + 1) & (tf->nids - 1);
 	return (h);
@@ -563,6 +603,48 @@ read_id_grow(struct trace_file *tf)
 }
 
 /*
+ * Take id out of the hash, moving the entries after it back over the
+ * hole where their probe passed it (linear probing without tombstones).
+ */
+static void
+read_id_remove(struct trace_file *tf, uint64_t id)
+{
+	size_t	mask = tf->nids - 1, h, j, k;
+
+	if (tf->nids == 0 || tf->ids[h = read_id_pos(tf, id)] == 0)
+		return;
+	tf->ids[h] = 0;
+	for (j = (h + 1) & mask; tf->ids[j] != 0; j = (j + 1) & mask) {
+		k = read_id_home(tf, tf->traces[tf->ids[j] - 1].trace_id);
+		/* Stays if its home is cyclically in (h, j]. */
+		if (h <= j ? (h < k && k <= j) : (h < k || k <= j))
+			continue;
+		tf->ids[h] = tf->ids[j];
+		tf->ids[j] = 0;
+		h = j;
+	}
+}
+
+/* Streaming: note a new slot for trace_born(). */
+static int
+read_born(struct trace_file *tf, size_t slot)
+{
+	size_t	*n, cap;
+
+	if (tf->bornat == tf->nborn)
+		tf->bornat = tf->nborn = 0;
+	if (tf->nborn == tf->borncap) {
+		cap = tf->borncap ? tf->borncap * 2 : 16;
+		if ((n = reallocarray(tf->born, cap, sizeof *n)) == NULL)
+			return (-1);
+		tf->born = n;
+		tf->borncap = cap;
+	}
+	tf->born[tf->nborn++] = slot;
+	return (0);
+}
+
+/*
  * Find (or, while indexing, add) the trace with this id. Streamed traces
  * are found by id through a hash, so a file holding many connections is
  * indexed in linear time; the merged .pb trace is kept out of it, since
@@ -584,6 +666,20 @@ read_trace_slot(struct trace_file *tf, uint64_t id, int binbuf, size_t *slot)
 	}
 	if (!tf->indexing)
 		return (-1);
+	if (tf->streaming && tf->nfreed > 0) {
+		if (!binbuf && tf->nids == 0 && read_id_grow(tf) == -1)
+			return (-1);
+		*slot = tf->freed[--tf->nfreed];
+		t = &tf->traces[*slot];
+		memset(t, 0, sizeof *t);
+		t->trace_id = id;
+		if (binbuf)
+			tf->binbuf = (int)*slot;
+		else
+			tf->ids[read_id_pos(tf, id)] = *slot + 1;
+		tf->seen++;
+		return (read_born(tf, *slot));
+	}
 	if (tf->ntraces == tf->tracecap) {
 		cap = tf->tracecap ? tf->tracecap * 2 : 4;
 		if (cap > SIZE_MAX / sizeof *t ||
@@ -603,7 +699,8 @@ read_trace_slot(struct trace_file *tf, uint64_t id, int binbuf, size_t *slot)
 	else
 		tf->ids[read_id_pos(tf, id)] = tf->ntraces + 1;
 	*slot = tf->ntraces++;
-	return (0);
+	tf->seen++;
+	return (tf->streaming ? read_born(tf, *slot) : 0);
 }
 
 /* The trace_id (field 1, last one wins) of a trace or segment. */
@@ -814,7 +911,11 @@ read_release(struct trace_file *tf, size_t offset)
 	static size_t	page;
 	size_t		end;
 
-	if (tf->map == NULL || offset - tf->released < READ_RELEASE_STEP)
+	if (tf->map == NULL)
+		return;
+	if (offset < tf->released)
+		tf->released = 0;	/* a scan from the start again */
+	if (offset - tf->released < READ_RELEASE_STEP)
 		return;
 	if (page == 0)
 		page = (size_t)sysconf(_SC_PAGESIZE);
@@ -825,6 +926,37 @@ read_release(struct trace_file *tf, size_t offset)
 }
 
 static int	read_next(struct trace_file *, struct trace_event *, char *);
+static void	read_index_event(struct trace_info *,
+		    const struct trace_event *);
+
+/*
+ * Streaming: count an event into its trace's facts as it is handed out.
+ * At the end, a file without a socket trace is an error; a failure in
+ * the last record of a file with a zero tail (its writer died packing
+ * it) is the file's cut, as read_load() makes it when indexing.
+ */
+static int
+read_stream_step(struct trace_file *tf, struct trace_event *ev, int r,
+    char *errbuf)
+{
+	size_t	full = tf->size + tf->ignored;
+
+	if (r == 1) {
+		read_index_event(&tf->traces[ev->trace], ev);
+		return (1);
+	}
+	if (r == -1 && tf->damage != TRACE_WHOLE && tf->failed_at >= tf->last &&
+	    tf->buf[full - 1] == 0) {
+		tf->size = tf->last;
+		tf->ignored = full - tf->last;
+		tf->damage = TRACE_CUT;
+		tf->depth = 0;
+		r = 0;
+	}
+	if (r == 0 && tf->seen == 0 && tf->nhttp == 0)
+		return (read_fail(tf, errbuf, 0, "no socket trace in file"));
+	return (r);
+}
 
 /*
  * Hand out the next event. Events without a timestamp take the previous
@@ -842,6 +974,8 @@ trace_next(struct trace_file *tf, struct trace_event *ev, char *errbuf)
 		return (read_fail(tf, errbuf, trace_position(tf), "the file "
 		    "shrank while it was read (another process cut it short): "
 		    "what follows is gone"));
+	if (tf->streaming)
+		r = read_stream_step(tf, ev, r, errbuf);
 	return (r);
 }
 
@@ -1082,14 +1216,81 @@ read_slurp(int fd, size_t *size)
  * Open a trace file ("-" is standard input): map it, detect its format
  * and index it. On failure errbuf says "FILE: what is wrong".
  */
+static struct trace_file	*read_open(const char *, int, char *);
+
 struct trace_file *
 trace_open(const char *path, char *errbuf)
+{
+	return (read_open(path, 0, errbuf));
+}
+
+/*
+ * Open a trace file to read once, in order, with memory that follows the
+ * traces open at once rather than all of them: no index is made, so
+ * trace_count() and trace_info() know only the traces met so far (the
+ * facts of each complete when its last event is handed out), new ones
+ * are announced by trace_born(), and a trace the caller is done with is
+ * let go with trace_forget(). Damage inside is found when it is reached.
+ */
+struct trace_file *
+trace_open_stream(const char *path, char *errbuf)
+{
+	return (read_open(path, 1, errbuf));
+}
+
+/* A new trace met since the last call: 1 with its slot, or 0. */
+int
+trace_born(struct trace_file *tf, size_t *slot)
+{
+	if (tf->bornat == tf->nborn)
+		return (0);
+	*slot = tf->born[tf->bornat++];
+	return (1);
+}
+
+/*
+ * The caller is done with the trace in slot (streaming only): its slot
+ * is used again; an event of the same id met later starts a new trace.
+ */
+void
+trace_forget(struct trace_file *tf, size_t slot)
+{
+	size_t	*n, cap;
+
+	if (!tf->streaming || slot >= tf->ntraces)
+		return;
+	if (tf->binbuf == (int)slot)
+		tf->binbuf = -1;
+	else
+		read_id_remove(tf, tf->traces[slot].trace_id);
+	if (tf->nfreed == tf->freedcap) {
+		cap = tf->freedcap ? tf->freedcap * 2 : 16;
+		if ((n = reallocarray(tf->freed, cap, sizeof *n)) == NULL)
+			return;		/* not used again: only memory */
+		tf->freed = n;
+		tf->freedcap = cap;
+	}
+	tf->freed[tf->nfreed++] = slot;
+}
+
+/*
+ * Is the trace in slot a .pb's buffered trace (or Envoy 1.7-1.9's bare
+ * one), whose chunks merge in any order up to the end of the file?
+ */
+int
+trace_merged(const struct trace_file *tf, size_t slot)
+{
+	return (tf->binbuf >= 0 && (size_t)tf->binbuf == slot);
+}
+
+static struct trace_file *
+read_open(const char *path, int stream, char *errbuf)
 {
 	struct trace_file	*tf;
 	struct stat		 st;
 	void			*map = NULL, *owned = NULL;
 	size_t			 size = 0;
-	int			 fd;
+	int			 fd, r;
 
 	fd = strcmp(path, "-") == 0 ? STDIN_FILENO :
 	    open(path, O_RDONLY | O_CLOEXEC);
@@ -1124,6 +1325,19 @@ trace_open(const char *path, char *errbuf)
 		    strerror(errno));
 		trace_close(tf);
 		return (NULL);
+	}
+	tf->streaming = stream;
+	if (stream) {
+		tf->indexing = 1;
+		read_scanning = tf;
+		r = read_detect(tf, errbuf);
+		read_scanning = NULL;
+		if (r == -1) {
+			trace_close(tf);
+			return (NULL);
+		}
+		trace_rewind(tf);
+		return (tf);
 	}
 	if (read_load(tf, errbuf) == -1) {
 		if (read_shrunk(tf))
@@ -1183,6 +1397,8 @@ trace_close(struct trace_file *tf)
 	free(tf->owned);
 	free(tf->traces);
 	free(tf->ids);
+	free(tf->freed);
+	free(tf->born);
 	free(tf->name);
 	free(tf);
 }

@@ -162,6 +162,10 @@ enum trace_damage {
 struct trace_file;
 
 struct trace_file	*trace_open(const char *, char *);
+struct trace_file	*trace_open_stream(const char *, char *);
+int			 trace_born(struct trace_file *, size_t *);
+void			 trace_forget(struct trace_file *, size_t);
+int			 trace_merged(const struct trace_file *, size_t);
 struct trace_file	*trace_open_mem(const char *, const void *, size_t,
 			    char *);
 void			 trace_close(struct trace_file *);

@@ -37,19 +37,61 @@ dump_add(struct dump_trace *d, const struct trace_event *ev)
 	return (0);
 }
 
-/* Hand out a complete connection, then let its events go. */
+/* A trace met in the file: queued, in file order, until it is shown. */
+static int
+dump_adopt(struct dump_file *f, size_t slot)
+{
+	struct dump_trace	*d, **n;
+	size_t			 cap;
+
+	if (slot >= f->nslot) {
+		cap = f->nslot ? f->nslot : 64;
+		while (cap <= slot)
+			cap *= 2;
+		if ((n = reallocarray(f->byslot, cap, sizeof *n)) == NULL)
+			return (-1);
+		memset(n + f->nslot, 0, (cap - f->nslot) * sizeof *n);
+		f->byslot = n;
+		f->nslot = cap;
+	}
+	if ((d = calloc(1, sizeof *d)) == NULL)
+		return (-1);
+	d->slot = slot;
+	f->byslot[slot] = d;
+	*f->tailp = d;
+	f->tailp = &d->next;
+	return (0);
+}
+
+/* Hand out a complete connection, then let it go, and its slot. */
 static int
 dump_show(struct dump_file *f, struct dump_trace *d, dump_fn fn, void *arg)
 {
-	int	rc;
+	const struct trace_event	*ev;
+	size_t				 i;
+	int				 rc;
 
+	d->t = trace_info(f->tf, d->slot);
+	d->udp = d->t->conn.local.udp || d->t->conn.remote.udp;
+	for (i = 0; i < d->nev; i++) {
+		ev = &d->ev[i];
+		/*
+		 * A stream's empty end (shutdown(SHUT_WR), end of file) moved
+		 * no bytes: not a write or a read. An empty datagram is one.
+		 */
+		if ((ev->kind == TRACE_EV_READ || ev->kind == TRACE_EV_WRITE) &&
+		    (ev->len > 0 || !ev->end_stream || d->udp)) {
+			d->bytes[ev->kind == TRACE_EV_WRITE] += ev->len;
+			d->count[ev->kind == TRACE_EV_WRITE]++;
+		}
+	}
 	if (d->nev > 0 && d->ev[d->nev - 1].kind == TRACE_EV_CLOSED)
 		d->closed = &d->ev[d->nev - 1];
 	rc = fn(f, d, arg);
+	f->byslot[d->slot] = NULL;
+	trace_forget(f->tf, d->slot);
 	free(d->ev);
-	d->ev = NULL;
-	d->nev = d->cap = 0;
-	d->closed = NULL;
+	free(d);
 	return (rc);
 }
 
@@ -59,23 +101,35 @@ dump_flush(struct dump_file *f, dump_fn fn, void *arg, int all)
 {
 	struct dump_trace	*d;
 
-	while (f->shown < f->ntr) {
-		d = &f->tr[f->shown];
-		if (!all && d->nev < d->t->nevents)
-			break;
-		f->shown++;
+	while ((d = f->head) != NULL && (all || d->done)) {
+		if ((f->head = d->next) == NULL)
+			f->tailp = &f->head;
 		if (dump_show(f, d, fn, arg) == -1)
 			return (-1);
 	}
 	return (0);
 }
 
+/* Queue the traces the reader met since the last event. */
+static int
+dump_born(struct dump_file *f)
+{
+	size_t	slot;
+
+	while (trace_born(f->tf, &slot))
+		if (dump_adopt(f, slot) == -1)
+			return (-1);
+	return (0);
+}
+
 /*
- * Walk the file at path, keeping each connection's events until its last
- * one (the index counted them) and handing it to fn then, in file order:
- * the memory kept is that of the connections still open in the file, not
- * of the whole file. Returns 0, or -1 with errbuf (TRACE_ERRBUF_SIZE)
- * saying what is wrong; what was read by then is handed out.
+ * Walk the file at path once, keeping each connection's events until
+ * its Closed event (a .pb's merged trace: the end of the file) and
+ * handing it to fn then, in file order. Nothing is indexed first: the
+ * memory kept is that of the connections still open at that point of
+ * the file (and of those after one that never closes), not of all of
+ * them. Returns 0, or -1 with errbuf (TRACE_ERRBUF_SIZE) saying what is
+ * wrong; what was read by then is handed out.
  */
 int
 dump_run(struct dump_file *f, const char *path, dump_fn fn, void *arg,
@@ -83,39 +137,29 @@ dump_run(struct dump_file *f, const char *path, dump_fn fn, void *arg,
 {
 	struct trace_event	 ev;
 	struct dump_trace	*d;
-	size_t			 i;
 	int			 r;
 
 	memset(f, 0, sizeof *f);
 	f->path = path;
-	if ((f->tf = trace_open(path, errbuf)) == NULL)
+	f->tailp = &f->head;
+	if ((f->tf = trace_open_stream(path, errbuf)) == NULL)
 		return (-1);
-	f->ntr = trace_count(f->tf);
-	if ((f->tr = calloc(f->ntr ? f->ntr : 1, sizeof *f->tr)) == NULL)
-		goto oom;
-	for (i = 0; i < f->ntr; i++) {
-		f->tr[i].t = trace_info(f->tf, i);
-		f->tr[i].udp = f->tr[i].t->conn.local.udp ||
-		    f->tr[i].t->conn.remote.udp;
-	}
-	if (dump_flush(f, fn, arg, 0) == -1)
-		goto out;
 	while ((r = trace_next(f->tf, &ev, errbuf)) == 1) {
-		d = &f->tr[ev.trace];
+		if (dump_born(f) == -1)
+			goto oom;
+		if ((d = f->byslot[ev.trace]) == NULL)
+			continue;	/* never: each slot is born first */
 		if (dump_add(d, &ev) == -1)
 			goto oom;
-		/*
-		 * A stream's empty end (shutdown(SHUT_WR), end of file) moved
-		 * no bytes: not a write or a read. An empty datagram is one.
-		 */
-		if ((ev.kind == TRACE_EV_READ || ev.kind == TRACE_EV_WRITE) &&
-		    (ev.len > 0 || !ev.end_stream || d->udp)) {
-			d->bytes[ev.kind == TRACE_EV_WRITE] += ev.len;
-			d->count[ev.kind == TRACE_EV_WRITE]++;
+		if (ev.kind == TRACE_EV_CLOSED &&
+		    !trace_merged(f->tf, ev.trace)) {
+			d->done = 1;
+			if (dump_flush(f, fn, arg, 0) == -1)
+				goto out;
 		}
-		if (d->nev == d->t->nevents && dump_flush(f, fn, arg, 0) == -1)
-			goto out;
 	}
+	if (dump_born(f) == -1)
+		goto oom;
 	if (dump_flush(f, fn, arg, 1) == -1)
 		goto out;
 	return (r);
@@ -132,11 +176,15 @@ out:
 void
 dump_free(struct dump_file *f)
 {
-	size_t	i;
+	struct dump_trace	*d, *next;
 
-	for (i = 0; i < f->ntr; i++)
-		free(f->tr[i].ev);
-	free(f->tr);
+	for (d = f->head; d != NULL; d = next) {
+		next = d->next;
+		free(d->ev);
+		free(d);
+	}
+	f->head = NULL;
+	free(f->byslot);
 	if (f->tf != NULL)
 		trace_close(f->tf);
 }

@@ -11,7 +11,8 @@
 
 /* One connection (trace) and what happened on it. */
 struct dump_trace {
-	const struct trace_info	*t;
+	size_t			 slot;		/* the reader's */
+	const struct trace_info	*t;		/* set when shown */
 	struct trace_event	*ev;
 	size_t			 nev;
 	size_t			 cap;
@@ -19,14 +20,17 @@ struct dump_trace {
 	size_t			 count[2];	/* reads, writes */
 	const struct trace_event *closed;	/* the closed event, or NULL */
 	int			 udp;
+	int			 done;		/* its last event is in */
+	struct dump_trace	*next;		/* in file order */
 };
 
 struct dump_file {
 	const char		*path;
 	struct trace_file	*tf;
-	struct dump_trace	*tr;
-	size_t			 ntr;
-	size_t			 shown;		/* traces handed out so far */
+	struct dump_trace	**byslot;	/* open traces by slot */
+	size_t			 nslot;
+	struct dump_trace	*head;		/* not shown yet, in file order */
+	struct dump_trace	**tailp;
 };
 
 /* Called with each connection, complete, in file order. */
