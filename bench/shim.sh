@@ -566,5 +566,14 @@ lost_ok=$((d_lost == 0 && r_lost == 0 && d_files == runs &&
     r_files == 2 * runs))
 target "zero bytes lost" "$lost_ok" \
     "download $d_lost, round trips $r_lost, in $((runs * 2)) traced runs"
+# The launcher's collector against direct mode (nginx, worker nobody,
+# ab short and keep-alive; round trips and the download): as root, with
+# ab; COLLECTOR=0 skips it.
+if [ "${COLLECTOR:-1}" = 1 ] && [ "$(id -u)" -eq 0 ] &&
+    command -v ab >/dev/null; then
+	RUNS=$runs TRIPS=$trips BYTES=$bytes \
+	    "$srcdir/bench/collector.sh" "$builddir" ||
+		echo "$prog: bench/collector.sh failed" >&2
+fi
 [ "$lost_ok" = 1 ] || exit 1
 exit 0

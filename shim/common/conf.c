@@ -260,6 +260,25 @@ conf_run(struct conf *c, const char *v, char *errbuf)
 	return (0);
 }
 
+/* TAPSHIM_COLLECTOR: the name the launcher's collector listens on. */
+static int
+conf_collector(struct conf *c, const char *v, char *errbuf)
+{
+	const char	*p;
+
+	if (v == NULL || *v == '\0')
+		return (0);
+	for (p = v; *p != '\0'; p++) {
+		if (*p <= ' ' || *p > '~')
+			break;
+	}
+	if (*p != '\0' || strlen(v) >= sizeof c->collector)
+		return (conf_fail(errbuf, "TAPSHIM_COLLECTOR: \"%.64s\" is not "
+		    "a collector's name", v));
+	memcpy(c->collector, v, strlen(v) + 1);
+	return (0);
+}
+
 /*
  * Read the configuration through getenv_fn (getenv, or a test's). On a
  * bad value, errbuf (CONF_ERRBUF_SIZE) names the variable and says what
@@ -284,7 +303,8 @@ conf_read(struct conf *c, conf_getenv_fn get, char *errbuf)
 	    errbuf) == -1 ||
 	    conf_backtrace(c, get("TAPSHIM_BACKTRACE"), errbuf) == -1 ||
 	    conf_filter(c, get("TAPSHIM_FILTER"), errbuf) == -1 ||
-	    conf_run(c, get("TAPSHIM_RUN"), errbuf) == -1)
+	    conf_run(c, get("TAPSHIM_RUN"), errbuf) == -1 ||
+	    conf_collector(c, get("TAPSHIM_COLLECTOR"), errbuf) == -1)
 		return (-1);
 	return (0);
 }

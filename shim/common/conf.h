@@ -47,6 +47,9 @@ struct conf {
 	struct bpf_prog		filter;		/* tcpdump -ddd's program */
 	char			run[PATH_MAX];	/* TAPSHIM_RUN, "" if none */
 	char			log[PATH_MAX];	/* TAPSHIM_LOG, "" if none */
+	/* TAPSHIM_COLLECTOR: the launcher's abstract socket; "" for
+	 * direct mode (each process writes its own trace files). */
+	char			collector[100];
 };
 
 typedef const char *(*conf_getenv_fn)(const char *);

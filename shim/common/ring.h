@@ -16,7 +16,8 @@
 enum ring_type {
 	RING_PAD = 1,		/* unused space to the end of the ring */
 	RING_DATA,		/* bytes to append to the trace's file */
-	RING_END		/* the trace is complete: its file may close */
+	RING_END,		/* the trace is complete: its file may close */
+	RING_CUT		/* the file's length is now the uint64_t payload */
 };
 
 /*

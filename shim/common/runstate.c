@@ -34,6 +34,7 @@ runstate_create(const char *path, const struct runstate *init, char *errbuf)
 	rs.max_bytes = init->max_bytes;
 	rs.max_conns = init->max_conns;
 	rs.deadline = init->deadline;
+	rs.next_trace = init->next_trace;
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
 	if (fd == -1 || write(fd, &rs, sizeof rs) != (ssize_t)sizeof rs) {
@@ -222,4 +223,19 @@ runstate_stop_name(enum runstate_stop why)
 	case RUNSTATE_STOP_TIME:	return ("duration");
 	default:			return ("none");
 	}
+}
+
+/* Collector mode: a trace number no other process of the run has. */
+uint64_t
+runstate_next_trace(struct runstate *rs)
+{
+	return (__atomic_fetch_add(&rs->next_trace, 1, __ATOMIC_RELAXED));
+}
+
+/* A ring lost a trace's bytes, for why (RUNSTATE_RING_*). */
+void
+runstate_ring_lost(struct runstate *rs, uint32_t why)
+{
+	if (rs != NULL)
+		__atomic_or_fetch(&rs->ring_lost, why, __ATOMIC_RELAXED);
 }

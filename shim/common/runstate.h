@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #define RUNSTATE_MAGIC		0x70617474U	/* "ttap", little-endian */
-#define RUNSTATE_VERSION	2
+#define RUNSTATE_VERSION	3
 #define RUNSTATE_ERRBUF_SIZE	256
 /* Trace bytes set aside per connection for its end: flags, closed. */
 #define RUNSTATE_TAIL		128
@@ -39,7 +39,14 @@ struct runstate {
 	uint32_t	stopped;	/* enum runstate_stop */
 	uint32_t	said;		/* a process said it stopped */
 	uint64_t	msgs_lost;	/* shim messages with nowhere to go */
+	uint64_t	next_trace;	/* collector mode: the next trace's N */
+	uint32_t	ring_lost;	/* RUNSTATE_RING_*: why rings lost data */
+	uint32_t	pad;
 };
+
+/* Why a process's ring could not take a trace's bytes (ring_lost). */
+#define RUNSTATE_RING_GONE	1	/* the collector stopped reading */
+#define RUNSTATE_RING_FULL	2	/* full, and dropping was asked */
 
 int		 runstate_create(const char *, const struct runstate *, char *);
 struct runstate	*runstate_map(const char *, int, char *);
@@ -49,6 +56,8 @@ int		 runstate_admit_bytes(struct runstate *, uint64_t, int64_t);
 void		 runstate_count(struct runstate *, int, uint64_t, uint64_t);
 void		 runstate_count_msgs(struct runstate *, uint64_t);
 void		 runstate_lose(struct runstate *, int, uint64_t);
+uint64_t	 runstate_next_trace(struct runstate *);
+void		 runstate_ring_lost(struct runstate *, uint32_t);
 const char	*runstate_stop_name(enum runstate_stop);
 
 #endif

@@ -7,8 +7,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "collect.h"
 #include "conn.h"
 #include "conn-int.h"
+#include "scope.h"
 #include "shim.h"
 #include "tracefile.h"
 
@@ -19,6 +21,7 @@
 #define CONN_DIRECT_MIN	4096
 
 static int	conn_said_cut;
+static int	conn_said_ring;
 
 /* Pack c's pieces into its file's window, at the end of the trace. */
 void
@@ -63,9 +66,71 @@ conn_file_reason(int err)
 		return ("disk_full");
 	case EFBIG:
 		return ("file_size_limit");
+	case EPIPE:
+		return ("collector_gone");
+	case ENOBUFS:
+		return ("ring_full");
 	default:
 		return ("write_error");
 	}
+}
+
+/* Is c's trace still written by this process (direct or collector)? */
+int
+conn_file_mapped(const struct conn *c)
+{
+	return (c->tf.ring ? collect_mapped(&c->tf) :
+	    tracefile_mapped(&c->tf));
+}
+
+/*
+ * The ring refused c's bytes (err: EPIPE, the collector is gone;
+ * ENOBUFS, full with --drop): the trace is cut there, what follows is
+ * counted as lost, and the run's state says why.
+ */
+static void
+conn_file_ring_lost(struct conn *c, int err)
+{
+	if (c->cut != NULL)
+		return;
+	c->cut = conn_file_reason(err);
+	scope_ring_lost(collect_why(err));
+	shim_say_once(&conn_said_ring, "trace %llu: %s; the trace ends "
+	    "there (%s), later data is counted as lost",
+	    (unsigned long long)c->tf.n, err == ENOBUFS ? "the collector's "
+	    "ring is full (--drop)" : "the collector stopped reading",
+	    c->cut);
+}
+
+/*
+ * Collector mode: hand the ring the piece just packed. -1 when it was
+ * refused: the trace is cut (the piece is lost, the caller counts it).
+ * Direct mode: the piece is in the file already.
+ */
+int
+conn_file_push(struct conn *c)
+{
+	off_t	pos;
+
+	if (!c->tf.ring || !collect_mapped(&c->tf))
+		return (0);
+	pos = conn_file_pos(c);
+	if (collect_push(&c->tf, pos) == -1) {
+		conn_file_ring_lost(c, errno);
+		conn_file_sync(c, pos);
+		return (-1);
+	}
+	conn_file_sync(c, pos);
+	return (0);
+}
+
+/* The trace is complete at len (cut to it), in either mode. */
+static int
+conn_file_finish(struct conn *c, off_t len, int keep)
+{
+	if (c->tf.ring)
+		return (collect_finish(&c->tf, len, keep));
+	return (tracefile_finish(&shim_conf, &c->tf, len, keep));
 }
 
 /*
@@ -82,10 +147,11 @@ conn_room(struct conn *c)
 	off_t	pos = c->exit_at >= 0 ? c->exit_at : conn_file_pos(c);
 	int	err;
 
-	if (c->counting || c->cut != NULL || !tracefile_mapped(&c->tf))
+	if (c->counting || c->cut != NULL || !conn_file_mapped(c))
 		return (-1);
-	if (tracefile_grow(&shim_conf, &c->tf, pos, c->enc.want +
-	    ENC_RESERVE) == 0) {
+	if ((c->tf.ring ? collect_grow(&c->tf, pos, c->enc.want +
+	    ENC_RESERVE) : tracefile_grow(&shim_conf, &c->tf, pos,
+	    c->enc.want + ENC_RESERVE)) == 0) {
 		conn_file_sync(c, pos);
 		if (c->exit_at >= 0) {
 			c->exit_at = -1;
@@ -95,6 +161,11 @@ conn_room(struct conn *c)
 		return (0);
 	}
 	err = errno;
+	if (c->tf.ring) {
+		conn_file_sync(c, pos);
+		conn_file_ring_lost(c, err);
+		return (-1);
+	}
 	/*
 	 * The old window is mapped again; if pieces written past it moved
 	 * the end on, map the space kept back there for the trace's end.
@@ -129,7 +200,7 @@ conn_file_direct(struct conn *c, const struct enc_event *ev)
 	int		err;
 
 	if (ev->caplen < CONN_DIRECT_MIN || c->counting || c->cut != NULL ||
-	    c->exit_at >= 0 || !tracefile_mapped(&c->tf))
+	    c->exit_at >= 0 || c->tf.ring || !tracefile_mapped(&c->tf))
 		return (1);
 	if (enc_event_vec(&v, shim_conf.format, c->tf.n, ev) == -1)
 		return (1);
@@ -171,12 +242,12 @@ conn_file_end(struct conn *c, enum enc_ending ending, int64_t now)
 	enum conf_format	fmt = shim_conf.format;
 	off_t			start;
 
-	if (c->counting || !tracefile_mapped(&c->tf))
+	if (c->counting || !conn_file_mapped(c))
 		return;
 	if (c->exit_at >= 0 && (ending == ENC_ENDING_EXIT || c->cut != NULL)) {
 		/* Ended already, and nothing can be added: keep that end. */
 		if (ending != ENC_ENDING_EXIT)
-			(void)tracefile_finish(&shim_conf, &c->tf,
+			(void)conn_file_finish(c,
 			    c->tf.alloc, 0);
 		return;
 	}
@@ -207,16 +278,16 @@ conn_file_end(struct conn *c, enum enc_ending ending, int64_t now)
 	c->reend = 0;
 	if (c->exit_at >= 0) {
 		/* Could not take the old end over: it stays as it was. */
-		(void)tracefile_finish(&shim_conf, &c->tf, c->tf.alloc,
+		(void)conn_file_finish(c, c->tf.alloc,
 		    ending == ENC_ENDING_EXIT);
 		return;
 	}
 	if (ending != ENC_ENDING_EXIT) {
-		(void)tracefile_finish(&shim_conf, &c->tf, conn_file_pos(c), 0);
+		(void)conn_file_finish(c, conn_file_pos(c), 0);
 		enc_init(&c->enc, NULL, 0);
 		return;
 	}
-	(void)tracefile_finish(&shim_conf, &c->tf, conn_file_pos(c), 1);
+	(void)conn_file_finish(c, conn_file_pos(c), 1);
 	c->exit_at = start;
 	c->enc.cap = c->enc.len = 0;
 }
@@ -225,6 +296,7 @@ conn_file_end(struct conn *c, enum enc_ending ending, int64_t now)
 void
 conn_file_reend(struct conn *c)
 {
+	(void)conn_file_push(c);
 	if (c->reend)
 		conn_file_end(c, ENC_ENDING_EXIT, shim_now());
 }
@@ -233,6 +305,7 @@ conn_file_reend(struct conn *c)
 void
 conn_file_fork_prepare(void)
 {
+	collect_fork_prepare();
 	tracefile_fork_prepare();
 }
 
@@ -240,6 +313,7 @@ void
 conn_file_fork_parent(void)
 {
 	tracefile_fork_parent();
+	collect_fork_parent();
 }
 
 /* In the child: the parent's windows are gone (MADV_DONTFORK). */
@@ -247,4 +321,5 @@ void
 conn_file_fork_child(void)
 {
 	tracefile_fork_child();
+	collect_fork_child();
 }

@@ -54,6 +54,8 @@ struct conn	*conn_ref(int, struct conn *);
 /* conn-file.c: the trace file's window, and the trace's end. */
 void		 conn_file_attach(struct conn *, off_t);
 int		 conn_room(struct conn *);
+int		 conn_file_mapped(const struct conn *);
+int		 conn_file_push(struct conn *);
 int		 conn_file_direct(struct conn *, const struct enc_event *);
 void		 conn_file_end(struct conn *, enum enc_ending, int64_t);
 void		 conn_file_reend(struct conn *);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "backtrace.h"
+#include "collect.h"
 #include "conn.h"
 #include "conn-int.h"
 #include "fdtab.h"
@@ -22,6 +23,7 @@
 #include "tracefile.h"
 
 static int		 conn_said_create;
+static int		 conn_said_join;
 
 /* The connection a slot value points to, without its tag. */
 static struct conn *
@@ -56,6 +58,26 @@ conn_describe(struct enc_conn *info, int fd, enum enc_role role,
 	}
 	if (fstat(fd, &st) == 0)
 		info->inode = st.st_ino;
+}
+
+/*
+ * Under the launcher's collector: c's trace goes through the process's
+ * ring, numbered by the run. -1 when this process has no ring (it could
+ * not join: said once, and its traces are written in direct mode).
+ */
+static int
+conn_ring_create(struct conn *c, char *errbuf)
+{
+	char	why[TRACEFILE_ERRBUF_SIZE];
+
+	if (shim_conf.collector[0] == '\0' || !scope_numbered())
+		return (-1);
+	if (collect_join(&shim_conf, why, sizeof why) == -1) {
+		shim_say_once(&conn_said_join, "%s; this process writes its "
+		    "own trace files (direct mode)", why);
+		return (-1);
+	}
+	return (collect_create(&c->tf, scope_next_trace(), errbuf));
 }
 
 /* Set up a connection and its trace file; NULL if it cannot be. */
@@ -96,7 +118,9 @@ conn_new(const struct enc_conn *info)
 		__atomic_store_n(&c->refs, 1, __ATOMIC_RELEASE);
 		return (c);
 	}
-	if (tracefile_create(&shim_conf, &c->tf, errbuf) == -1) {
+	if (conn_ring_create(c, errbuf) == 0)
+		;
+	else if (tracefile_create(&shim_conf, &c->tf, errbuf) == -1) {
 		/* A worker that dropped privileges (nginx's, memcached -u). */
 		shim_say_once(&conn_said_create, "%s; connections are not "
 		    "traced%s", errbuf, errno == EACCES || errno == EPERM ?
@@ -117,6 +141,7 @@ conn_new(const struct enc_conn *info)
 	if (enc_conn(&c->enc, shim_conf.format, c->tf.n, &c->info) == -1 &&
 	    conn_room(c) == 0)
 		(void)enc_conn(&c->enc, shim_conf.format, c->tf.n, &c->info);
+	(void)conn_file_push(c);
 	pthread_mutex_unlock(&c->lock);
 	__atomic_store_n(&c->refs, 1, __ATOMIC_RELEASE);
 	return (c);

@@ -217,7 +217,7 @@ conn_record_event(struct conn *c, struct enc_event *evp)
 	}
 	if (n == 0 && ev.kind == ENC_READ && !c->info.udp)
 		c->eof = 1;
-	if (!c->counting && !tracefile_mapped(&c->tf)) {
+	if (!c->counting && !conn_file_mapped(c)) {
 		/* A parent's trace in a forked child (its TLS twin). */
 		pthread_mutex_unlock(&c->lock);
 		return;
@@ -263,12 +263,14 @@ conn_record_event(struct conn *c, struct enc_event *evp)
 	}
 	/*
 	 * Packed into the file's window, or a large one written into the
-	 * file: in its page cache on return.
+	 * file: in its page cache on return. Collector mode: packed, then
+	 * handed to the ring.
 	 */
 	if ((r = conn_file_direct(c, &ev)) == -1 || (r == 1 &&
 	    enc_event(&c->enc, shim_conf.format, c->tf.n, &ev) == -1 &&
 	    (conn_room(c) == -1 ||
-	    enc_event(&c->enc, shim_conf.format, c->tf.n, &ev) == -1))) {
+	    enc_event(&c->enc, shim_conf.format, c->tf.n, &ev) == -1)) ||
+	    conn_file_push(c) == -1) {
 		conn_lose(c, dir, n, c->cut != NULL ? c->cut : "write_error");
 		c->st.events_lost++;
 		scope_count(dir, 0, n);
@@ -293,7 +295,7 @@ conn_add_info(struct conn *c, conn_info_fn fn, const void *arg)
 {
 	pthread_mutex_lock(&c->lock);
 	c->kc.done = 1;		/* TLS: the kernel counts records, not this */
-	if (c->cut == NULL && !c->counting && tracefile_mapped(&c->tf) &&
+	if (c->cut == NULL && !c->counting && conn_file_mapped(c) &&
 	    fn(&c->enc, shim_conf.format, c->tf.n, arg) == -1 &&
 	    conn_room(c) == 0)
 		(void)fn(&c->enc, shim_conf.format, c->tf.n, arg);

@@ -168,3 +168,24 @@ scope_reason(void)
 	return (runstate_stop_name(__atomic_load_n(&scope_run->stopped,
 	    __ATOMIC_RELAXED)));
 }
+
+/* Does the run number its traces (collector mode needs it)? */
+int
+scope_numbered(void)
+{
+	return (scope_run != NULL);
+}
+
+/* The next trace number of the run: no other process takes it. */
+uint64_t
+scope_next_trace(void)
+{
+	return (runstate_next_trace(scope_run));
+}
+
+/* A ring lost a trace's bytes: the run's summary says why. */
+void
+scope_ring_lost(uint32_t why)
+{
+	runstate_ring_lost(scope_run, why);
+}

@@ -14,5 +14,8 @@ int		scope_admit_bytes(uint64_t);
 void		scope_count(int, uint64_t, uint64_t);
 void		scope_lose(int, uint64_t);
 const char	*scope_reason(void);
+int		scope_numbered(void);
+uint64_t	scope_next_trace(void);
+void		scope_ring_lost(uint32_t);
 
 #endif

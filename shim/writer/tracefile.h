@@ -38,6 +38,11 @@ struct tracefile {
 	size_t		 window;	/* the next window's length */
 	unsigned int	 gen;		/* the process's, when mapped */
 	int		 alt;		/* made at the fallback prefix */
+	/* Collector mode (collect.c): map is the process's own buffer,
+	 * mapoff where it starts in the file, sent what the ring has. */
+	int		 ring;
+	int		 broken;	/* the ring lost some: send no more */
+	off_t		 sent;
 };
 
 int	tracefile_create(const struct conf *, struct tracefile *, char *);

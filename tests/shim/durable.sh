@@ -216,7 +216,9 @@ case_kill()
 			printf 'kill %d:\n%s\n' "$i" "$out"
 		fi
 		grep -q "cut short" "$dir/t2p.err" && cut=$((cut + 1))
-		grep -Eq "cut short|not finished" "$dir/t2p.err" ||
+		# Direct mode: the file's mapped tail; collector mode: the
+		# file ends at a whole record, the trace without its close.
+		grep -Eq "cut short|not finished|has no close" "$dir/t2p.err" ||
 			{ bad=$((bad + 1)); echo "kill $i: no notice:";
 			cat "$dir/t2p.err"; }
 	done >"$tmp/kill-$fmt.log"
@@ -271,7 +273,8 @@ case_full()
 		return
 	fi
 	peer_start 0
-	"$TAPSHIM_PROG" -F "$fmt" -o "$mnt/t" --stats "$dir/stats.json" \
+	# Direct mode: the shim keeps room for the trace's end.
+	"$TAPSHIM_PROG" --direct -F "$fmt" -o "$mnt/t" --stats "$dir/stats.json" \
 	    "$DURABLE_PROG" send "$port" 4000000 >"$dir/prog.out" \
 	    2>"$dir/prog.err"
 	rc=$?
@@ -319,12 +322,47 @@ if bad:
 PY
 }
 
+# Collector mode, the disk full (size 1m) or RLIMIT_FSIZE (ulimit -f):
+# the program and the launcher survive, the trace ends at a whole record
+# and the summary names the file and why.
+case_full_collector()
+{
+	local mnt=$tmp/csmall-$fmt how=$1
+
+	dir=$tmp/cfull-$how-$fmt
+	mkdir -p "$dir" "$mnt"
+	if [ "$how" = full ] && ! mount -t tmpfs -o size=1m tmpfs "$mnt" \
+	    2>/dev/null; then
+		echo "# collector full $fmt: skipped: cannot mount a tmpfs"
+		return
+	fi
+	peer_start 0
+	(if [ "$how" = fsize ]; then ulimit -f 200; fi
+	exec "$TAPSHIM_PROG" -F "$fmt" -o "$mnt/t" --stats "$dir/stats.json" \
+	    "$DURABLE_PROG" send "$port" 4000000) >"$dir/prog.out" \
+	    2>"$dir/prog.err"
+	rc=$?
+	peer_wait
+	cp "$mnt/t_0$(ext)" "$dir/"
+	[ "$how" = full ] && umount "$mnt"
+	check "collector $how $fmt: program and launcher run on (exit 0), all 4000000 bytes sent" \
+	    test "$rc" -eq 0 -a "$(stat -c %s "$dir/recv")" -eq 4000000
+	check "collector $how $fmt: the trace holds a prefix of what was sent, whole records" \
+	    judge_bytes "$dir/t_0$(ext)" "$dir/recv" - prefix-any
+	check "collector $how $fmt: the summary names the file and why" \
+	    judge_grep "$dir/prog.err" "t_0$(ext): (No space left on device|File too large); the trace ends at its last whole record"
+	check "collector $how $fmt: --stats counts the bytes not written" \
+	    "$PYTHON" -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(s["mode"] != "collector" or s["collector"]["bytes_not_written"] == 0)' "$dir/stats.json"
+}
+
 # RLIMIT_FSIZE: the program survives, its exit status unchanged.
 case_fsize()
 {
 	dir=$tmp/fsize-$fmt
 	mkdir -p "$dir"
 	peer_start 0
+	# In collector mode too: the ring's memfd exceeds the limit, the
+	# process cannot join and writes its traces itself.
 	(ulimit -f 200; exec "$TAPSHIM_PROG" -F "$fmt" -o "$dir/t" \
 	    --stats "$dir/stats.json" "$DURABLE_PROG" send "$port" 1000000) \
 	    >"$dir/prog.out" 2>"$dir/prog.err"
@@ -387,6 +425,7 @@ for fmt in pb ld; do
 	case_fork
 	case_full
 	case_fsize
+	case_full_collector full
 	case_fds
 done
 report

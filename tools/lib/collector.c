@@ -42,6 +42,7 @@ struct tfile {
 	int		 fd;
 	int		 used;
 	int		 ended;
+	int		 failed;	/* a write failed: nothing more of it */
 };
 
 struct collector {
@@ -69,6 +70,7 @@ static void	collector_retire(struct collector *, size_t);
 static struct tfile *collector_file(struct collector *, uint64_t);
 static int	collector_grow(struct collector *);
 static void	collector_shut(struct collector *, struct tfile *);
+static int	collector_write(int, const uint8_t *, size_t);
 
 /*
  * Listen for the run's processes on an abstract AF_UNIX socket (no file:
@@ -336,7 +338,7 @@ collector_record(void *arg, enum ring_type type, uint64_t n, const void *p,
 	struct collector	*c = arg;
 	struct tfile		*t;
 	const uint8_t		*b = p;
-	ssize_t			 w;
+	uint64_t		 cut = 0;
 
 	if (partial) {
 		c->st.partial++;
@@ -352,21 +354,63 @@ collector_record(void *arg, enum ring_type type, uint64_t n, const void *p,
 		collector_shut(c, t);
 		return;
 	}
+	if (type == RING_CUT) {
+		/* An end written at exit, taken over by later bytes. */
+		memcpy(&cut, p, len < sizeof cut ? len : sizeof cut);
+		if (len != sizeof cut || ftruncate(t->fd, (off_t)cut) == -1) {
+			snprintf(c->errbuf, COLLECTOR_ERRBUF_SIZE,
+			    "%s_%llu: cannot cut to %llu: %s", c->prefix,
+			    (unsigned long long)n, (unsigned long long)cut,
+			    strerror(len != sizeof cut ? EINVAL : errno));
+			c->st.write_errors++;
+		}
+		return;
+	}
+	if (t->failed) {
+		c->st.write_errors += len;
+		return;
+	}
 	c->st.records++;
-	while (len > 0) {
-		if ((w = write(t->fd, b, len)) == -1 && errno == EINTR)
+	if (collector_write(t->fd, b, len) == -1) {
+		snprintf(c->errbuf, COLLECTOR_ERRBUF_SIZE, "%s_%llu%s: %s; "
+		    "the trace ends at its last whole record", c->prefix,
+		    (unsigned long long)n, conf_extension(c->format),
+		    strerror(errno));
+		c->st.write_errors += len;
+		t->failed = 1;
+		return;
+	}
+	c->st.bytes += len;
+}
+
+/*
+ * Append len bytes of b to fd, all or none: a short write (disk full,
+ * RLIMIT_FSIZE) is cut off again, so that the file ends at a whole
+ * record. The caller ignores SIGXFSZ (EFBIG instead): tapshim(1) does
+ * while it collects. -1 with errno on failure.
+ */
+static int
+collector_write(int fd, const uint8_t *b, size_t len)
+{
+	off_t	end;
+	ssize_t	w;
+	size_t	done = 0;
+	int	err;
+
+	while (done < len) {
+		if ((w = write(fd, b + done, len - done)) == -1 &&
+		    errno == EINTR)
 			continue;
 		if (w <= 0) {
-			snprintf(c->errbuf, COLLECTOR_ERRBUF_SIZE,
-			    "%s_%llu: %s", c->prefix, (unsigned long long)n,
-			    strerror(w == 0 ? ENOSPC : errno));
-			c->st.write_errors += len;
-			return;
+			err = w == 0 ? ENOSPC : errno;
+			if (done > 0 && (end = lseek(fd, 0, SEEK_END)) != -1)
+				(void)ftruncate(fd, end - (off_t)done);
+			errno = err;
+			return (-1);
 		}
-		c->st.bytes += (uint64_t)w;
-		b += w;
-		len -= (size_t)w;
+		done += (size_t)w;
 	}
+	return (0);
 }
 
 /* Drain a dead process's ring to its end, then let it go. */

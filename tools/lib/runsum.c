@@ -286,6 +286,10 @@ runsum_sum(struct runsum *rs, const struct runstate *run)
 			t->lost_received = run->lost[0];
 		if (run->lost[1] > t->lost_sent)
 			t->lost_sent = run->lost[1];
+		if ((run->ring_lost & RUNSTATE_RING_GONE) != 0)
+			runsum_reason(t, "collector_gone", 14);
+		if ((run->ring_lost & RUNSTATE_RING_FULL) != 0)
+			runsum_reason(t, "ring_full", 9);
 		if (run->stopped != RUNSTATE_RUNNING) {
 			snprintf(why, sizeof why, "%s", runstate_stop_name(
 			    (enum runstate_stop)run->stopped));

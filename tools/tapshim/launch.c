@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "collect-run.h"
 #include "launch.h"
 #include "msg.h"
 
@@ -19,6 +20,32 @@
 static volatile pid_t	launch_child;
 /* Set by a signal while waiting for the run's other processes. */
 static volatile sig_atomic_t	launch_stop;
+/* The collector the launcher runs while it waits, or NULL. */
+static struct collrun		*launch_coll;
+
+/*
+ * waitpid(2), but with a collector the rings are drained while waiting:
+ * a pass, then a look whether pid ended. A signal that set launch_stop
+ * ends the wait with EINTR, as it would waitpid's.
+ */
+static pid_t
+launch_waitpid(pid_t pid, int *st, int flags)
+{
+	pid_t	r;
+
+	if (launch_coll == NULL || launch_coll->c == NULL ||
+	    (flags & WNOHANG) != 0)
+		return (waitpid(pid, st, flags));
+	for (;;) {
+		if ((r = waitpid(pid, st, WNOHANG)) != 0)
+			return (r);
+		if (launch_stop) {
+			errno = EINTR;
+			return (-1);
+		}
+		collrun_pump(launch_coll);
+	}
+}
 
 /* Pass a signal meant for us (kill, a hangup) on to the program. */
 static void
@@ -88,7 +115,7 @@ launch_wait_rest(void)
 			    "waiting)");
 			said = 1;
 		}
-		if (waitpid(-1, NULL, 0) == -1 && errno == ECHILD)
+		if (launch_waitpid(-1, NULL, 0) == -1 && errno == ECHILD)
 			break;
 	}
 	if (launch_stop && waitpid(-1, NULL, WNOHANG) != -1)
@@ -113,6 +140,7 @@ launch_child_exec(char **argv, int fd)
 	int	err;
 
 	launch_signals(0);
+	collrun_child();
 	execvp(argv[0], argv);
 	err = errno;
 	(void)write(fd, &err, sizeof err);
@@ -124,9 +152,10 @@ launch_child_exec(char **argv, int fd)
  * wait for it, and for the processes it leaves running. Returns its exit
  * status, 128 + the signal that killed it,
  * or 126 / 127 when it could not be run (said on stderr; *ran is 0).
+ * With cr, its collector drains the run's rings meanwhile.
  */
 int
-launch_run(char **argv, int *ran)
+launch_run(char **argv, int *ran, struct collrun *cr)
 {
 	pid_t	pid;
 	int	p[2], st, err = 0;
@@ -137,6 +166,7 @@ launch_run(char **argv, int *ran)
 		return (LAUNCH_CANNOT_RUN);
 	}
 	*ran = 0;
+	launch_coll = cr;
 	/* Orphans of the run become ours, to be waited for. */
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	launch_signals(1);
@@ -156,7 +186,7 @@ launch_run(char **argv, int *ran)
 		msg_err("%s: %s", argv[0], strerror(err));
 	else
 		*ran = 1;
-	while (waitpid(pid, &st, 0) == -1) {
+	while (launch_waitpid(pid, &st, 0) == -1) {
 		if (errno != EINTR) {
 			st = LAUNCH_CANNOT_RUN << 8;
 			break;

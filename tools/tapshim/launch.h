@@ -5,6 +5,8 @@
 #define LAUNCH_CANNOT_RUN	126	/* found, but could not be run */
 #define LAUNCH_NOT_FOUND	127	/* no such program */
 
-int	launch_run(char **, int *);
+struct collrun;
+
+int	launch_run(char **, int *, struct collrun *);
 
 #endif

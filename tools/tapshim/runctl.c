@@ -131,6 +131,32 @@ runctl_pair(uint64_t r, uint64_t w)
 	return (o);
 }
 
+/* The collector's figures, as the --stats "collector" object. */
+static json_object *
+runctl_collector(const struct collector_stats *s)
+{
+	json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "processes",
+	    json_object_new_uint64(s->processes));
+	json_object_object_add(o, "refused",
+	    json_object_new_uint64(s->refused));
+	json_object_object_add(o, "trace_files",
+	    json_object_new_uint64(s->files));
+	json_object_object_add(o, "records",
+	    json_object_new_uint64(s->records));
+	json_object_object_add(o, "bytes", json_object_new_uint64(s->bytes));
+	json_object_object_add(o, "records_dropped",
+	    json_object_new_uint64(s->dropped));
+	json_object_object_add(o, "bytes_dropped",
+	    json_object_new_uint64(s->dropped_bytes));
+	json_object_object_add(o, "bytes_torn",
+	    json_object_new_uint64(s->torn_bytes));
+	json_object_object_add(o, "bytes_not_written",
+	    json_object_new_uint64(s->write_errors));
+	return (o);
+}
+
 /*
  * Write the run's statistics to path as JSON (tapshim(1) names the
  * fields), in the manner of Hubble's RecordingStatistics. -1, said.
@@ -188,6 +214,11 @@ runctl_stats(const struct runctl *rc, const char *path,
 	json_object_object_add(o, "exit_status", json_object_new_int(status));
 	json_object_object_add(o, "messages_lost",
 	    json_object_new_uint64(t->msgs_lost));
+	json_object_object_add(o, "mode", json_object_new_string(
+	    rc->coll != NULL ? "collector" : "direct"));
+	if (rc->coll != NULL)
+		json_object_object_add(o, "collector",
+		    runctl_collector(rc->coll));
 	/* As the capture is written: never through a planted symlink. */
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 	    JSON_C_TO_STRING_SPACED);

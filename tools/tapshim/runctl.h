@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collector.h"
 #include "runstate.h"
 #include "runsum.h"
 
@@ -15,6 +16,7 @@ struct runctl {
 	int64_t		start;		/* CLOCK_REALTIME ns */
 	int		have;		/* totals read */
 	struct runstate	totals;
+	const struct collector_stats *coll;	/* NULL: direct mode */
 };
 
 char	*runctl_filter(const char *);

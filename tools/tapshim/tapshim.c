@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "collect-run.h"
 #include "conf.h"
 #include "convert.h"
 #include "execcheck.h"
@@ -36,13 +37,15 @@ struct options {
 	struct runstate	 limits;	/* --max-total-bytes, --max-connections */
 	double		 duration;	/* --duration, seconds; 0: none */
 	int		 quiet;
+	int		 direct;	/* --direct: no collector */
+	int		 drop;		/* --drop: full rings drop */
 };
 
 /* Long options without a short form. */
 enum {
 	OPT_MAX_RX = 256, OPT_MAX_TX, OPT_MAX_TOTAL, OPT_MAX_CONNS,
 	OPT_DURATION, OPT_STATS, OPT_TLS, OPT_KEYLOG, OPT_BACKTRACE, OPT_LOG,
-	OPT_MODE, OPT_HAR
+	OPT_MODE, OPT_HAR, OPT_DIRECT, OPT_DROP
 };
 
 /* Print the usage message. */
@@ -83,6 +86,10 @@ usage(FILE *f)
 	    "  -D, --debug             the shim says what it does, on stderr\n"
 	    "      --log FILE          the shim's messages go to FILE, not\n"
 	    "                          to the program's stderr\n"
+	    "      --direct            each process writes its own trace\n"
+	    "                          files (default: tapshim collects them)\n"
+	    "      --drop              a process whose ring is full drops and\n"
+	    "                          counts, rather than wait for tapshim\n"
 	    "  -q, --quiet             no summary at the end\n"
 	    "  -h, --help              show this help\n"
 	    "  -V, --version           show the version\n"
@@ -179,6 +186,8 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "debug", no_argument, NULL, 'D' },
 		{ "log", required_argument, NULL, OPT_LOG },
 		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "direct", no_argument, NULL, OPT_DIRECT },
+		{ "drop", no_argument, NULL, OPT_DROP },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -248,6 +257,12 @@ parse_args(int argc, char **argv, struct options *o)
 				msg_err("%s", errbuf);
 				exit(TAPSHIM_EXIT_FAIL);
 			}
+			break;
+		case OPT_DIRECT:
+			o->direct = 1;
+			break;
+		case OPT_DROP:
+			o->drop = 1;
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -455,30 +470,40 @@ write_har(const struct options *o, const struct runsum *rs)
  * directory of our own, named to the program's processes by TAPSHIM_RUN.
  * Without it the run still goes, unlimited, unless limits were asked for.
  */
-static void
-start_run(const struct options *o, struct runctl *rc)
+static int
+start_run(struct options *o, struct runctl *rc, const struct runsum *rs)
 {
 	int	limited = o->limits.max_bytes != 0 ||
 		    o->limits.max_conns != 0 || o->duration > 0;
+	size_t	i;
 
+	/* Collector mode numbers traces from past the files there now. */
+	for (i = 0; i < rs->nbefore; i++) {
+		if (rs->before[i].num >= o->limits.next_trace)
+			o->limits.next_trace = rs->before[i].num + 1;
+	}
 	if (runctl_start(rc, &o->limits, o->duration) == -1) {
 		if (limited)
 			exit(TAPSHIM_EXIT_FAIL);
-		return;
+		return (-1);
 	}
 	set_var("TAPSHIM_RUN", rc->path);
+	return (0);
 }
 
 /* After the program: the summary, the capture, the statistics. */
 static int
 finish_run(const struct options *o, const struct conf *c, struct runsum *rs,
-    struct runctl *rc, int status)
+    struct runctl *rc, const struct collrun *cr, int status)
 {
 	int	have = runctl_read(rc) == 0;
 
 	runsum_sum(rs, have ? &rc->totals : NULL);
-	if (!o->quiet)
+	rc->coll = cr->done ? &cr->st : NULL;
+	if (!o->quiet) {
 		runsum_print(rs, c->prefix, have ? &rc->totals : NULL);
+		collrun_report(cr);
+	}
 	if (o->write != NULL && write_capture(o, rs) != 0 && status == 0)
 		status = TAPSHIM_EXIT_FAIL;
 	if (o->har != NULL && write_har(o, rs) != 0 && status == 0)
@@ -497,6 +522,7 @@ main(int argc, char **argv)
 	struct runsum	rs;
 	struct runctl	rc;
 	struct rundir	rd;
+	struct collrun	cr;
 	char		path[PATH_MAX];
 	int		status, ran;
 
@@ -508,6 +534,8 @@ main(int argc, char **argv)
 		o.stats = NULL;
 	/* Ours to set: a user's own would point the shim elsewhere. */
 	unsetenv("TAPSHIM_RUN");
+	unsetenv("TAPSHIM_COLLECTOR");
+	memset(&cr, 0, sizeof cr);
 	parse_args(argc, argv, &o);
 	check_settings(&c);
 	set_preload(argv[optind], execcheck_find(argv[optind], path,
@@ -520,11 +548,15 @@ main(int argc, char **argv)
 		runsum_free(&rs);
 		return (TAPSHIM_EXIT_FAIL);
 	}
-	start_run(&o, &rc);
-	status = launch_run(argv + optind, &ran);
+	/* The collector needs the run's state: it numbers the traces. */
+	if (start_run(&o, &rc, &rs) == 0 && !o.direct &&
+	    collrun_open(&cr, c.prefix, c.format, o.drop) == 0)
+		set_var("TAPSHIM_COLLECTOR", collector_name(cr.c));
+	status = launch_run(argv + optind, &ran, &cr);
+	collrun_close(&cr);
 	rundir_finish(&rd, c.prefix);
 	if (ran && runsum_end(&rs) == 0)
-		status = finish_run(&o, &c, &rs, &rc, status);
+		status = finish_run(&o, &c, &rs, &rc, &cr, status);
 	runctl_end(&rc);
 	runsum_free(&rs);
 	return (status);
