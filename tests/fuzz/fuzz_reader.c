@@ -67,7 +67,10 @@ fuzz_walk(struct trace_file *tf, const uint8_t *buf, size_t size,
 		fuzz_check(trace_info(tf, ev.trace) != NULL, "trace_info NULL");
 		seen[ev.trace]++;
 		fuzz_check(ev.caplen <= ev.len, "caplen > len");
-		fuzz_check(ev.offset < trace_size(tf), "event offset past the "
+		/* An empty event's body starts where it ends: at most the
+		 * end of the whole records. */
+		fuzz_check(ev.offset < trace_size(tf) || (ev.offset ==
+		    trace_size(tf) && ev.caplen == 0), "event offset past the "
 		    "whole records");
 		fuzz_check(ev.caplen == 0 || (ev.data >= buf &&
 		    ev.caplen <= size && ev.data <= buf + size - ev.caplen),

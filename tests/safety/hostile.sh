@@ -427,4 +427,23 @@ check "unclosed: a trace never closed is named" judge_unclosed
 check "length only: a 2 GiB length is a gap, not a gigabyte of zeros" \
     judge_length_only
 
+# Judge: a file whose format scan fails in its last record, before a zero
+# tail (a writer killed while packing it), is read up to the cut by
+# tapdump's streaming reader exactly as by tap2pcap's indexed one: exit
+# 0, the same cut notice from both.
+judge_cut_in_scan()
+{
+	local f=$dir/cutscan.pb
+
+	cp "$top_srcdir/tests/fuzz/corpus/cut-zero-tail-detect.pb" "$f"
+	"$TAPDUMP" "$f" >"$dir/cutscan.txt" 2>"$dir/cutscan.err" || {
+		cat "$dir/cutscan.err"; return 1; }
+	"$TAP2PCAP" -q "$f" "$dir/cutscan.pcap" 2>"$dir/cutscan2.err" || {
+		cat "$dir/cutscan2.err"; return 1; }
+	grep -q "offset 51: cut short; 278 bytes after it ignored" \
+	    "$dir/cutscan.err" || { cat "$dir/cutscan.err"; return 1; }
+}
+check "cut in the format scan: tapdump reads up to the cut, as tap2pcap" \
+    judge_cut_in_scan
+
 report

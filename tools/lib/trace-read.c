@@ -1186,12 +1186,26 @@ trace_open_mem(const char *name, const void *buf, size_t size, char *errbuf)
 static struct trace_file *
 read_stream_start(struct trace_file *tf, char *errbuf)
 {
+	size_t	full;
 	int	r;
 
 	tf->streaming = 1;
 	tf->indexing = 1;
 	read_scanning = tf;
 	r = read_detect(tf, errbuf);
+	/*
+	 * A format that fails only in the last record of a file with a zero
+	 * tail is the file's cut, as read_load() makes it when indexing.
+	 */
+	full = tf->size + tf->ignored;
+	if (r == -1 && tf->damage != TRACE_WHOLE && tf->failed_at >= tf->last &&
+	    full > 0 && tf->buf[full - 1] == 0) {
+		tf->size = tf->last;
+		tf->ignored = full - tf->last;
+		tf->damage = TRACE_CUT;
+		r = tf->size == 0 ? read_fail(tf, errbuf, 0, "no whole record "
+		    "before the cut") : read_detect(tf, errbuf);
+	}
 	read_scanning = NULL;
 	if (r == -1) {
 		trace_close(tf);
