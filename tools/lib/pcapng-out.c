@@ -603,6 +603,31 @@ pcapng_out_open(struct pcap_out *o, struct pcapng_meta *m, const char *path,
 	return (0);
 }
 
+/*
+ * Start a new section in the open capture o: its header blocks again,
+ * with the interfaces m has now (a live capture met a new process).
+ */
+int
+pcapng_out_section(struct pcap_out *o, struct pcapng_meta *m, char *errbuf)
+{
+	struct blk	b;
+	int		bad = 0;
+
+	memset(&b, 0, sizeof b);
+	out_head(&b, o, m, &bad);
+	out_names(&b, o, m, &bad);
+	free(b.p);
+	m->fresh = 1;
+	m->last_info = NULL;
+	if (bad) {
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: write error: %s",
+		    o->path != NULL ? o->path : "-",
+		    strerror(errno ? errno : EIO));
+		return (-1);
+	}
+	return (0);
+}
+
 /* Append printf output to the comment being built, cut at its size. */
 static void
 note(struct pcapng_meta *m, const char *fmt, ...)

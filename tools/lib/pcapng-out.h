@@ -65,6 +65,7 @@ int	pcapng_meta_inputs(struct pcapng_meta *, struct input *, unsigned int,
 void	pcapng_meta_free(struct pcapng_meta *);
 int	pcapng_out_open(struct pcap_out *, struct pcapng_meta *, const char *,
 	    char *);
+int	pcapng_out_section(struct pcap_out *, struct pcapng_meta *, char *);
 size_t	pcapng_out_prepare(struct pcapng_meta *, size_t, size_t, size_t);
 int	pcapng_out_write(struct pcap_out *, struct pcapng_meta *, int64_t,
 	    uint32_t, const uint8_t *, size_t, const uint8_t *, size_t, size_t);

@@ -6,5 +6,6 @@
 #define LAUNCH_NOT_FOUND	127	/* no such program */
 
 int	launch_run(char **, int *);
+void	launch_stdout_to_stderr(void);
 
 #endif
