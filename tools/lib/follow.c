@@ -29,7 +29,19 @@ struct follow_trace {
 	int			 started;
 	int			 hidden;	/* filtered, or the other end */
 	int			 ended;
+	int64_t			 first_ns;	/* its first event's time */
+	int64_t			 last_ns;	/* and its last's, so far */
+	int64_t			 gone_ns;	/* ended: our clock then */
 };
+
+/*
+ * A stream that ended still pairs with its other end this long: that
+ * end's trace may be read later than the reorder window (a loaded
+ * machine, a writer that flushes late).
+ */
+#define FOLLOW_PAIR_NS		(60LL * 1000 * 1000 * 1000)
+/* How far after an end's last event its other end may start. */
+#define FOLLOW_SLACK_NS		(1000LL * 1000 * 1000)
 
 /* An event read and not yet written, its payload copied. */
 struct follow_ev {
@@ -74,7 +86,7 @@ struct follow {
 	size_t			 nprefixes;
 	struct follow_seen	*seen;		/* sorted */
 	size_t			 nseen, seencap;
-	struct follow_trace	**live;		/* streams begun, not ended */
+	struct follow_trace	**live;		/* streams shown, for pairing */
 	size_t			 nlive, livecap;
 	struct synth		 sy;
 	struct rotate		 r;
@@ -490,11 +502,14 @@ follow_interface(struct follow *f, const struct trace_info *t)
 static int
 follow_start(struct follow *f, struct follow_file *ff, size_t i)
 {
-	struct follow_trace	*ft = ff->traces[i], **nl;
+	struct follow_trace	*ft = ff->traces[i], **nl, *o;
+	struct timespec		 now;
 	uint64_t		 seed;
 	size_t			 j;
 
 	ft->started = 1;
+	ft->first_ns = ft->last_ns = follow_ns(ff->q[ff->qhead].ev.sec,
+	    ff->q[ff->qhead].ev.nsec);
 	seed = synth_hash(0, &ff->ordinal, sizeof ff->ordinal);
 	seed = synth_hash(seed, &i, sizeof i);
 	seed = synth_hash(seed, &ft->info.trace_id, sizeof ft->info.trace_id);
@@ -503,8 +518,25 @@ follow_start(struct follow *f, struct follow_file *ff, size_t i)
 		ft->hidden = 1;
 		return (0);
 	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	for (j = 0; j < f->nlive;) {
+		o = f->live[j];
+		if (o->ended && follow_ns(now.tv_sec, (uint32_t)now.tv_nsec) -
+		    o->gone_ns > FOLLOW_PAIR_NS)
+			f->live[j] = f->live[--f->nlive];
+		else
+			j++;
+	}
+	/*
+	 * The other end: the same addresses, traced from the other side,
+	 * at about the same time (each end stamps its own events: the one
+	 * may start a little after the other's close); a 4-tuple used again
+	 * comes later, TIME_WAIT's minute at least.
+	 */
 	for (j = 0; !f->c.both_ends && j < f->nlive; j++) {
-		if (!follow_same(&f->live[j]->s, &ft->s))
+		o = f->live[j];
+		if (!follow_same(&o->s, &ft->s) || o->s.local == ft->s.local ||
+		    (o->ended && ft->first_ns > o->last_ns + FOLLOW_SLACK_NS))
 			continue;
 		ft->hidden = 1;
 		notice_say(f->c.quiet, "%s: trace %llu is the other end of a "
@@ -528,19 +560,19 @@ nomem:
 	return (-1);
 }
 
-/* A stream has had its close: it no longer holds its addresses. */
+/*
+ * A stream has had its close: it stays listed a while for its other
+ * end, which may yet be read (FOLLOW_PAIR_NS).
+ */
 static void
 follow_end(struct follow *f, struct follow_trace *ft)
 {
-	size_t	j;
+	struct timespec	now;
 
+	(void)f;
+	clock_gettime(CLOCK_REALTIME, &now);
 	ft->ended = 1;
-	for (j = 0; j < f->nlive; j++) {
-		if (f->live[j] == ft) {
-			f->live[j] = f->live[--f->nlive];
-			return;
-		}
-	}
+	ft->gone_ns = follow_ns(now.tv_sec, (uint32_t)now.tv_nsec);
 }
 
 /* Write the frames of the event at the head of file ff's queue. */
@@ -556,6 +588,7 @@ follow_emit(struct follow *f, struct follow_file *ff)
 		if (!ft->started)
 			rc = follow_start(f, ff, e->ev.trace);
 		if (rc == 0 && !ft->hidden && !ft->ended && f->opened) {
+			ft->last_ns = follow_ns(e->ev.sec, e->ev.nsec);
 			rc = synth_event(&f->sy, &ft->s, &e->ev);
 			if (rc == -1 && f->r.err[0] != '\0')
 				notice_err("%s", f->r.err);

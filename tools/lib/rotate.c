@@ -346,9 +346,16 @@ int
 rotate_finish(struct rotate *r)
 {
 	size_t	i;
+	int	empty = r->live && r->index > 0 && r->out.packets == 0;
 
 	if (rotate_keep(r) == -1)
 		return (-1);
+	/* A live capture's last file, started with nothing to hold, goes. */
+	if (empty && r->names[r->index] != NULL) {
+		unlink(r->names[r->index]);
+		free(r->names[r->index]);
+		r->names[r->index] = NULL;
+	}
 	for (i = 0; i < r->nfiles; i++) {
 		if (r->tmps[i] != NULL && rename(r->tmps[i], r->names[i]) == -1) {
 			snprintf(r->err, sizeof r->err, "%s: %s", r->names[i],
