@@ -4,7 +4,8 @@
 #   har      curl fetches two URLs (200, 404) from python's http.server:
 #            the HAR is valid against tests/data/har-1.2.schema.json and
 #            holds the two requests the server's own log shows, with
-#            timings that add up
+#            timings that add up; the file is 0600 under umask 022, as
+#            the traces and captures are
 #   harbad  an unwritable --har FILE: exit 125, tapdump names the file
 #
 # Environment: top_srcdir, TAPSHIM_PROG, LIBTAPSHIM, TAP2PCAP (set by make
@@ -39,15 +40,20 @@ PY
 
 case_har()
 {
-	local port
+	local port um
 
 	port=$(free_port)
 	http_server "$port" || return
+	um=$(umask)
+	umask 022
 	run har timeout 60 "$TAPSHIM_PROG" -q -o "$dir/tr/c" --har "$dir/out.har" \
 	    -- "$CURL" -s -o /dev/null -o /dev/null \
 	    "http://127.0.0.1:$port/" "http://127.0.0.1:$port/nothere"
 	server_stop
+	umask "$um"
 	check "har: tapshim --har exits 0" judge_rc har
+	check "har: the HAR is 0600 (the umask not applied)" \
+	    eval '[ "$(stat -c %a "$dir/out.har")" = 600 ]'
 	check "har: valid HAR 1.2, time adds up" \
 	    "$PYTHON" "$judge" har "$top_srcdir/tests/data/har-1.2.schema.json" \
 	    "$dir/out.har"

@@ -4,9 +4,12 @@
 
 #include <sys/types.h>
 
+#include <limits.h>
 #include <stddef.h>
 
 #define OUTFILE_MODE_DEFAULT	0600
+/* Room for "path: why". */
+#define OUTFILE_ERRBUF_SIZE	(PATH_MAX + 256)
 
 void	outfile_set_mode(mode_t);
 mode_t	outfile_mode(void);

@@ -11,6 +11,7 @@
 #include "dump.h"
 #include "dump-req.h"
 #include "msg.h"
+#include "outfile.h"
 
 /* The request views' options (tapdump --requests, --summary, --har). */
 struct req_opts {
@@ -159,30 +160,44 @@ show_trace(const struct dump_file *f, const struct dump_trace *d, void *arg)
  * connections open at once, not the size of the trace.
  */
 
-/* tapdump --requests, --summary, --har: the request layer's views. */
+/*
+ * tapdump --requests, --summary, --har: the request layer's views. The
+ * HAR goes to memory first and then to its file as a capture does
+ * (outfile_write: a temporary name, 0600, renamed into place), so a
+ * failed run leaves no partial file and an existing one is not cut.
+ */
 static int
 main_requests(char **paths, int n, int json)
 {
 	FILE	*out = stdout;
+	char	*buf = NULL, errbuf[OUTFILE_ERRBUF_SIZE];
+	size_t	 len = 0;
 	int	 mode = req_opts.mode, rc;
 
 	if (mode == DUMP_REQ_TEXT && json)
 		mode = DUMP_REQ_JSON;
-	if (req_opts.har != NULL && (out = fopen(req_opts.har, "w")) == NULL) {
+	if (req_opts.har != NULL && (out = open_memstream(&buf, &len)) == NULL) {
 		msg_err("%s: %s", req_opts.har, strerror(errno));
 		return (1);
 	}
 	rc = dump_requests(out, paths, n, (enum dump_req_mode)mode,
 	    req_opts.show_secrets, json);
-	if (fflush(out) == EOF || ferror(out)) {
-		msg_err("%s: %s", out == stdout ? "standard output" :
-		    req_opts.har, strerror(errno));
-		rc = 1;
+	if (out == stdout) {
+		if (fflush(out) == EOF || ferror(out)) {
+			msg_err("standard output: %s", strerror(errno));
+			rc = 1;
+		}
+		return (rc);
 	}
-	if (out != stdout && fclose(out) == EOF) {
+	if (ferror(out) || fclose(out) == EOF) {
 		msg_err("%s: %s", req_opts.har, strerror(errno));
 		rc = 1;
+	} else if (rc == 0 && outfile_write(req_opts.har, buf, len, errbuf,
+	    sizeof errbuf) == -1) {
+		msg_err("%s", errbuf);
+		rc = 1;
 	}
+	free(buf);
 	return (rc);
 }
 
