@@ -32,6 +32,10 @@ struct follow_trace {
 	int64_t			 first_ns;	/* its first event's time */
 	int64_t			 last_ns;	/* and its last's, so far */
 	int64_t			 gone_ns;	/* ended: our clock then */
+	/* Pieces of one socket written by several processes: one stream. */
+	struct follow_trace	*lead;		/* a piece's: the group's first */
+	size_t			 pieces;	/* the lead's: others still open */
+	int			 closing;	/* the lead's close, not drawn */
 };
 
 /*
@@ -96,6 +100,7 @@ struct follow {
 };
 
 static int	follow_read(struct follow *, struct follow_file *);
+static void	follow_end(struct follow *, struct follow_trace *);
 
 /* Nanoseconds since the epoch of a time. */
 static int64_t
@@ -498,6 +503,107 @@ follow_interface(struct follow *f, const struct trace_info *t)
 	return (0);
 }
 
+/*
+ * Is trace ft a piece of a socket already shown (a forked child's, one
+ * inherited across exec: the same socket inode, addresses and side)?
+ * Then its events go into that stream.
+ */
+static int
+follow_piece(struct follow *f, struct follow_file *ff, struct follow_trace *ft)
+{
+	const struct trace_conn	*c = &ft->info.conn, *oc;
+	struct follow_trace	*o;
+	size_t			 j;
+
+	if (c->inode == 0 || ft->s.udp)
+		return (0);
+	for (j = 0; j < f->nlive; j++) {
+		o = f->live[j];
+		oc = &o->info.conn;
+		if (o->ended || oc->inode != c->inode || o->s.udp ||
+		    oc->role != c->role || !follow_same(&o->s, &ft->s) ||
+		    o->s.local != ft->s.local)
+			continue;
+		ft->lead = o;
+		o->pieces++;
+		notice_say(f->c.quiet, "%s: trace %llu (pid %u) is a piece of "
+		    "the socket of trace %llu (pid %u, inode %llu): joined "
+		    "into one stream", ff->path,
+		    (unsigned long long)ft->info.trace_id, c->pid,
+		    (unsigned long long)o->info.trace_id, oc->pid,
+		    (unsigned long long)c->inode);
+		return (1);
+	}
+	return (0);
+}
+
+/*
+ * Before a shown TCP socket's close is drawn: pieces of it read but not
+ * begun (a forked child's trace starts after its parent closed its copy)
+ * join it now, so the close waits for theirs.
+ */
+static void
+follow_adopt(struct follow *f, struct follow_trace *lead)
+{
+	const struct trace_conn	*c = &lead->info.conn, *oc;
+	struct follow_trace	*o;
+	size_t			 i, j;
+
+	if (c->inode == 0 || lead->s.udp)
+		return;
+	for (i = 0; i < f->nfiles; i++) {
+		for (j = 0; j < f->files[i]->ntraces; j++) {
+			o = f->files[i]->traces[j];
+			oc = &o->info.conn;
+			if (o->started || o->lead != NULL || o == lead ||
+			    oc->inode != c->inode || oc->role != c->role ||
+			    oc->local.port != c->local.port ||
+			    oc->remote.port != c->remote.port ||
+			    memcmp(oc->local.ip, c->local.ip, 16) != 0 ||
+			    memcmp(oc->remote.ip, c->remote.ip, 16) != 0)
+				continue;
+			o->lead = lead;
+			lead->pieces++;
+			notice_say(f->c.quiet, "%s: trace %llu (pid %u) is a "
+			    "piece of the socket of trace %llu (pid %u, inode "
+			    "%llu): joined into one stream", f->files[i]->path,
+			    (unsigned long long)o->info.trace_id, oc->pid,
+			    (unsigned long long)lead->info.trace_id, c->pid,
+			    (unsigned long long)c->inode);
+		}
+	}
+}
+
+/*
+ * The event of a joined socket: into the lead's stream; a close is drawn
+ * only at the group's last (the last process to close the socket).
+ */
+static int
+follow_joined(struct follow *f, struct follow_trace *ft,
+    const struct trace_event *ev)
+{
+	struct follow_trace	*lead = ft->lead != NULL ? ft->lead : ft;
+
+	if (ev->kind == TRACE_EV_CLOSED) {
+		follow_adopt(f, lead);
+		if (ft != lead) {
+			ft->ended = 1;
+			lead->pieces--;
+		} else
+			lead->closing = 1;
+		if (lead->pieces > 0 || !lead->closing)
+			return (0);
+	}
+	if (lead->ended)
+		return (0);
+	lead->last_ns = follow_ns(ev->sec, ev->nsec);
+	if (synth_event(&f->sy, &lead->s, ev) == -1)
+		return (-1);
+	if (ev->kind == TRACE_EV_CLOSED)
+		follow_end(f, lead);
+	return (0);
+}
+
 /* A trace's first event: its stream begins, unless it is not shown. */
 static int
 follow_start(struct follow *f, struct follow_file *ff, size_t i)
@@ -510,6 +616,8 @@ follow_start(struct follow *f, struct follow_file *ff, size_t i)
 	ft->started = 1;
 	ft->first_ns = ft->last_ns = follow_ns(ff->q[ff->qhead].ev.sec,
 	    ff->q[ff->qhead].ev.nsec);
+	if (ft->lead != NULL)		/* adopted: follow_adopt() */
+		return (0);
 	seed = synth_hash(0, &ff->ordinal, sizeof ff->ordinal);
 	seed = synth_hash(seed, &i, sizeof i);
 	seed = synth_hash(seed, &ft->info.trace_id, sizeof ft->info.trace_id);
@@ -518,6 +626,8 @@ follow_start(struct follow *f, struct follow_file *ff, size_t i)
 		ft->hidden = 1;
 		return (0);
 	}
+	if (follow_piece(f, ff, ft))
+		return (0);
 	clock_gettime(CLOCK_REALTIME, &now);
 	for (j = 0; j < f->nlive;) {
 		o = f->live[j];
@@ -588,13 +698,10 @@ follow_emit(struct follow *f, struct follow_file *ff)
 		if (!ft->started)
 			rc = follow_start(f, ff, e->ev.trace);
 		if (rc == 0 && !ft->hidden && !ft->ended && f->opened) {
-			ft->last_ns = follow_ns(e->ev.sec, e->ev.nsec);
-			rc = synth_event(&f->sy, &ft->s, &e->ev);
+			rc = follow_joined(f, ft, &e->ev);
 			if (rc == -1 && f->r.err[0] != '\0')
 				notice_err("%s", f->r.err);
 		}
-		if (e->ev.kind == TRACE_EV_CLOSED && !ft->hidden)
-			follow_end(f, ft);
 	}
 	free(e->data);
 	ff->qhead++;
