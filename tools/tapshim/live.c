@@ -24,6 +24,7 @@ static int			 live_running;
 static int			 live_rc;
 static volatile sig_atomic_t	 live_stopping;
 static volatile sig_atomic_t	 live_rotating;
+static volatile sig_atomic_t	 live_rotated;	/* SIGUSR1 came */
 
 /* SIGUSR1 to the launcher: the capture goes on in a new file. */
 static void
@@ -31,6 +32,7 @@ live_on_usr1(int sig)
 {
 	(void)sig;
 	live_rotating = 1;
+	live_rotated = 1;
 }
 
 /* The thread: follow until live_stop(), then finish the capture. */
@@ -86,6 +88,13 @@ live_start(const struct live_opts *o, const char *prefix)
 	}
 	live_running = 1;
 	return (0);
+}
+
+/* Did a SIGUSR1 split the capture into files? */
+int
+live_split(void)
+{
+	return (live_rotated);
 }
 
 /* The program and its processes are done: finish the capture. */

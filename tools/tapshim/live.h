@@ -15,5 +15,6 @@ struct live_opts {
 
 int	live_start(const struct live_opts *, const char *);
 int	live_stop(void);
+int	live_split(void);
 
 #endif

@@ -202,7 +202,10 @@ check_live(struct options *o)
 		exit(TAPSHIM_EXIT_FAIL);
 	}
 	o->live.out = o->write;
-	o->live.quiet = o->quiet;
+	/* A single file is converted again at the end, which says it all. */
+	o->live.quiet = o->quiet || (o->write != NULL &&
+	    strcmp(o->write, "-") != 0 && !o->live.max_bytes &&
+	    !o->live.seconds);
 }
 
 /* Parse the options into the environment; exits on errors, -h and -V. */
@@ -538,6 +541,19 @@ is_live(const struct options *o)
 	return (o->write != NULL && !pcapng_is_name(o->write));
 }
 
+/*
+ * A single live capture file is converted again at the end, with every
+ * trace complete, and replaces the live one: the two ends of a
+ * connection then shown from the end that kept more, as tap2pcap does.
+ * Standard output and rotated files stay as written live.
+ */
+static int
+is_final(const struct options *o)
+{
+	return (strcmp(o->write, "-") != 0 && o->live.max_bytes == 0 &&
+	    o->live.seconds == 0 && !live_split());
+}
+
 /* After the program: the summary, the capture, the statistics. */
 static int
 finish_run(const struct options *o, const struct conf *c, struct runsum *rs,
@@ -548,8 +564,8 @@ finish_run(const struct options *o, const struct conf *c, struct runsum *rs,
 	runsum_sum(rs, have ? &rc->totals : NULL);
 	if (!o->quiet)
 		runsum_print(rs, c->prefix, have ? &rc->totals : NULL);
-	if (o->write != NULL && !is_live(o) && write_capture(o, rs) != 0 &&
-	    status == 0)
+	if (o->write != NULL && (!is_live(o) || is_final(o)) &&
+	    write_capture(o, rs) != 0 && status == 0)
 		status = TAPSHIM_EXIT_FAIL;
 	if (o->har != NULL && write_har(o, rs) != 0 && status == 0)
 		status = TAPSHIM_EXIT_FAIL;
