@@ -45,6 +45,9 @@ static void	pcap_out_release(struct pcap_out *);
 /* The temporary file being written, for a signal handler to remove. */
 static char	pcap_out_tmp[4096];
 
+/* Live captures: files written under their own name, read as they grow. */
+static int	pcap_out_inplace;
+
 /* One capture at a time per process: its records on their way out. */
 static uint8_t	pcap_out_iobuf[PCAP_OUT_IOBUF];
 
@@ -68,6 +71,16 @@ pcap_out_file(struct pcap_out *o, const char *path, char *errbuf)
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
 		if ((o->f = fopen(path, "w")) == NULL)
 			goto fail;
+		return (0);
+	}
+	if (pcap_out_inplace) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    outfile_mode());
+		if (fd == -1 || (o->f = fdopen(fd, "w")) == NULL) {
+			if (fd != -1)
+				close(fd);
+			goto fail;
+		}
 		return (0);
 	}
 	if ((o->path = strdup(path)) == NULL ||
@@ -255,6 +268,25 @@ pcap_out_put(struct pcap_out *o, const void *p, size_t n)
 		b += room;
 		n -= room;
 	}
+	return (0);
+}
+
+/*
+ * Live captures (on 1) are written in place, under their own names, for
+ * readers to follow as they grow: no temporary file, no rename.
+ */
+void
+pcap_out_set_inplace(int on)
+{
+	pcap_out_inplace = on;
+}
+
+/* Hand what is gathered to the kernel now, for a live reader. */
+int
+pcap_out_sync(struct pcap_out *o)
+{
+	if (pcap_out_flush(o) == -1)
+		return (-1);
 	return (0);
 }
 

@@ -38,6 +38,8 @@ int	pcap_out_close(struct pcap_out *, char *);
 int	pcap_out_commit(struct pcap_out *, char *);
 int	pcap_out_finish(struct pcap_out *, char *);
 void	pcap_out_abort(struct pcap_out *);
+void	pcap_out_set_inplace(int);
+int	pcap_out_sync(struct pcap_out *);
 int	pcap_out_is_input(const char *, char *const *, int);
 const char *pcap_out_tmpname(void);
 

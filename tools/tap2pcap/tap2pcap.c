@@ -16,11 +16,14 @@
 #include "pcap-out.h"
 #include "pcapng-out.h"
 #include "synth.h"
+#include "tapfollow.h"
 #include "trace-read.h"
 
 struct options {
 	struct convert	c;
 	int		envoy_form;	/* tap2pcap TRACE OUT */
+	int		follow;		/* --follow */
+	unsigned int	seconds;	/* -G */
 };
 
 static void	usage(FILE *);
@@ -32,6 +35,7 @@ static void	usage(FILE *);
 #define OPT_STRICT	259
 #define OPT_FORMAT	260
 #define OPT_KEYLOG	261
+#define OPT_FOLLOW	262
 
 
 /* Print the usage message. */
@@ -40,6 +44,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: %s [options] -w OUT.pcap TRACE... [EXPRESSION]\n"
+	    "       %s [options] --follow -w OUT.pcap TRACE...|PREFIX...\n"
 	    "       %s [options] TRACE OUT.pcap\n"
 	    "Convert socket tap traces (.pb, .pb_length_delimited) into one\n"
 	    "capture, packets of all traces merged by time; with a\n"
@@ -53,7 +58,14 @@ usage(FILE *f)
 	    "  -C, --file-size MB    start a new file (OUT1, OUT2, ...) before\n"
 	    "                        one grows past MB million bytes\n"
 	    "  -W, --file-count N    with -C: keep N files, OUT0 ... reused\n"
-	    "                        in turn (a ring, as tcpdump -W)\n"
+	    "                        in turn (a ring, as tcpdump -W); with\n"
+	    "                        --follow and -G, keep the last N\n"
+	    "      --follow          follow traces still being written (and a\n"
+	    "                        PREFIX's new files: an operand with a /\n"
+	    "                        that is no file) until SIGINT or SIGTERM;\n"
+	    "                        SIGUSR1 starts a new file\n"
+	    "  -G, --rotate-seconds N  with --follow: a new file every N\n"
+	    "                        seconds, OUT's name through strftime(3)\n"
 	    "      --progress        show a progress bar (default on a\n"
 	    "      --no-progress     terminal, unless -q)\n"
 	    "  -B, --both-ends       when both ends of a connection were\n"
@@ -78,7 +90,7 @@ usage(FILE *f)
 	    "\n"
 	    "Exit status: 0 on success, 1 when an input or the output fails,\n"
 	    "2 for a usage error. See tap2pcap(1).\n",
-	    msg_prog, msg_prog, SYNTH_MSS_DEFAULT, SYNTH_MSS_MAX);
+	    msg_prog, msg_prog, msg_prog, SYNTH_MSS_DEFAULT, SYNTH_MSS_MAX);
 }
 
 
@@ -146,7 +158,8 @@ parse_operands(int argc, char **argv, struct options *o)
 		usage(stderr);
 		exit(2);
 	}
-	for (n = 0; optind + n < argc && stat(argv[optind + n], &st) == 0;)
+	for (n = 0; optind + n < argc && (stat(argv[optind + n], &st) == 0 ||
+	    (o->follow && strchr(argv[optind + n], '/') != NULL));)
 		n++;
 	if (n == 0)
 		n = 1;		/* not found: trace_open() will say so */
@@ -177,6 +190,8 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "mss", required_argument, NULL, 's' },
 		{ "file-size", required_argument, NULL, 'C' },
 		{ "file-count", required_argument, NULL, 'W' },
+		{ "follow", no_argument, NULL, OPT_FOLLOW },
+		{ "rotate-seconds", required_argument, NULL, 'G' },
 		{ "progress", no_argument, NULL, 'P' },
 		{ "no-progress", no_argument, NULL, 'N' },
 		{ "both-ends", no_argument, NULL, 'B' },
@@ -198,7 +213,7 @@ parse_args(int argc, char **argv, struct options *o)
 	o->c.mss = SYNTH_MSS_DEFAULT;
 	o->c.progress = -1;
 	argv[0] = (char *)msg_prog;	/* getopt's messages name it */
-	while ((c = getopt_long(argc, argv, "w:y:s:C:W:BqhV", longopts,
+	while ((c = getopt_long(argc, argv, "w:y:s:C:W:G:BqhV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'w':
@@ -219,6 +234,13 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'W':
 			o->c.max_files = (unsigned int)parse_number("-W",
 			    optarg, 1, 1000000);
+			break;
+		case 'G':
+			o->seconds = (unsigned int)parse_number("-G", optarg,
+			    1, 100000000);
+			break;
+		case OPT_FOLLOW:
+			o->follow = 1;
 			break;
 		case 'P':
 		case 'N':
@@ -263,12 +285,21 @@ parse_args(int argc, char **argv, struct options *o)
 			exit(2);
 		}
 	}
-	if (o->c.max_files > 0 && o->c.max_bytes == 0) {
-		msg_err("-W needs -C");
+	if (o->seconds > 0 && !o->follow) {
+		msg_err("-G needs --follow");
 		exit(2);
 	}
-	if (o->c.max_bytes > 0 && o->c.out != NULL && strcmp(o->c.out, "-") == 0) {
-		msg_err("-C needs a file name, not -");
+	if (o->c.max_files > 0 && o->c.max_bytes == 0 && o->seconds == 0) {
+		msg_err("-W needs -C%s", o->follow ? " or -G" : "");
+		exit(2);
+	}
+	if ((o->c.max_bytes > 0 || o->seconds > 0) && o->c.out != NULL &&
+	    strcmp(o->c.out, "-") == 0) {
+		msg_err("-%c needs a file name, not -", o->seconds ? 'G' : 'C');
+		exit(2);
+	}
+	if (o->follow && o->c.out == NULL) {
+		msg_err("--follow needs -w");
 		exit(2);
 	}
 	c = parse_operands(argc, argv, o);
@@ -322,6 +353,11 @@ main(int argc, char **argv)
 	msg_init("tap2pcap");
 	memset(&o, 0, sizeof o);
 	n = (unsigned int)parse_args(argc, argv, &o);
+	if (o.follow) {
+		rc = tapfollow_run(&o.c, o.seconds, argv + optind, n);
+		free(o.c.expr);
+		return (rc);
+	}
 	if (check_output(o.c.out, argv + optind, (int)n) == -1)
 		return (1);
 	if (check_envoy_form(&o) == -1)

@@ -18,6 +18,8 @@
 
 /* The program, for the signals the launcher passes on. */
 static volatile pid_t	launch_child;
+/* The program's stdout is the launcher's stderr (the capture has stdout). */
+static int			launch_stderr;
 /* Set by a signal while waiting for the run's other processes. */
 static volatile sig_atomic_t	launch_stop;
 /* The collector the launcher runs while it waits, or NULL. */
@@ -141,10 +143,21 @@ launch_child_exec(char **argv, int fd)
 
 	launch_signals(0);
 	collrun_child();
-	execvp(argv[0], argv);
-	err = errno;
+	if (launch_stderr && dup2(STDERR_FILENO, STDOUT_FILENO) == -1)
+		err = errno;
+	else {
+		execvp(argv[0], argv);
+		err = errno;
+	}
 	(void)write(fd, &err, sizeof err);
 	_exit(err == ENOENT ? LAUNCH_NOT_FOUND : LAUNCH_CANNOT_RUN);
+}
+
+/* The program's stdout goes to the launcher's stderr. */
+void
+launch_stdout_to_stderr(void)
+{
+	launch_stderr = 1;
 }
 
 /*

@@ -8,5 +8,6 @@
 struct collrun;
 
 int	launch_run(char **, int *, struct collrun *);
+void	launch_stdout_to_stderr(void);
 
 #endif

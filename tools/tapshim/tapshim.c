@@ -20,8 +20,10 @@
 #include "execcheck.h"
 #include "frame.h"
 #include "launch.h"
+#include "live.h"
 #include "msg.h"
 #include "outfile.h"
+#include "pcapng-out.h"
 #include "runctl.h"
 #include "rundir.h"
 #include "runsum.h"
@@ -36,6 +38,7 @@ struct options {
 	const char	*har;		/* --har: the run's HTTP requests */
 	struct runstate	 limits;	/* --max-total-bytes, --max-connections */
 	double		 duration;	/* --duration, seconds; 0: none */
+	struct live_opts live;		/* -w written live: pcap; -C, -W, -G */
 	int		 quiet;
 	int		 direct;	/* --direct: no collector */
 	int		 drop;		/* --drop: full rings drop */
@@ -58,10 +61,16 @@ usage(FILE *f)
 	    "and its children make is traced, to PREFIX_N.pb files.\n"
 	    "\n"
 	    "  -o, --prefix PREFIX     trace files PREFIX_N.pb (default ./tap)\n"
-	    "  -w, --write FILE        when PROGRAM exits, convert this run's\n"
-	    "                          traces into the capture FILE (pcapng,\n"
-	    "                          with processes, names and the key log,\n"
-	    "                          for a .pcapng name; else pcap)\n"
+	    "  -w, --write FILE        write the run's capture to FILE (- for\n"
+	    "                          stdout: PROGRAM's stdout goes to\n"
+	    "                          stderr) while it runs, pcap; a .pcapng\n"
+	    "                          name: pcapng with processes, names and\n"
+	    "                          the key log, when PROGRAM exits\n"
+	    "  -C, --file-size MB      -w: a new file before one grows past\n"
+	    "                          MB million bytes (OUT1, OUT2, ...)\n"
+	    "  -W, --file-count N      -w: keep the last N files\n"
+	    "  -G, --rotate-seconds N  -w: a new file every N seconds, its\n"
+	    "                          name FILE through strftime(3)\n"
 	    "  -F, --format FORMAT     pb (default) or ld (Envoy's streamed\n"
 	    "                          .pb_length_delimited)\n"
 	    "  -f, --filter EXPR       trace only the sockets whose first\n"
@@ -164,6 +173,35 @@ parse_seconds(const char *arg)
 	return (v);
 }
 
+/* -C, -W and -G need -w, a file name; -W one of the others. */
+static void
+check_live(struct options *o)
+{
+	const char	*bad = NULL;
+
+	if ((o->live.max_bytes || o->live.max_files || o->live.seconds) &&
+	    o->write == NULL)
+		bad = "-C, -W and -G need -w";
+	else if ((o->live.max_bytes || o->live.seconds) &&
+	    strcmp(o->write, "-") == 0)
+		bad = "-C and -G need a file name, not -";
+	else if (o->live.max_files && !o->live.max_bytes && !o->live.seconds)
+		bad = "-W needs -C or -G";
+	else if (o->live.seconds && o->write != NULL &&
+	    pcapng_is_name(o->write))
+		bad = "-G: a .pcapng capture is written when the program "
+		    "exits; -G needs a pcap one";
+	if (bad != NULL) {
+		msg_err("%s", bad);
+		exit(TAPSHIM_EXIT_FAIL);
+	}
+	o->live.out = o->write;
+	/* A single file is converted again at the end, which says it all. */
+	o->live.quiet = o->quiet || (o->write != NULL &&
+	    strcmp(o->write, "-") != 0 && !o->live.max_bytes &&
+	    !o->live.seconds);
+}
+
 /* Parse the options into the environment; exits on errors, -h and -V. */
 static void
 parse_args(int argc, char **argv, struct options *o)
@@ -172,6 +210,9 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "prefix", required_argument, NULL, 'o' },
 		{ "write", required_argument, NULL, 'w' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "file-size", required_argument, NULL, 'C' },
+		{ "file-count", required_argument, NULL, 'W' },
+		{ "rotate-seconds", required_argument, NULL, 'G' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "max-rx-bytes", required_argument, NULL, OPT_MAX_RX },
 		{ "max-tx-bytes", required_argument, NULL, OPT_MAX_TX },
@@ -198,7 +239,7 @@ parse_args(int argc, char **argv, struct options *o)
 
 	argv[0] = (char *)msg_prog;	/* getopt's messages name it */
 	/* "+": the program's own options are not ours. */
-	while ((c = getopt_long(argc, argv, "+o:w:F:f:DqhV", longopts,
+	while ((c = getopt_long(argc, argv, "+o:w:F:f:C:W:G:DqhV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -209,6 +250,18 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'F':
 			set_var("TAPSHIM_FORMAT", optarg);
+			break;
+		case 'C':
+			o->live.max_bytes = 1000000ULL * parse_count("-C",
+			    optarg, 0);
+			break;
+		case 'W':
+			o->live.max_files = (unsigned int)parse_count("-W",
+			    optarg, 0);
+			break;
+		case 'G':
+			o->live.seconds = (unsigned int)parse_count("-G",
+			    optarg, 0);
 			break;
 		case 'f':
 			set_filter(optarg);
@@ -283,6 +336,7 @@ parse_args(int argc, char **argv, struct options *o)
 		usage(stderr);
 		exit(TAPSHIM_EXIT_FAIL);
 	}
+	check_live(o);
 }
 
 /*
@@ -389,6 +443,8 @@ write_capture(const struct options *o, const struct runsum *rs)
 
 	memset(&cv, 0, sizeof cv);
 	cv.out = o->write;
+	cv.max_bytes = o->live.max_bytes;
+	cv.max_files = o->live.max_files;
 	cv.link = FRAME_LINK_ETHER;
 	cv.mss = SYNTH_MSS_DEFAULT;
 	cv.progress = o->quiet ? 0 : -1;
@@ -491,6 +547,26 @@ start_run(struct options *o, struct runctl *rc, const struct runsum *rs)
 	return (0);
 }
 
+/* Is -w's capture written live (pcap), or when the program exits? */
+static int
+is_live(const struct options *o)
+{
+	return (o->write != NULL && !pcapng_is_name(o->write));
+}
+
+/*
+ * A single live capture file is converted again at the end, with every
+ * trace complete, and replaces the live one: the two ends of a
+ * connection then shown from the end that kept more, as tap2pcap does.
+ * Standard output and rotated files stay as written live.
+ */
+static int
+is_final(const struct options *o)
+{
+	return (strcmp(o->write, "-") != 0 && o->live.max_bytes == 0 &&
+	    o->live.seconds == 0 && !live_split());
+}
+
 /* After the program: the summary, the capture, the statistics. */
 static int
 finish_run(const struct options *o, const struct conf *c, struct runsum *rs,
@@ -504,7 +580,8 @@ finish_run(const struct options *o, const struct conf *c, struct runsum *rs,
 		runsum_print(rs, c->prefix, have ? &rc->totals : NULL);
 		collrun_report(cr);
 	}
-	if (o->write != NULL && write_capture(o, rs) != 0 && status == 0)
+	if (o->write != NULL && (!is_live(o) || is_final(o)) &&
+	    write_capture(o, rs) != 0 && status == 0)
 		status = TAPSHIM_EXIT_FAIL;
 	if (o->har != NULL && write_har(o, rs) != 0 && status == 0)
 		status = TAPSHIM_EXIT_FAIL;
@@ -552,8 +629,18 @@ main(int argc, char **argv)
 	if (start_run(&o, &rc, &rs) == 0 && !o.direct &&
 	    collrun_open(&cr, c.prefix, c.format, o.drop) == 0)
 		set_var("TAPSHIM_COLLECTOR", collector_name(cr.c));
+	if (is_live(&o) && live_start(&o.live, c.prefix) == -1) {
+		collrun_close(&cr);
+		runsum_free(&rs);
+		return (TAPSHIM_EXIT_FAIL);
+	}
+	/* The capture has stdout: the program's output goes to stderr. */
+	if (o.write != NULL && strcmp(o.write, "-") == 0)
+		launch_stdout_to_stderr();
 	status = launch_run(argv + optind, &ran, &cr);
 	collrun_close(&cr);
+	if (live_stop() == -1 && status == 0)
+		status = TAPSHIM_EXIT_FAIL;
 	rundir_finish(&rd, c.prefix);
 	if (ran && runsum_end(&rs) == 0)
 		status = finish_run(&o, &c, &rs, &rc, &cr, status);
