@@ -97,6 +97,8 @@ h2_append(uint8_t **b, size_t *n, size_t *cap, const uint8_t *p,
 
 	if (*n + len > max)
 		return (-1);
+	if (len == 0)
+		return (0);	/* *b may still be NULL: no memcpy */
 	if (*n + len > *cap) {
 		ncap = *cap ? *cap : 256;
 		while (ncap < *n + len)
@@ -293,8 +295,9 @@ h2_fragment(struct req_conn *c, int dir, struct h2_side *s)
 		s->nblk = 0;
 	} else if (s->blk_type == 0 || s->fsid != s->blk_sid)
 		goto bad;
-	if (h2_append(&s->blk, &s->nblk, &s->capblk, s->buf + start,
-	    s->nbuf - start - pad, H2_BLOCK_MAX) == -1) {
+	if (s->nbuf - start - pad > 0 && h2_append(&s->blk, &s->nblk,
+	    &s->capblk, s->buf + start, s->nbuf - start - pad,
+	    H2_BLOCK_MAX) == -1) {
 		req_broken(c, "HTTP/2 header block too big to decode");
 		return;
 	}
@@ -354,8 +357,10 @@ h2_inflate(struct req_conn *c, struct h2_side *s, struct req_headers *h)
 			    s->blk_sid, nghttp2_strerror((int)rv));
 			return (-1);
 		}
-		in += rv;
-		inlen -= (size_t)rv;
+		if (rv > 0) {	/* in is NULL for an empty block */
+			in += rv;
+			inlen -= (size_t)rv;
+		}
 		if ((fl & NGHTTP2_HD_INFLATE_EMIT) &&
 		    req_header_add(h, (const char *)nv.name, nv.namelen,
 		    (const char *)nv.value, nv.valuelen) == -1) {
