@@ -75,12 +75,29 @@ install_deps() {
 		printf '#!/bin/sh\nexit 101\n' | $sudo tee $policy >/dev/null
 		$sudo chmod 755 $policy
 	fi
+	# An index that fails to download (a mirror part way through a sync)
+	# makes apt-get update fail although the rest is fresh: try again a
+	# few times, then install from what it has; the install itself says
+	# what is missing.
+	n=0
+	until $sudo apt-get update -qq; do
+		n=$((n + 1))
+		[ $n -lt 4 ] || { echo "quickstart.sh: apt-get update failed; installing from the package lists it has" >&2; break; }
+		sleep $((n * 10))
+	done
 	rc=0
 	# shellcheck disable=SC2086
-	if ! { $sudo apt-get update -qq &&
-	    $sudo apt-get install -y -qq --no-install-recommends $missing \
-	    >/dev/null; }; then
-		rc=1
+	if ! $sudo apt-get install -y -qq --no-install-recommends $missing \
+	    >/dev/null; then
+		# The i386 libraries must have the very version of their amd64
+		# twins; when one architecture's index is missing from a suite
+		# (the security one, mid-sync) they cannot: take both from the
+		# release itself.
+		rel=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
+		echo "quickstart.sh: retrying with the packages of '$rel' only" >&2
+		# shellcheck disable=SC2086
+		$sudo apt-get install -y -qq --no-install-recommends \
+		    ${rel:+-t "$rel"} $missing >/dev/null || rc=1
 	fi
 	[ -z "$policy" ] || $sudo rm -f "$policy"
 	[ $rc -eq 0 ] || die "apt-get could not install:$missing"
