@@ -294,11 +294,8 @@ cli_suite(void)
 	tcase_add_loop_test(tc, test_version, 0, 2);
 	tcase_add_loop_test(tc, test_usage_error, 0,
 	    (int)(sizeof usage_cases / sizeof usage_cases[0]));
-	tcase_add_test(tc, test_missing_input);
-	tcase_add_test(tc, test_damaged_input);
-	tcase_add_test(tc, test_empty_input);
-	tcase_add_test(tc, test_damaged_second);
-	tcase_add_test(tc, test_output_kept);
+	check_add_tests(tc, test_missing_input, test_damaged_input,
+	    test_empty_input, test_damaged_second, test_output_kept, NULL);
 	tcase_add_loop_test(tc, test_output_is_input, 0, 2);
 	tcase_add_loop_test(tc, test_output_dir, 0, 2);
 	tcase_add_test(tc, test_write_error);

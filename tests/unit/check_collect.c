@@ -231,10 +231,8 @@ collect_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_files);
-	tcase_add_test(tc, test_killed);
-	tcase_add_test(tc, test_stranger);
-	tcase_add_test(tc, test_none);
+	check_add_tests(tc, test_files, test_killed, test_stranger, test_none,
+	    NULL);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -259,16 +259,10 @@ conf_suite(void)
 	Suite	*s = suite_create("conf");
 	TCase	*tc = tcase_create("env");
 
-	tcase_add_test(tc, test_defaults);
-	tcase_add_test(tc, test_prefix);
-	tcase_add_test(tc, test_formats);
-	tcase_add_test(tc, test_bytes);
-	tcase_add_test(tc, test_bytes_max);
-	tcase_add_test(tc, test_log);
-	tcase_add_test(tc, test_debug);
+	check_add_tests(tc, test_defaults, test_prefix, test_formats,
+	    test_bytes, test_bytes_max, test_log, test_debug, NULL);
 	tcase_add_loop_test(tc, test_bad, 0, 15);
-	tcase_add_test(tc, test_filter_run);
-	tcase_add_test(tc, test_prefix_too_long);
+	check_add_tests(tc, test_filter_run, test_prefix_too_long, NULL);
 	suite_add_tcase(s, tc);
 	return (s);
 }

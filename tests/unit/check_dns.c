@@ -155,12 +155,9 @@ dns_suite(void)
 
 	tcase_add_test(tc, test_answer);
 	tcase_add_loop_test(tc, test_every_cut, 1, (int)sizeof answer);
-	tcase_add_test(tc, test_pointer_loop);
-	tcase_add_test(tc, test_pointer_out);
-	tcase_add_test(tc, test_long_name);
-	tcase_add_test(tc, test_escaped_label);
-	tcase_add_test(tc, test_rdata_past_end);
-	tcase_add_test(tc, test_names);
+	check_add_tests(tc, test_pointer_loop, test_pointer_out,
+	    test_long_name, test_escaped_label, test_rdata_past_end,
+	    test_names, NULL);
 	suite_add_tcase(s, tc);
 	return (s);
 }

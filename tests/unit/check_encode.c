@@ -390,14 +390,9 @@ encode_suite(void)
 	TCase	*tc = tcase_create("encode");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_round_trip_pb);
-	tcase_add_test(tc, test_round_trip_ld);
-	tcase_add_test(tc, test_unix);
-	tcase_add_test(tc, test_unix_not_utf8);
-	tcase_add_test(tc, test_ld_one_connection);
-	tcase_add_test(tc, test_error);
-	tcase_add_test(tc, test_full);
-	tcase_add_test(tc, test_reserve);
+	check_add_tests(tc, test_round_trip_pb, test_round_trip_ld, test_unix,
+	    test_unix_not_utf8, test_ld_one_connection, test_error, test_full,
+	    test_reserve, NULL);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -115,9 +115,7 @@ ends_suite(void)
 	Suite	*s = suite_create("ends");
 	TCase	*tc = tcase_create("pair");
 
-	tcase_add_test(tc, test_pair);
-	tcase_add_test(tc, test_no_pair);
-	tcase_add_test(tc, test_many);
+	check_add_tests(tc, test_pair, test_no_pair, test_many, NULL);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -118,12 +118,8 @@ fdtab_suite(void)
 	Suite	*s = suite_create("fdtab");
 	TCase	*tc = tcase_create("slots");
 
-	tcase_add_test(tc, test_get_swap);
-	tcase_add_test(tc, test_replace);
-	tcase_add_test(tc, test_is_conn);
-	tcase_add_test(tc, test_inherit);
-	tcase_add_test(tc, test_page_race);
-	tcase_add_test(tc, test_next);
+	check_add_tests(tc, test_get_swap, test_replace, test_is_conn,
+	    test_inherit, test_page_race, test_next, NULL);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -502,28 +502,18 @@ frame_suite(void)
 	TCase	*tc;
 
 	tc = tcase_create("checksum");
-	tcase_add_test(tc, test_sum_rfc1071);
-	tcase_add_test(tc, test_sum_ipv4_header);
-	tcase_add_test(tc, test_sum_odd);
-	tcase_add_test(tc, test_sum_carries);
-	tcase_add_test(tc, test_sum_split);
-	tcase_add_test(tc, test_sum_random);
-	tcase_add_test(tc, test_sum_carry_in);
+	check_add_tests(tc, test_sum_rfc1071, test_sum_ipv4_header,
+	    test_sum_odd, test_sum_carries, test_sum_split, test_sum_random,
+	    test_sum_carry_in, NULL);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tcp");
-	tcase_add_test(tc, test_tcp4_ether);
-	tcase_add_test(tc, test_tcp4_raw);
-	tcase_add_test(tc, test_tcp6_ether);
-	tcase_add_test(tc, test_tcp6_raw);
-	tcase_add_test(tc, test_tcp_truncated);
-	tcase_add_test(tc, test_tcp_no_options);
+	check_add_tests(tc, test_tcp4_ether, test_tcp4_raw, test_tcp6_ether,
+	    test_tcp6_raw, test_tcp_truncated, test_tcp_no_options, NULL);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("udp");
-	tcase_add_test(tc, test_udp);
-	tcase_add_test(tc, test_udp_zero_sum);
-	tcase_add_test(tc, test_head_only);
+	check_add_tests(tc, test_udp, test_udp_zero_sum, test_head_only, NULL);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -166,10 +166,8 @@ hostwrite_suite(void)
 	Suite	*s = suite_create("hostwrite");
 	TCase	*tc = tcase_create("core");
 
-	tcase_add_test(tc, test_no_sigpipe);
-	tcase_add_test(tc, test_program_sigpipe_kept);
-	tcase_add_test(tc, test_no_sigxfsz);
-	tcase_add_test(tc, test_open);
+	check_add_tests(tc, test_no_sigpipe, test_program_sigpipe_kept,
+	    test_no_sigxfsz, test_open, NULL);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -288,11 +288,8 @@ pcapout_suite(void)
 
 	tc = tcase_create("pcapout");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_same_as_pcap_dump);
-	tcase_add_test(tc, test_stdout_pipe);
-	tcase_add_test(tc, test_write_error);
-	tcase_add_test(tc, test_open_full);
-	tcase_add_test(tc, test_pcapng_section);
+	check_add_tests(tc, test_same_as_pcap_dump, test_stdout_pipe,
+	    test_write_error, test_open_full, test_pcapng_section, NULL);
 	suite_add_tcase(s, tc);
 	return (s);
 }

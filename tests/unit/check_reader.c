@@ -498,26 +498,18 @@ reader_suite(void)
 
 	tc = tcase_create("formats");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_pb_single);
-	tcase_add_test(tc, test_pb_chunks);
-	tcase_add_test(tc, test_pb_chunks_merge);
-	tcase_add_test(tc, test_ld_stream);
-	tcase_add_test(tc, test_ld_two_traces);
-	tcase_add_test(tc, test_ld_many_traces);
-	tcase_add_test(tc, test_ld_event_conn);
-	tcase_add_test(tc, test_detect_content);
-	tcase_add_test(tc, test_http_count);
+	check_add_tests(tc, test_pb_single, test_pb_chunks,
+	    test_pb_chunks_merge, test_ld_stream, test_ld_two_traces,
+	    test_ld_many_traces, test_ld_event_conn, test_detect_content,
+	    test_http_count, NULL);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("messages");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_conn_numbering);
-	tcase_add_test(tc, test_addr_kinds);
-	tcase_add_test(tc, test_conn_ext);
-	tcase_add_test(tc, test_body);
+	check_add_tests(tc, test_conn_numbering, test_addr_kinds,
+	    test_conn_ext, test_body, NULL);
 	tcase_add_loop_test(tc, test_end_stream, 0, 2);
 	tcase_add_loop_test(tc, test_closed_reset, 0, 3);
-	tcase_add_test(tc, test_time_inherit);
-	tcase_add_test(tc, test_file_shrinks);
+	check_add_tests(tc, test_time_inherit, test_file_shrinks, NULL);
 	suite_add_tcase(s, tc);
 	return (s);
 }

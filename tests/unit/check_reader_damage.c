@@ -460,9 +460,8 @@ reader_suite(void)
 	tc = tcase_create("damage");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_damage, 0, NDAMAGE);
-	tcase_add_test(tc, test_garbage);
-	tcase_add_test(tc, test_file_open);
-	tcase_add_test(tc, test_file_stdin);
+	check_add_tests(tc, test_garbage, test_file_open, test_file_stdin,
+	    NULL);
 	tcase_add_loop_test(tc, test_fuzz_prefix, 0, 2);
 	tcase_add_loop_test(tc, test_cut_anywhere, 0, 4);
 	tcase_add_loop_test(tc, test_fuzz_flip, 0, 2);

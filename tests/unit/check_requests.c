@@ -275,10 +275,8 @@ requests_suite(void)
 	tcase_add_loop_test(tc, test_h1_split, 1, 40);
 	tcase_add_test(tc, test_h2);
 	tcase_add_loop_test(tc, test_h2_split, 1, 40);
-	tcase_add_test(tc, test_no_invention);
-	tcase_add_test(tc, test_damage);
-	tcase_add_test(tc, test_alpn);
-	tcase_add_test(tc, test_secret);
+	check_add_tests(tc, test_no_invention, test_damage, test_alpn,
+	    test_secret, NULL);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -289,13 +289,9 @@ ring_suite(void)
 	TCase	*tc = tcase_create("ring");
 
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_order);
-	tcase_add_test(tc, test_threads);
-	tcase_add_test(tc, test_drop);
-	tcase_add_test(tc, test_stale_reader);
-	tcase_add_test(tc, test_wait);
-	tcase_add_test(tc, test_killed_writer);
-	tcase_add_test(tc, test_check);
+	check_add_tests(tc, test_order, test_threads, test_drop,
+	    test_stale_reader, test_wait, test_killed_writer, test_check,
+	    NULL);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -185,12 +185,8 @@ runstate_suite(void)
 	TCase	*tc = tcase_create("runstate");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_no_limits);
-	tcase_add_test(tc, test_max_conns);
-	tcase_add_test(tc, test_max_bytes);
-	tcase_add_test(tc, test_deadline);
-	tcase_add_test(tc, test_processes_share);
-	tcase_add_test(tc, test_bad_files);
+	check_add_tests(tc, test_no_limits, test_max_conns, test_max_bytes,
+	    test_deadline, test_processes_share, test_bad_files, NULL);
 	suite_add_tcase(s, tc);
 	return (s);
 }

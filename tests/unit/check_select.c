@@ -335,9 +335,8 @@ select_suite(void)
 	tcase_add_checked_fixture(tc, cli_setup, cli_teardown);
 	tcase_add_loop_test(tc, test_split_usage, 0,
 	    (int)(sizeof usage_cases / sizeof usage_cases[0]));
-	tcase_add_test(tc, test_split);
-	tcase_add_test(tc, test_split_ring);
-	tcase_add_test(tc, test_split_input_clash);
+	check_add_tests(tc, test_split, test_split_ring,
+	    test_split_input_clash, NULL);
 	tcase_add_loop_test(tc, test_progress, 0, 2);
 	suite_add_tcase(s, tc);
 	return (s);

@@ -320,12 +320,8 @@ synth_suite(void)
 	    (int)(sizeof role_cases / sizeof role_cases[0]));
 	tcase_add_loop_test(tc, test_split, 0,
 	    (int)(sizeof split_mss / sizeof split_mss[0]));
-	tcase_add_test(tc, test_end_stream);
-	tcase_add_test(tc, test_closed);
-	tcase_add_test(tc, test_reset);
-	tcase_add_test(tc, test_truncated);
-	tcase_add_test(tc, test_length_gap);
-	tcase_add_test(tc, test_seed);
+	check_add_tests(tc, test_end_stream, test_closed, test_reset,
+	    test_truncated, test_length_gap, test_seed, NULL);
 	suite_add_tcase(s, tc);
 	return (s);
 }

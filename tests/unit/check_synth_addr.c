@@ -196,16 +196,13 @@ synth_addr_suite(void)
 
 	tc = tcase_create("addresses");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_unix);
-	tcase_add_test(tc, test_mixed_family);
-	tcase_add_test(tc, test_mss6);
-	tcase_add_test(tc, test_udp);
+	check_add_tests(tc, test_unix, test_mixed_family, test_mss6, test_udp,
+	    NULL);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("flow");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_after_closed);
-	tcase_add_test(tc, test_refused);
+	check_add_tests(tc, test_after_closed, test_refused, NULL);
 	suite_add_tcase(s, tc);
 	return (s);
 }

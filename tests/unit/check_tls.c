@@ -351,12 +351,8 @@ tls_suite(void)
 	Suite	*s = suite_create("tls");
 	TCase	*tc = tcase_create("parts");
 
-	tcase_add_test(tc, test_conf_tls);
-	tcase_add_test(tc, test_sess);
-	tcase_add_test(tc, test_keylog_format);
-	tcase_add_test(tc, test_keylog_write);
-	tcase_add_test(tc, test_meta_encode);
-	tcase_add_test(tc, test_decodeas);
+	check_add_tests(tc, test_conf_tls, test_sess, test_keylog_format,
+	    test_keylog_write, test_meta_encode, test_decodeas, NULL);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -354,15 +354,9 @@ tracefile_suite(void)
 	TCase	*tc = tcase_create("files");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_create);
-	tcase_add_test(tc, test_contention);
-	tcase_add_test(tc, test_probe);
-	tcase_add_test(tc, test_symlink);
-	tcase_add_test(tc, test_bad_prefix);
-	tcase_add_test(tc, test_grow);
-	tcase_add_test(tc, test_replaced);
-	tcase_add_test(tc, test_fsize);
-	tcase_add_test(tc, test_no_fork);
+	check_add_tests(tc, test_create, test_contention, test_probe,
+	    test_symlink, test_bad_prefix, test_grow, test_replaced,
+	    test_fsize, test_no_fork, NULL);
 	suite_add_tcase(s, tc);
 	return (s);
 }

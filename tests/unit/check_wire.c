@@ -294,20 +294,15 @@ wire_suite(void)
 
 	tc = tcase_create("varint");
 	tcase_add_loop_test(tc, test_varint_round_trip, 0, (int)NVARINT);
-	tcase_add_test(tc, test_varint_cut_short);
-	tcase_add_test(tc, test_varint_over_long);
+	check_add_tests(tc, test_varint_cut_short, test_varint_over_long,
+	    NULL);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("next");
-	tcase_add_test(tc, test_next_varint);
-	tcase_add_test(tc, test_next_fixed);
-	tcase_add_test(tc, test_next_len);
-	tcase_add_test(tc, test_next_walk);
-	tcase_add_test(tc, test_next_end);
-	tcase_add_test(tc, test_next_bad_number);
-	tcase_add_test(tc, test_next_len_past_end);
-	tcase_add_test(tc, test_next_groups);
-	tcase_add_test(tc, test_next_cut_short);
+	check_add_tests(tc, test_next_varint, test_next_fixed, test_next_len,
+	    test_next_walk, test_next_end, test_next_bad_number,
+	    test_next_len_past_end, test_next_groups, test_next_cut_short,
+	    NULL);
 	suite_add_tcase(s, tc);
 	return (s);
 }

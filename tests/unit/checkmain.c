@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,18 @@ check_begin(const char *name)
 __attribute__((weak)) void
 check_end(void)
 {
+}
+
+void
+check_add_tests(TCase *tc, ...)
+{
+	va_list		 ap;
+	const TTest	*t;
+
+	va_start(ap, tc);
+	while ((t = va_arg(ap, const TTest *)) != NULL)
+		tcase_add_test(tc, t);
+	va_end(ap);
 }
 
 int

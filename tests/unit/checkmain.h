@@ -17,4 +17,7 @@ extern const check_suite_fn	check_suites[];
 int	check_begin(const char *);
 void	check_end(void);
 
+/* Add the tests given, NULL last, to a test case, in that order. */
+void	check_add_tests(TCase *, ...) __attribute__((sentinel));
+
 #endif
