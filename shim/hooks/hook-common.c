@@ -29,7 +29,8 @@ hook_data_peer(int fd, enum enc_kind kind, const void *buf, ssize_t r,
 			iov.iov_len = (size_t)r;
 			dgram_record(c, kind, &iov, buf != NULL ? 1 : 0,
 			    (size_t)r, peer, peerlen);
-		} else if (r > 0 && !tls_nested(fd, 0) &&
+		} else if (r > 0 &&
+		    !tls_nested(fd, kind, buf, (size_t)r, 0) &&
 		    (skip = tls_leftover(c, buf, (size_t)r)) < (size_t)r)
 			conn_record(c, kind, (const char *)buf + skip,
 			    (size_t)r - skip, 0);
@@ -53,7 +54,7 @@ hook_data(int fd, enum enc_kind kind, const void *buf, ssize_t r, int eos)
 		if (conn_udp(c))
 			dgram_record(c, kind, &iov, buf != NULL ? 1 : 0,
 			    (size_t)r, NULL, 0);
-		else if (!tls_nested(fd, 0) &&
+		else if (!tls_nested(fd, kind, buf, (size_t)r, 0) &&
 		    (skip = tls_leftover(c, buf, (size_t)r)) < (size_t)r)
 			conn_record(c, kind, (const char *)buf + skip,
 			    (size_t)r - skip, eos);
@@ -82,7 +83,9 @@ hook_iov_any(int fd, enum enc_kind kind, const struct iovec *iov,
 	}
 	if (conn_udp(c))
 		dgram_record(c, kind, iov, cnt, (size_t)r, peer, peerlen);
-	else if (tls_nested(fd, 0) || (cnt > 0 && iov[0].iov_len >=
+	else if (tls_nested(fd, kind, cnt > 0 ? iov[0].iov_base : NULL,
+	    cnt > 0 && iov[0].iov_len < (size_t)r ? iov[0].iov_len :
+	    (size_t)r, 0) || (cnt > 0 && iov[0].iov_len >=
 	    (size_t)r && tls_leftover(c, iov[0].iov_base, (size_t)r) ==
 	    (size_t)r)) {
 		conn_put(c);
@@ -130,7 +133,7 @@ hook_eof_peer(int fd, const struct sockaddr *peer, socklen_t peerlen)
 	if ((c = conn_get(fd)) != NULL) {
 		if (conn_udp(c))
 			dgram_record(c, ENC_READ, NULL, 0, 0, peer, peerlen);
-		else if (!tls_nested(fd, 1))
+		else if (!tls_nested(fd, ENC_READ, NULL, 0, 1))
 			conn_record(c, ENC_READ, NULL, 0, 1);
 		conn_put(c);
 	}

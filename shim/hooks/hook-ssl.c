@@ -8,6 +8,7 @@
 
 #include "hook.h"
 #include "sslfn.h"
+#include "tlsmem.h"
 
 /* OpenSSL's prototypes, with its types opaque: no header needed. */
 int	SSL_read(void *, void *, int);
@@ -26,6 +27,8 @@ void	SSL_set_bio(void *, void *, void *);
 void	*SSL_new(void *);
 void	SSL_CTX_set_keylog_callback(void *, void *);
 void	*SSL_set_SSL_CTX(void *, void *);
+int	BIO_read(void *, void *, int);
+int	BIO_write(void *, const void *, int);
 
 #define SSLCALL(f, type)	((type)sslfn_get(SSLFN_##f))
 
@@ -142,6 +145,16 @@ ssl_set_fd(void *ssl, int fd)
 	return (r);
 }
 
+/* Is bio an OpenSSL memory BIO (BIO_TYPE_MEM)? */
+static int
+ssl_bio_mem(void *bio)
+{
+	int	(*type)(const void *) = SSLCALL(BIO_method_type,
+		    int (*)(const void *));
+
+	return (bio != NULL && type != NULL && type(bio) == (1 | 0x0400));
+}
+
 static void
 ssl_set_bio(void *ssl, void *rbio, void *wbio)
 {
@@ -151,6 +164,44 @@ ssl_set_bio(void *ssl, void *rbio, void *wbio)
 	if (fn != NULL)
 		fn(ssl, rbio, wbio);
 	tls_set_fd(ssl, TLSSESS_OPENSSL, -1);	/* learnt from its I/O */
+	tlsmem_set(ssl, rbio, ssl_bio_mem(rbio), wbio, ssl_bio_mem(wbio));
+}
+
+/* BIO_read: ciphertext a session's memory BIO gives the program. */
+static int
+ssl_bio_read(void *bio, void *buf, int len)
+{
+	int	(*fn)(void *, void *, int) = SSLCALL(BIO_read,
+		    int (*)(void *, void *, int));
+	int	r, saved;
+
+	if (fn == NULL)
+		return (ssl_missing());
+	r = fn(bio, buf, len);
+	if (r > 0 && tlsmem_any()) {
+		saved = errno;
+		tlsmem_produced(bio, buf, (size_t)r);
+		errno = saved;
+	}
+	return (r);
+}
+
+/* BIO_write: ciphertext the program gives a session's memory BIO. */
+static int
+ssl_bio_write(void *bio, const void *buf, int len)
+{
+	int	(*fn)(void *, const void *, int) = SSLCALL(BIO_write,
+		    int (*)(void *, const void *, int));
+	int	saved;
+
+	if (fn == NULL)
+		return (ssl_missing());
+	if (len > 0 && buf != NULL && tlsmem_any()) {
+		saved = errno;
+		tlsmem_consumed(bio, buf, (size_t)len);
+		errno = saved;
+	}
+	return (fn(bio, buf, len));
 }
 
 /* SSL_new: with TAPSHIM_KEYLOG, the new session's context logs keys. */
@@ -305,4 +356,16 @@ HOOK void
 SSL_CTX_set_keylog_callback(void *ctx, void *cb)
 {
 	ssl_ctx_set_keylog(ctx, cb);
+}
+
+HOOK int
+BIO_read(void *bio, void *buf, int len)
+{
+	return (ssl_bio_read(bio, buf, len));
+}
+
+HOOK int
+BIO_write(void *bio, const void *buf, int len)
+{
+	return (ssl_bio_write(bio, buf, len));
 }

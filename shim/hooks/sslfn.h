@@ -21,7 +21,8 @@
 	X(X509_get_issuer_name) X(X509_NAME_oneline)			\
 	X(X509_get0_notBefore) X(X509_get0_notAfter) X(ASN1_TIME_to_tm)	\
 	X(X509_check_ca) X(OpenSSL_version) X(ERR_set_mark)		\
-	X(ERR_pop_to_mark) X(ERR_peek_last_error) X(ERR_error_string_n)
+	X(ERR_pop_to_mark) X(ERR_peek_last_error) X(ERR_error_string_n)	\
+	X(BIO_read) X(BIO_write) X(BIO_method_type)
 
 #define SSLFN_ENUM(f)	SSLFN_##f,
 enum sslfn { SSLFN_LIST(SSLFN_ENUM) SSLFN_COUNT };

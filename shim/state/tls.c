@@ -10,6 +10,7 @@
 #include "keylog.h"
 #include "shim.h"
 #include "tls.h"
+#include "tlsmem.h"
 
 /*
  * The session whose library call this thread is in: socket I/O nested in
@@ -177,6 +178,9 @@ tls_meta(struct tls_call *tc, struct tlsmeta *m)
 	tc->s->done = 1;
 	m->begin = tc->s->begin;
 	if (!shim_enter() || (fd = tls_fd(tc)) < 0) {
+		/* Over memory BIOs: at a later call, once tied to a socket. */
+		if (tc->s->mem && tc->s != &tls_spare)
+			tc->s->done = 0;
 		shim_leave();
 		return;
 	}
@@ -256,7 +260,10 @@ tls_free(void *key)
 	struct conn	*twin;
 	int		 saved = errno;
 
-	if (key == NULL || (s = tlssess_take(key)) == NULL)
+	if (key == NULL)
+		return;
+	tlsmem_free(key);
+	if ((s = tlssess_take(key)) == NULL)
 		return;
 	tls_over(s->fd);
 	twin = s->twin;
@@ -306,12 +313,13 @@ tls_session(void *key, int lib)
  * 1 when the hook must not record it.
  */
 int
-tls_nested(int fd, int eof)
+tls_nested(int fd, enum enc_kind kind, const void *buf, size_t n, int eof)
 {
 	struct tlssess	*s = tls_cur;
 
 	if (s == NULL)
-		return (0);
+		return (tlsmem_sock(fd, kind, eof ? NULL : buf, n,
+		    shim_conf.tls == CONF_TLS_PLAINTEXT));
 	s->fd = fd;
 	if (eof)
 		s->eof = 1;

@@ -32,7 +32,7 @@ void	tls_meta(struct tls_call *, struct tlsmeta *);
 void	tls_free(void *);
 void	tls_set_fd(void *, int, int);
 struct tlssess	*tls_session(void *, int);
-int	tls_nested(int, int);
+int	tls_nested(int, enum enc_kind, const void *, size_t, int);
 void	tls_shutdown(struct tls_call *);
 struct conn;
 size_t	tls_leftover(struct conn *, const void *, size_t);

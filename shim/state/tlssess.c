@@ -67,7 +67,7 @@ tlssess_add(void *key, int lib, int64_t now)
 			continue;
 		s->fd = -1;
 		s->lib = lib;
-		s->done = s->eof = s->begun = 0;
+		s->done = s->eof = s->begun = s->mem = 0;
 		s->begin = now;
 		s->chain = NULL;
 		s->sni[0] = '\0';

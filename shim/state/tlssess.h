@@ -24,6 +24,7 @@ struct tlssess {
 	int		 lib;
 	int		 done;		/* metadata written */
 	int		 eof;		/* its socket read end of file */
+	int		 mem;		/* over memory BIOs: socket by matching */
 	int		 begun;		/* a handshake or I/O call was made */
 	int64_t		 begin;		/* its first call, ns (CLOCK_REALTIME) */
 	void		*chain;		/* the program's key log function */

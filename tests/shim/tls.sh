@@ -26,6 +26,9 @@
 #   sdrain     a python3 server traced reads its socket raw after
 #              SSL_shutdown (unwrap), as openssl s_server's drain does: a
 #              TLS record read there is not plaintext; text after it is.
+#   asyncio    python3 asyncio's TLS client (ssl.SSLObject, memory BIOs)
+#              traced: the socket's trace holds the plaintext exactly and
+#              the TLS metadata.
 #   mixed      one python3 process with a TLS and a plain connection.
 #   modes      TAPSHIM_TLS=ciphertext (TLS records), both (two traces),
 #              and a bad value (one message, no traces, output as usual).
@@ -502,6 +505,82 @@ EOF2
 	    judge_exact "$dir/tr/ss" "$dir/server.in" "$dir/after"
 }
 
+# asyncio's TLS client (ssl.SSLObject over memory BIOs: the program
+# moves the records between the BIOs and the socket itself) traced,
+# against an untraced python3 TLS server: the socket's trace holds the
+# plaintext both ways, exactly, no record, and the TLS metadata.
+case_asyncio()
+{
+	local port
+
+	port=$(free_port)
+	printf 'from-client\n' >"$dir/client.in"
+	printf 'from-server\n' >"$dir/server.in"
+	cat >"$dir/server.py" <<'EOF2'
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", int(sys.argv[3])))
+l.listen()
+print("ready", flush=True)
+c = ctx.wrap_socket(l.accept()[0], server_side=True)
+got = b""
+while not got.endswith(b"\n"):
+    got += c.recv(100)
+print(repr(got), flush=True)
+c.sendall(b"from-server\n")
+c.close()
+EOF2
+	cat >"$dir/client.py" <<'EOF2'
+import asyncio, ssl, sys
+async def main():
+    ctx = ssl.create_default_context(cafile=sys.argv[2])
+    r, w = await asyncio.open_connection("127.0.0.1", int(sys.argv[1]),
+        ssl=ctx, server_hostname="localhost")
+    w.write(b"from-client\n")
+    await w.drain()
+    sys.stdout.buffer.write(await r.readline())
+    w.close()
+    try:
+        await w.wait_closed()
+    except OSError:
+        pass
+asyncio.run(main())
+EOF2
+	server_start timeout 30 "$PYTHON" "$dir/server.py" "$tmp/cert.pem" \
+	    "$tmp/key.pem" "$port"
+	check_ok "asyncio: the server starts" wait_for "$dir/server.log" \
+	    ready || return
+	run ac env "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/ac" timeout 30 \
+	    "$PYTHON" "$dir/client.py" "$port" "$tmp/cert.pem"
+	check "asyncio: the client gets the server's line" judge_got ac \
+	    "$dir/server.in"
+	check "asyncio: the server gets the client's line" \
+	    wait_for "$dir/server.log" 'from-client'
+	check_ok "asyncio: one trace" wait_traces "$dir/tr/ac" 1 || return
+	check "asyncio: TLS metadata on the socket's trace" judge_meta \
+	    "$dir/tr/ac_0.pb" 'sni: "localhost"' 'subject: "/CN=localhost"' \
+	    'version: "TLSv1.3"' 'cipher: "TLS_' 'data: TLS_DATA_PLAINTEXT'
+	check "asyncio: plaintext exact both ways, no record" \
+	    judge_exact "$dir/tr/ac" "$dir/client.in" "$dir/server.in"
+	convert ac "$dir/tr/ac_0.pb" &&
+	    check "asyncio: tshark follows the plaintext" judge_follow_ac
+}
+
+# Judge: tshark follows in $dir/ac.pcap the client's line and the
+# server's, exactly.
+judge_follow_ac()
+{
+	"$PYTHON" "$top_srcdir/tests/lib/follow.py" expect client \
+	    "$dir/ac.x" "$dir/tr/ac_0.pb" || return 1
+	cmp "$dir/ac.x.0.0" "$dir/client.in" &&
+	    cmp "$dir/ac.x.0.1" "$dir/server.in" &&
+	    "$PYTHON" "$top_srcdir/tests/lib/follow.py" check --expert \
+	    "$dir/ac.pcap.z" "$dir/ac.pcap" 0 "$dir/ac.x.0.0" "$dir/ac.x.0.1"
+}
+
 # One process, a TLS connection and a plain one.
 case_mixed()
 {
@@ -696,7 +775,7 @@ printf 'Hello over TLS\n' >"$tmp/www/hello.txt"
     >"$tmp/www/blob.bin"
 
 cases=${TAPSHIM_CASES:-curl http2 python sclient sserver wget mixed modes
-    hsfail keylog decodeas wgetonce gnutlscli pywait sdrain}
+    hsfail keylog decodeas wgetonce gnutlscli pywait sdrain asyncio}
 for c in $cases; do
 	dir=$tmp/$c
 	mkdir -p "$dir/tr"
