@@ -23,7 +23,10 @@ tapshim=$builddir/tools/tapshim/tapshim
 export TAPSHIM_LIBRARY=$builddir/shim/.libs/libtapshim.so
 out=$(mktemp -d "${OUTDIR:-${TMPDIR:-/tmp}}/collbench.XXXXXX")
 chmod 755 "$out"
-trap 'kill $(cat "$out"/ngx*/nginx.pid 2>/dev/null) 2>/dev/null; rm -rf "$out"' EXIT
+# Under set -e a failing command in the trap would end it before the
+# clean-up, with its status: no nginx left (the usual case) makes kill
+# fail.
+trap 'kill $(cat "$out"/ngx*/nginx.pid 2>/dev/null) 2>/dev/null || :; rm -rf "$out"' EXIT
 die() { echo "collector.sh: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "run as root (nginx's worker as nobody)"
 command -v ab >/dev/null || die "needs ab (apache2-utils)"
