@@ -303,6 +303,8 @@ conn_classify_udp(int fd, struct enc_conn *info)
 		return;
 	}
 	info->udp = 1;
+	info->role = sysrole_guess_udp(&info->local, &info->remote,
+	    info->remote_len);
 	if ((c = conn_new(info)) != NULL && !fdtab_replace(fd, NULL, c))
 		conn_put(c);
 }

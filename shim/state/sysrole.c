@@ -159,3 +159,32 @@ sysrole_guess(const struct sockaddr_storage *local,
 	errno = saved;
 	return (role);
 }
+
+/*
+ * The role of a UDP socket, from its ports once it has one: a port the
+ * kernel picked (the ephemeral range) facing one outside it, or no peer
+ * yet, is a client's; a port it bound outside that range facing one in
+ * it, or no peer yet, is a server's; two of a kind are unknown. Errno is
+ * kept.
+ */
+enum enc_role
+sysrole_guess_udp(const struct sockaddr_storage *local,
+    const struct sockaddr_storage *remote, socklen_t remote_len)
+{
+	enum enc_role	role = ENC_ROLE_UNKNOWN;
+	int		lport = sysrole_port(local), rport = -1;
+	int		saved = errno;
+
+	if (remote_len > 0)
+		rport = sysrole_port(remote);
+	if (lport <= 0)
+		return (ENC_ROLE_UNKNOWN);
+	sysrole_range();
+	if (sysrole_ephemeral(lport)) {
+		if (rport <= 0 || !sysrole_ephemeral(rport))
+			role = ENC_ROLE_CLIENT;
+	} else if (rport <= 0 || sysrole_ephemeral(rport))
+		role = ENC_ROLE_SERVER;
+	errno = saved;
+	return (role);
+}

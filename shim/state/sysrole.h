@@ -8,5 +8,7 @@
 
 enum enc_role	sysrole_guess(const struct sockaddr_storage *,
 		    const struct sockaddr_storage *);
+enum enc_role	sysrole_guess_udp(const struct sockaddr_storage *,
+		    const struct sockaddr_storage *, socklen_t);
 
 #endif

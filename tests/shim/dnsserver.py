@@ -1,13 +1,16 @@
 """A tiny DNS server for the tests: fixed A and AAAA answers, UDP only.
 
-usage: dnsserver.py PORTFILE [QUERIES] [IDLE]
-Binds 127.0.0.1 on a port the kernel picks, writes the port to PORTFILE
+usage: dnsserver.py PORTFILE [QUERIES] [IDLE] [fixed]
+Binds 127.0.0.1 on a port the kernel picks (with "fixed", one outside
+Linux's ephemeral range 32768-60999, as a real server's port 53 is, so
+roles can be judged by it), writes the port to PORTFILE
 (atomically: written, then renamed), answers QUERIES queries (default 1)
 and exits; it also exits after IDLE seconds (default 30) with no query.
 Every name has A 192.0.2.1 and AAAA 2001:db8::1 (RFC 5737, RFC 3849
 documentation addresses), TTL 60; other types get an empty answer.
 """
 import os
+import random
 import socket
 import struct
 import sys
@@ -45,8 +48,17 @@ def main():
     portfile = sys.argv[1]
     queries = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     idle = float(sys.argv[3]) if len(sys.argv) > 3 else 30.0
+    fixed = len(sys.argv) > 4 and sys.argv[4] == "fixed"
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
+    for _ in range(200):
+        try:
+            s.bind(("127.0.0.1", random.randrange(20000, 32768)
+                    if fixed else 0))
+            break
+        except OSError:
+            continue
+    else:
+        sys.exit("dnsserver.py: no free port outside the ephemeral range")
     s.settimeout(idle)
     with open(portfile + ".tmp", "w") as f:
         f.write("%d\n" % s.getsockname()[1])
