@@ -16,8 +16,8 @@
 # themselves once their clients are done.
 #
 # Cases: curl (HTTP/1.1, HTTP/2 prior knowledge, TLS) against nginx,
-# wget, python3 (urllib, requests, asyncio, 32 threads, a traced
-# ForkingTCPServer), ruby, perl, redis, postgres (psql against a traced
+# wget, python3 (urllib, requests, asyncio plain and TLS, 32 threads, a
+# traced ForkingTCPServer), ruby, perl, redis, postgres (psql against a traced
 # server run as an unprivileged user), socat (TCP, UDP, fork, EXEC),
 # openssl, gnutls, nginx traced as root (master root, worker nobody), ab
 # against a traced nginx, git daemon, memcached, dig, and bash /dev/tcp
@@ -533,6 +533,35 @@ async def main():
 	sys.stdout.buffer.write(b"".join(got))
 asyncio.run(main())' "$p"
 	judge_client pyasyncio 4
+}
+
+# asyncio over TLS: ssl.SSLObject, its records moved through memory BIOs.
+case_pyasynciotls()
+{
+	local p=$(free_port)
+
+	printf 'GET /index.html HTTP/1.0\r\nHost: x\r\n\r\n' \
+	    >"$dir/pyasynciotls.c2s"
+	client_runs pyasynciotls "$p" "$webs" 1 "$SYSPY" -c 'import asyncio, ssl, sys
+async def main():
+	ctx = ssl.create_default_context()
+	ctx.check_hostname = False
+	ctx.verify_mode = ssl.CERT_NONE
+	r, w = await asyncio.open_connection("127.0.0.1", int(sys.argv[1]), ssl=ctx)
+	w.write(open(sys.argv[2], "rb").read())
+	data = await r.read()
+	w.close()
+	await w.wait_closed()
+	open(sys.argv[3], "wb").write(data)
+	sys.stdout.buffer.write(data.split(b"\r\n\r\n", 1)[1])
+asyncio.run(main())' "$p" "$dir/pyasynciotls.c2s" "$dir/pyasynciotls.s2c"
+	rcheck "pyasynciotls: output" judge_unchanged pyasynciotls
+	rcheck "pyasynciotls: traces" judge_roles "$dir/tr/pyasynciotls" 1 \
+	    ROLE_CLIENT
+	rcheck "pyasynciotls: bytes (the plaintext asyncio moved)" \
+	    judge_follow "$dir/pyasynciotls.pcap" "" 0 \
+	    "$dir/pyasynciotls.c2s" "$dir/pyasynciotls.s2c"
+	rcheck "pyasynciotls: expert" judge_expert "$dir/pyasynciotls.pcap"
 }
 
 case_pythreads()
@@ -1072,6 +1101,6 @@ web_start
 trap 'kill "$(cat "$tmp/web/nginx.pid")" 2>/dev/null; [ "${TAPSHIM_KEEP_TMP:-0}" = 1 ] ||
     rm -rf "$tmp"' EXIT
 # shellcheck disable=SC2086  # a list of cases
-run_cases ${TAPSHIM_CASES:-curl curlh2 curltls wget pyurllib pyrequests pyasyncio pythreads \
+run_cases ${TAPSHIM_CASES:-curl curlh2 curltls wget pyurllib pyrequests pyasyncio pyasynciotls pythreads \
     pyfork ruby perl redis postgres socat openssl gnutls nginxroot ab git \
     memcached dig bashtcp stdio}
