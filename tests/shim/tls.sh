@@ -511,35 +511,15 @@ EOF2
 # plaintext both ways, exactly, no record, and the TLS metadata.
 case_asyncio()
 {
-	local port
-
-	port=$(free_port)
-	printf 'from-client\n' >"$dir/client.in"
+	printf 'from-client\r\n\r\n' >"$dir/client.in"
 	printf 'from-server\n' >"$dir/server.in"
-	cat >"$dir/server.py" <<'EOF2'
-import socket, ssl, sys
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(sys.argv[1], sys.argv[2])
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("127.0.0.1", int(sys.argv[3])))
-l.listen()
-print("ready", flush=True)
-c = ctx.wrap_socket(l.accept()[0], server_side=True)
-got = b""
-while not got.endswith(b"\n"):
-    got += c.recv(100)
-print(repr(got), flush=True)
-c.sendall(b"from-server\n")
-c.close()
-EOF2
 	cat >"$dir/client.py" <<'EOF2'
 import asyncio, ssl, sys
 async def main():
     ctx = ssl.create_default_context(cafile=sys.argv[2])
     r, w = await asyncio.open_connection("127.0.0.1", int(sys.argv[1]),
         ssl=ctx, server_hostname="localhost")
-    w.write(b"from-client\n")
+    w.write(open(sys.argv[3], "rb").read())
     await w.drain()
     sys.stdout.buffer.write(await r.readline())
     w.close()
@@ -549,16 +529,15 @@ async def main():
         pass
 asyncio.run(main())
 EOF2
-	server_start timeout 30 "$PYTHON" "$dir/server.py" "$tmp/cert.pem" \
-	    "$tmp/key.pem" "$port"
-	check_ok "asyncio: the server starts" wait_for "$dir/server.log" \
-	    ready || return
+	check_ok "asyncio: the server starts" tls_once 0 "$dir/server.in" ||
+	    return
 	run ac env "$(lib)" TAPSHIM_PATH_PREFIX="$dir/tr/ac" timeout 30 \
-	    "$PYTHON" "$dir/client.py" "$port" "$tmp/cert.pem"
+	    "$PYTHON" "$dir/client.py" "$tls_port" "$tmp/cert.pem" \
+	    "$dir/client.in"
 	check "asyncio: the client gets the server's line" judge_got ac \
 	    "$dir/server.in"
 	check "asyncio: the server gets the client's line" \
-	    wait_for "$dir/server.log" 'from-client'
+	    cmp "$dir/got" "$dir/client.in"
 	check_ok "asyncio: one trace" wait_traces "$dir/tr/ac" 1 || return
 	check "asyncio: TLS metadata on the socket's trace" judge_meta \
 	    "$dir/tr/ac_0.pb" 'sni: "localhost"' 'subject: "/CN=localhost"' \
